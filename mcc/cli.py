@@ -1,0 +1,23 @@
+"""The ``mcc`` command line: one typer app that mounts each area's command group."""
+
+from __future__ import annotations
+
+import typer
+
+from mcc.commands import campaigns, knowledge
+
+app = typer.Typer(
+    name="mcc",
+    help="Marketing Command Center: campaign spine, guarded MCP tool servers and the agent team.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals may hold secrets
+)
+
+# Top-level commands (init, demo) live with the spine commands; groups mount below.
+campaigns.register(app)
+app.add_typer(knowledge.app, name="knowledge", help="Ingest and search the playbook knowledge base.")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,7 @@
+"""``mcc knowledge ingest|search`` (knowledge helper fills this in)."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(no_args_is_help=True)

@@ -1,0 +1,91 @@
+"""MCC settings: environment variables (prefix ``MCC_``), an optional ``$MCC_HOME/settings.toml``, defaults."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+
+def _default_home() -> Path:
+    return Path.home() / ".mcc"
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Secrets are ``SecretStr`` so they never print or log."""
+
+    model_config = SettingsConfigDict(env_prefix="MCC_", env_nested_delimiter="__", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home, description="Where the database, sandboxes and index live")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite under home")
+    tenant: str = Field(default="acme", description="Default tenant slug for CLI and stdio servers")
+    user: str = Field(default="maya.chen", description="Default principal for CLI and stdio servers")
+
+    workfront_backend: Literal["sandbox", "rest"] = "sandbox"
+    workfront_url: str = "https://example.my.workfront.com"
+    workfront_api_version: str = "v20.0"
+    workfront_api_key: SecretStr | None = None
+    workfront_rate_per_minute: int = 100
+
+    asana_backend: Literal["sandbox", "rest"] = "sandbox"
+    asana_url: str = "https://app.asana.com/api/1.0"
+    asana_token: SecretStr | None = None
+    asana_workspace_gid: str | None = None
+    asana_rate_per_minute: int = 150
+
+    embedding_model: str = Field(default="all-MiniLM-L6-v2", description="Model name or path")
+    chroma_url: str | None = Field(default=None, description="Chroma server URL; default persistent client")
+
+    anthropic_api_key: SecretStr | None = Field(default=None, validation_alias="ANTHROPIC_API_KEY")
+    anthropic_model: str = "claude-sonnet-4-5"
+
+    policy_mode: Literal["enforce", "log_only"] = "enforce"
+    fx_rates_to_usd: dict[str, Decimal] = Field(
+        default_factory=lambda: {
+            "USD": Decimal("1"),
+            "EUR": Decimal("1.08"),
+            "GBP": Decimal("1.27"),
+            "CAD": Decimal("0.73"),
+            "AUD": Decimal("0.66"),
+            "JPY": Decimal("0.0067"),
+        },
+        description="Conversion rates used before comparing budgets with approval thresholds",
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        import os
+
+        home = Path(os.environ.get("MCC_HOME", str(_default_home())))
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=home / "settings.toml")
+        return (init_settings, env_settings, toml, file_secret_settings)
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in force: the configured one or SQLite under ``home``."""
+        return self.database_url or f"sqlite:///{self.home / 'mcc.db'}"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.home / "chroma"
+
+    @property
+    def sandbox_dir(self) -> Path:
+        return self.home / "sandboxes"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings once at the composition root; pass the object on explicitly."""
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return settings
