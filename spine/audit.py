@@ -1,0 +1,254 @@
+"""The tamper-evident audit log: one global hash chain of decisions and executed writes.
+
+Each row stores ``prev_hash`` (the previous row's hash) and ``hash = SHA-256(prev_hash + canonical JSON of the
+row's fields, seq and timestamp included)``. Appends are serialised by first writing the single
+``audit_chain_head`` row (PostgreSQL: a row lock held to commit; SQLite: the database write lock), so two
+processes never fork the chain and ``seq`` stays gapless. The head also records the last seq and hash, so
+deleting the newest rows is detected too. ``verify`` walks the chain and names each bad seq.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from spine.db import transaction, utcnow
+from spine.fingerprint import canonical_json, canonicalize, sha256_hex
+from spine.models.governance import GENESIS_HASH, AuditChainHead, AuditEntry
+
+HEAD_ID = 1
+# How far (in seq) verify looks for the original position of a row that fails its own hash.
+REORDER_WINDOW = 256
+
+
+class Problem(NamedTuple):
+    """One finding of ``verify``: kind is edited | deleted | reordered | broken_link."""
+
+    seq: int
+    kind: str
+    message: str
+
+
+@dataclass
+class VerifyReport:
+    ok: bool
+    checked: int
+    problems: list[Problem] = field(default_factory=list)
+    last_seq: int = 0
+
+
+def _hashed_fields(entry: AuditEntry, seq: int) -> dict[str, Any]:
+    return {
+        "seq": seq,
+        "tenant_id": entry.tenant_id,
+        "at": entry.at,
+        "actor": entry.actor,
+        "server": entry.server,
+        "tool": entry.tool,
+        "fingerprint": entry.fingerprint,
+        "decision": entry.decision,
+        "rule_ids": entry.rule_ids,
+        "approval_id": entry.approval_id,
+        "detail": entry.detail,
+    }
+
+
+def entry_hash(entry: AuditEntry, seq: int | None = None) -> str:
+    """The hash ``entry`` must carry if it sits at ``seq`` (default: its own seq)."""
+    fields = _hashed_fields(entry, entry.seq if seq is None else seq)
+    return sha256_hex(entry.prev_hash + canonical_json(fields))
+
+
+class AuditLog:
+    """Append, read and verify the audit chain on the spine database."""
+
+    def __init__(self, session_factory: sessionmaker[Session], clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self._sf = session_factory
+        self._clock = clock
+
+    def append(
+        self,
+        *,
+        tenant_id: str | None,
+        actor: str,
+        server: str,
+        tool: str,
+        decision: str,
+        fingerprint: str | None = None,
+        rule_ids: Iterable[str] = (),
+        approval_id: str | None = None,
+        detail: Any = None,
+    ) -> AuditEntry:
+        """Append one row in its own transaction. ``detail`` must already be masked (no PII)."""
+        with transaction(self._sf) as s:
+            return self.append_in(
+                s, tenant_id=tenant_id, actor=actor, server=server, tool=tool, decision=decision,
+                fingerprint=fingerprint, rule_ids=rule_ids, approval_id=approval_id, detail=detail,
+            )  # fmt: skip
+
+    def append_in(
+        self,
+        session: Session,
+        *,
+        tenant_id: str | None,
+        actor: str,
+        server: str,
+        tool: str,
+        decision: str,
+        fingerprint: str | None = None,
+        rule_ids: Iterable[str] = (),
+        approval_id: str | None = None,
+        detail: Any = None,
+    ) -> AuditEntry:
+        """Append one row inside the caller's transaction, so the write and its audit row commit together.
+
+        Holds the chain lock until that transaction ends: append late in the transaction.
+        """
+        for name, value in (("actor", actor), ("server", server), ("tool", tool), ("decision", decision)):
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"audit {name} is empty; pass a non-empty {name}")
+        last_seq, last_hash = self._lock_head(session)
+        entry = AuditEntry(
+            seq=last_seq + 1, tenant_id=tenant_id, at=self._clock(), actor=actor, server=server, tool=tool,
+            fingerprint=fingerprint, decision=decision, rule_ids=canonicalize(list(rule_ids)),
+            approval_id=approval_id, detail=canonicalize({} if detail is None else detail),
+            prev_hash=last_hash,
+        )  # fmt: skip
+        entry.hash = entry_hash(entry)
+        session.add(entry)
+        session.flush()
+        session.execute(
+            update(AuditChainHead)
+            .where(AuditChainHead.id == HEAD_ID)
+            .values(last_seq=entry.seq, last_hash=entry.hash, updated_at=entry.at)
+            .execution_options(synchronize_session=False)
+        )
+        return entry
+
+    def head(self) -> tuple[int, str]:
+        """The chain head (last seq, last hash): publish it elsewhere to anchor the log externally."""
+        with self._sf() as s:
+            row = s.execute(
+                select(AuditChainHead.last_seq, AuditChainHead.last_hash).where(AuditChainHead.id == HEAD_ID)
+            ).first()
+            return (row[0], row[1]) if row else (0, GENESIS_HASH)
+
+    def tail(self, tenant_id: str | None = None, limit: int = 20) -> Sequence[AuditEntry]:
+        """The newest ``limit`` rows (of one tenant, or all), oldest first."""
+        with self._sf() as s:
+            q = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(max(0, limit))
+            if tenant_id is not None:
+                q = q.where(AuditEntry.tenant_id == tenant_id)
+            return list(reversed(s.scalars(q).all()))
+
+    def verify(self) -> VerifyReport:
+        """Walk the whole chain; report each edited, deleted, reordered or unlinked row by seq."""
+        problems: list[Problem] = []
+        checked = 0
+        expected_seq = 1
+        prev_hash = GENESIS_HASH
+        prev_flagged = False
+        with self._sf() as s:
+            rows = s.scalars(select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=1000))
+            for e in rows:
+                checked += 1
+                flagged = False
+                gap = e.seq > expected_seq
+                if gap:
+                    missing = f"{expected_seq}" if e.seq - 1 == expected_seq else f"{expected_seq}..{e.seq - 1}"
+                    problems.append(Problem(expected_seq, "deleted", f"row(s) {missing} missing: deleted"))
+                if entry_hash(e) != e.hash:
+                    flagged = True
+                    origin = self._original_seq(e)
+                    if origin is not None:
+                        problems.append(
+                            Problem(e.seq, "reordered", f"seq {e.seq} holds the row written as seq {origin}")
+                        )
+                    else:
+                        problems.append(
+                            Problem(e.seq, "edited", f"seq {e.seq}: contents no longer match its hash: edited")
+                        )
+                elif e.prev_hash != prev_hash and not gap and not prev_flagged:
+                    flagged = True
+                    before = f"seq {e.seq - 1}" if e.seq > 1 else "the chain start"
+                    problems.append(
+                        Problem(
+                            e.seq,
+                            "broken_link",
+                            f"seq {e.seq}: prev_hash does not match {before}: that row was rewritten "
+                            "(and rehashed) or rows were removed",
+                        )
+                    )
+                prev_hash, prev_flagged, expected_seq = e.hash, flagged, e.seq + 1
+            head = s.execute(
+                select(AuditChainHead.last_seq, AuditChainHead.last_hash).where(AuditChainHead.id == HEAD_ID)
+            ).first()
+        last_seq = expected_seq - 1
+        problems.extend(self._check_head(head, last_seq, prev_hash, checked))
+        return VerifyReport(ok=not problems, checked=checked, problems=problems, last_seq=last_seq)
+
+    # -- internals -----------------------------------------------------------------------------------------
+
+    def _lock_head(self, session: Session) -> tuple[int, str]:
+        """Take the chain lock (write the head row) and return the last seq and hash."""
+        if self._touch_head(session) == 0:
+            # First append ever: create the head from whatever the log holds; a racing creator makes this fail.
+            last = session.execute(
+                select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+            ).first()
+            try:
+                with session.begin_nested():
+                    session.add(
+                        AuditChainHead(
+                            id=HEAD_ID,
+                            last_seq=last[0] if last else 0,
+                            last_hash=last[1] if last else GENESIS_HASH,
+                            updated_at=self._clock(),
+                        )
+                    )
+            except IntegrityError:
+                pass
+            self._touch_head(session)
+        row = session.execute(
+            select(AuditChainHead.last_seq, AuditChainHead.last_hash).where(AuditChainHead.id == HEAD_ID)
+        ).one()
+        return int(row[0]), str(row[1])
+
+    @staticmethod
+    def _touch_head(session: Session) -> int:
+        res = session.execute(
+            update(AuditChainHead)
+            .where(AuditChainHead.id == HEAD_ID)
+            .values(last_seq=AuditChainHead.last_seq)
+            .execution_options(synchronize_session=False)
+        )
+        return int(res.rowcount)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _original_seq(e: AuditEntry) -> int | None:
+        for k in range(max(1, e.seq - REORDER_WINDOW), e.seq + REORDER_WINDOW + 1):
+            if k != e.seq and entry_hash(e, k) == e.hash:
+                return k
+        return None
+
+    @staticmethod
+    def _check_head(head: Any, last_seq: int, last_hash: str, checked: int) -> list[Problem]:
+        if head is None:
+            if checked:
+                return [Problem(last_seq, "broken_link", "the chain head row is missing: it was deleted")]
+            return []
+        head_seq, head_hash = int(head[0]), str(head[1])
+        if head_seq > last_seq:
+            missing = f"{last_seq + 1}" if head_seq == last_seq + 1 else f"{last_seq + 1}..{head_seq}"
+            return [Problem(last_seq + 1, "deleted", f"row(s) {missing} missing at the end: deleted")]
+        if head_seq < last_seq:
+            return [Problem(head_seq + 1, "broken_link", f"rows after seq {head_seq} were added outside the audit log")]
+        if head_hash != last_hash:
+            return [Problem(last_seq, "edited", f"seq {last_seq} does not match the chain head: rewritten")]
+        return []

@@ -1,0 +1,405 @@
+"""Approvals: request, resolve, consume exactly once, and the adversarial cases, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing
+import os
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import create_engine, make_url, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from spine.approvals import (
+    ApprovalAlreadyUsed,
+    ApprovalConflict,
+    ApprovalError,
+    ApprovalExpired,
+    ApprovalMismatch,
+    ApprovalNotFound,
+    ApprovalNotPending,
+    ApprovalNotResolved,
+    ApprovalPreviouslyRejected,
+    ApprovalRejected,
+    ApprovalStore,
+    ApprovalTampered,
+    ApproverNotInGroup,
+    SelfApprovalForbidden,
+)
+from spine.audit import AuditLog
+from spine.db import Base, make_engine, make_session_factory, transaction
+from spine.errors import NotFoundError, SpineError
+from spine.fingerprint import canonical_json, fingerprint
+from spine.models.governance import Approval, AuditChainHead, AuditEntry, RejectedFingerprint
+
+GOV_TABLES = [t.__table__ for t in (Approval, RejectedFingerprint, AuditEntry, AuditChainHead)]
+T1, T2 = "tenant-a", "tenant-b"
+LEAD = "marketing-leadership"
+SERVER, TOOL = "spine", "update_campaign_budget"
+ARGS = {"campaign_id": "c-1", "budget": {"amount": Decimal("25000.00"), "currency": "USD"}}
+
+
+def _postgres_url() -> str:
+    url = os.environ.get("MCC_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("MCC_TEST_POSTGRES_URL is not set")
+        pytest.skip("MCC_TEST_POSTGRES_URL is not set")
+    # A database of our own, so other suites truncating theirs never collide with these tests.
+    base = make_url(url)
+    gov = base.set(database=f"{base.database}_gov")
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.execute(text("select 1 from pg_database where datname = :d"), {"d": gov.database}).first() is None:
+            conn.execute(text(f'create database "{gov.database}"'))
+    admin.dispose()
+    return gov.render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def gov_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """A database URL with fresh governance tables (SQLite file, or the PostgreSQL test server)."""
+    url = f"sqlite:///{tmp_path / 'gov.db'}" if request.param == "sqlite" else _postgres_url()
+    engine = make_engine(url)
+    Base.metadata.drop_all(engine, tables=GOV_TABLES)
+    Base.metadata.create_all(engine, tables=GOV_TABLES)
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture
+def sf(gov_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(gov_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> None:
+        self.now += dt.timedelta(**kw)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def audit(sf: sessionmaker[Session], clock: Clock) -> AuditLog:
+    return AuditLog(sf, clock)
+
+
+@pytest.fixture
+def store(sf: sessionmaker[Session], clock: Clock, audit: AuditLog) -> ApprovalStore:
+    return ApprovalStore(sf, clock=clock, audit=audit)
+
+
+def _request(store: ApprovalStore, tenant: str = T1, requester: str = "alice", args: Any = ARGS) -> Approval:
+    return store.request(tenant, SERVER, TOOL, args, requester, LEAD, "budget above $10,000", ["budget.leadership"])
+
+
+def _approved(store: ApprovalStore) -> Approval:
+    a = _request(store)
+    return store.resolve(T1, a.approval_id, "bob", [LEAD], "approve", "fits the plan")
+
+
+# -- fingerprint ---------------------------------------------------------------------------------------------
+
+
+def test_canonical_json_is_order_whitespace_and_normalisation_free() -> None:
+    a = {"b": Decimal("10000.00"), "a": ["e\u0301", 2.0, dt.date(2026, 1, 2)]}
+    b = {"a": ["\u00e9", 2, dt.date(2026, 1, 2)], "b": Decimal("1E+4")}
+    assert canonical_json(a) == canonical_json(b) == '{"a":["é",2,"2026-01-02"],"b":"10000"}'
+    assert fingerprint("s", "t", a, "u") == fingerprint("s", "t", b, "u")
+    assert fingerprint("s", "t", a, "u") != fingerprint("s", "t", a, "v")
+    assert len(fingerprint("s", "t", a, "u")) == 64
+    with pytest.raises(ValueError, match="naive"):
+        canonical_json({"at": dt.datetime(2026, 1, 1)})
+    with pytest.raises(ValueError, match="non-finite"):
+        canonical_json(float("nan"))
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=5), kids, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+def test_canonical_json_is_a_fixed_point(value: Any) -> None:
+    once = canonical_json(value)
+    assert canonical_json(json.loads(once)) == once
+
+
+# -- request / list / get ------------------------------------------------------------------------------------
+
+
+def test_request_stores_a_pending_approval_and_is_idempotent(store: ApprovalStore, clock: Clock) -> None:
+    a = _request(store)
+    assert a.status == "pending" and a.requester == "alice" and a.required_group == LEAD
+    assert a.expires_at == clock.now + dt.timedelta(hours=72)
+    assert a.fingerprint == fingerprint(SERVER, TOOL, ARGS, "alice")
+    assert a.arguments == {"campaign_id": "c-1", "budget": {"amount": "25000", "currency": "USD"}}
+    assert a.rule_ids == ["budget.leadership"]
+    result = a.approval_required_result()
+    assert result == {
+        "status": "approval_required",
+        "approval_id": a.approval_id,
+        "required_group": LEAD,
+        "expires_at": a.expires_at.isoformat(),
+        "reason": "budget above $10,000",
+    }
+    # Same call again (keys reordered) -> same approval, no duplicate.
+    again = _request(store, args={"budget": {"currency": "USD", "amount": Decimal("25000")}, "campaign_id": "c-1"})
+    assert again.approval_id == a.approval_id
+    other = _request(store, requester="dave")
+    assert other.approval_id != a.approval_id
+    assert [x.approval_id for x in store.list(T1)] == [a.approval_id, other.approval_id]
+    assert store.get(T1, a.approval_id).approval_id == a.approval_id
+    assert store.list(T1, status="approved") == []
+    assert len(store.list(T1, status="pending", group=LEAD)) == 2
+    assert store.list(T1, group="vp") == []
+    assert store.list(T2) == []
+
+
+def test_request_validates_its_inputs(store: ApprovalStore) -> None:
+    with pytest.raises(ApprovalError, match="required_group"):
+        store.request(T1, SERVER, TOOL, ARGS, "alice", "", "why", [])
+
+
+# -- resolve -------------------------------------------------------------------------------------------------
+
+
+def test_leadership_member_approves_with_a_note(store: ApprovalStore, clock: Clock) -> None:
+    a = _request(store)
+    clock.advance(hours=1)
+    done = store.resolve(T1, a.approval_id, "bob", ["campaign-managers", LEAD], "approve", "fits the plan")
+    assert (done.status, done.resolved_by, done.note, done.resolved_at) == (
+        "approved",
+        "bob",
+        "fits the plan",
+        clock.now,
+    )
+    assert store.get(T1, a.approval_id).status == "approved"
+    with pytest.raises(ApprovalNotPending):
+        store.resolve(T1, a.approval_id, "carol", [LEAD], "reject", "too late")
+
+
+def test_vp_outranks_leadership_but_not_the_reverse(store: ApprovalStore) -> None:
+    a = _request(store)
+    assert store.resolve(T1, a.approval_id, "victor", ["vp"], "approve", "ok").status == "approved"
+    big = store.request(T1, SERVER, TOOL, {"amount": 500000}, "alice", "vp", "above $100,000", ["budget.vp"])
+    with pytest.raises(ApproverNotInGroup, match="'vp'"):
+        store.resolve(T1, big.approval_id, "bob", [LEAD], "approve", "ok")
+
+
+def test_self_approval_is_refused(store: ApprovalStore) -> None:
+    a = _request(store)
+    for me in ("alice", " Alice "):
+        with pytest.raises(SelfApprovalForbidden, match="another member"):
+            store.resolve(T1, a.approval_id, me, [LEAD, "vp"], "approve", "mine")
+    assert store.get(T1, a.approval_id).status == "pending"
+
+
+def test_wrong_group_is_refused(store: ApprovalStore) -> None:
+    a = _request(store)
+    with pytest.raises(ApproverNotInGroup, match=LEAD):
+        store.resolve(T1, a.approval_id, "pat", ["campaign-managers", "production-team"], "approve", "x")
+    assert store.get(T1, a.approval_id).status == "pending"
+
+
+def test_rejection_is_remembered_and_the_same_call_is_not_asked_again(store: ApprovalStore) -> None:
+    a = _request(store)
+    done = store.resolve(T1, a.approval_id, "bob", [LEAD], "reject", "budget frozen this quarter")
+    assert done.status == "rejected" and done.note == "budget frozen this quarter"
+    with pytest.raises(ApprovalPreviouslyRejected, match="budget frozen this quarter"):
+        _request(store)
+    with pytest.raises(ApprovalRejected):
+        store.consume(T1, a.approval_id, SERVER, TOOL, ARGS, "alice")
+    # A different call (other amount) may still be asked; the other tenant is unaffected.
+    assert _request(store, args={**ARGS, "budget": {"amount": Decimal("12000"), "currency": "USD"}}).status == "pending"
+    assert _request(store, tenant=T2).status == "pending"
+    assert store.forget_rejection(T1, a.fingerprint)
+    assert _request(store).approval_id != a.approval_id
+
+
+def test_expired_approval_cannot_be_approved_nor_consumed(store: ApprovalStore, clock: Clock) -> None:
+    a = _request(store)
+    clock.advance(hours=72, seconds=1)
+    with pytest.raises(ApprovalExpired, match="send the call again"):
+        store.resolve(T1, a.approval_id, "bob", [LEAD], "approve", "late")
+    assert store.get(T1, a.approval_id).status == "expired"
+    # A new request for the same call opens a fresh approval.
+    fresh = _request(store)
+    assert fresh.approval_id != a.approval_id and fresh.status == "pending"
+
+    store.resolve(T1, fresh.approval_id, "bob", [LEAD], "approve", "ok")
+    clock.advance(hours=72)
+    with pytest.raises(ApprovalExpired):
+        store.consume(T1, fresh.approval_id, SERVER, TOOL, ARGS, "alice")
+    assert store.get(T1, fresh.approval_id).status == "expired"
+
+
+def test_list_marks_overdue_approvals_expired(store: ApprovalStore, clock: Clock) -> None:
+    a = _request(store)
+    clock.advance(hours=80)
+    assert store.list(T1, status="pending") == []
+    assert [x.approval_id for x in store.list(T1, status="expired")] == [a.approval_id]
+
+
+# -- consume -------------------------------------------------------------------------------------------------
+
+
+def test_consume_exactly_once_and_reuse_is_refused(store: ApprovalStore, audit: AuditLog) -> None:
+    a = _request(store)
+    with pytest.raises(ApprovalNotResolved, match="still pending"):
+        store.consume(T1, a.approval_id, SERVER, TOOL, ARGS, "alice")
+    store.resolve(T1, a.approval_id, "bob", [LEAD], "approve", "ok")
+    used = store.consume(T1, a.approval_id, SERVER, TOOL, ARGS, "alice")
+    assert used.status == "consumed" and used.consumed_at is not None
+    with pytest.raises(ApprovalAlreadyUsed, match="without approval_id"):
+        store.consume(T1, a.approval_id, SERVER, TOOL, ARGS, "alice")
+    assert [e.decision for e in audit.tail()] == ["approved", "consumed"]
+    assert audit.verify().ok
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"args": {**ARGS, "budget": {"amount": Decimal("250000.00"), "currency": "USD"}}},
+        {"args": {**ARGS, "extra": True}},
+        {"tool": "delete_campaign"},
+        {"server": "workfront"},
+        {"requester": "mallory"},
+    ],
+)
+def test_edited_call_does_not_match_the_approval(store: ApprovalStore, change: dict[str, Any]) -> None:
+    a = _approved(store)
+    with pytest.raises(ApprovalMismatch, match="re-send exactly the approved call"):
+        store.consume(
+            T1, a.approval_id, change.get("server", SERVER), change.get("tool", TOOL),
+            change.get("args", ARGS), change.get("requester", "alice"),
+        )  # fmt: skip
+    assert store.get(T1, a.approval_id).status == "approved"
+
+
+def test_other_tenant_sees_no_approval(store: ApprovalStore) -> None:
+    a = _request(store)
+    with pytest.raises(ApprovalNotFound) as err:
+        store.get(T2, a.approval_id)
+    assert isinstance(err.value, NotFoundError) and isinstance(err.value, SpineError)
+    with pytest.raises(ApprovalNotFound):
+        store.resolve(T2, a.approval_id, "bob", [LEAD], "approve", "x")
+    store.resolve(T1, a.approval_id, "bob", [LEAD], "approve", "x")
+    with pytest.raises(ApprovalNotFound):
+        store.consume(T2, a.approval_id, SERVER, TOOL, ARGS, "alice")
+    with pytest.raises(ApprovalNotFound):
+        store.get(T1, "no-such-id")
+
+
+def test_consume_in_rolls_back_with_the_callers_write(store: ApprovalStore, sf: sessionmaker[Session]) -> None:
+    a = _approved(store)
+    with pytest.raises(RuntimeError), transaction(sf) as s:
+        store.consume_in(s, T1, a.approval_id, SERVER, TOOL, ARGS, "alice")
+        raise RuntimeError("the write failed")
+    assert store.get(T1, a.approval_id).status == "approved"
+    assert store.consume(T1, a.approval_id, SERVER, TOOL, ARGS, "alice").status == "consumed"
+
+
+def test_arguments_edited_in_the_database_are_detected(store: ApprovalStore, sf: sessionmaker[Session]) -> None:
+    a = _request(store)
+    with transaction(sf) as s:
+        s.execute(
+            update(Approval)
+            .where(Approval.approval_id == a.approval_id)
+            .values(arguments={**a.arguments, "budget": {"amount": "2500", "currency": "USD"}})
+        )
+    with pytest.raises(ApprovalTampered):
+        store.resolve(T1, a.approval_id, "bob", [LEAD], "approve", "looks small")
+
+
+def test_errors_describe_the_fix(store: ApprovalStore) -> None:
+    a = _request(store)
+    with pytest.raises(ApprovalNotResolved) as err:
+        store.consume(T1, a.approval_id, SERVER, TOOL, ARGS, "alice")
+    body = err.value.to_dict()
+    assert body["error"] == "approval_not_resolved" and body["field"] == "approval_id" and body["fix"]
+
+
+# -- concurrency: real processes -----------------------------------------------------------------------------
+
+
+def _race_worker(url: str, action: str, me: str, ids: list[str], barrier: Any, out: Any) -> None:
+    engine = make_engine(url)
+    sf = make_session_factory(engine)
+    store = ApprovalStore(sf, audit=AuditLog(sf))
+    results = []
+    for aid in ids:
+        barrier.wait()
+        try:
+            if action == "approve":
+                store.resolve(T1, aid, me, [LEAD], "approve", f"approved by {me}")
+            else:
+                store.consume(T1, aid, SERVER, TOOL, {**ARGS, "n": ids.index(aid)}, "alice")
+            results.append((aid, "ok"))
+        except ApprovalError as exc:
+            results.append((aid, type(exc).__name__))
+    engine.dispose()
+    out.put((me, results))
+
+
+def _race(url: str, action: str, ids: list[str]) -> dict[str, list[tuple[str, str]]]:
+    ctx = multiprocessing.get_context("spawn")
+    barrier, out = ctx.Barrier(2, timeout=60), ctx.Queue()
+    procs = [ctx.Process(target=_race_worker, args=(url, action, me, ids, barrier, out)) for me in ("bob", "carol")]
+    for p in procs:
+        p.start()
+    results = dict(out.get(timeout=90) for _ in procs)
+    for p in procs:
+        p.join(timeout=30)
+        assert p.exitcode == 0
+    return results
+
+
+ROUNDS = 6
+
+
+@pytest.mark.parametrize("action", ["approve", "consume"])
+def test_two_processes_racing_exactly_one_wins(gov_url: str, sf: sessionmaker[Session], action: str) -> None:
+    store = ApprovalStore(sf, audit=AuditLog(sf))
+    ids = []
+    for n in range(ROUNDS):
+        a = store.request(T1, SERVER, TOOL, {**ARGS, "n": n}, "alice", LEAD, "race", [])
+        if action == "consume":
+            store.resolve(T1, a.approval_id, "victor", ["vp"], "approve", "ok")
+        ids.append(a.approval_id)
+    results = _race(gov_url, action, ids)
+    loser = {"approve": {"ApprovalConflict", "ApprovalNotPending"}, "consume": {"ApprovalAlreadyUsed"}}[action]
+    for i, aid in enumerate(ids):
+        outcomes = sorted(results[me][i][1] for me in ("bob", "carol"))
+        assert outcomes[1] == "ok" and outcomes[0] in loser, outcomes
+        final = store.get(T1, aid)
+        assert final.status == ("approved" if action == "approve" else "consumed")
+        if action == "approve":
+            winner = "bob" if results["bob"][i][1] == "ok" else "carol"
+            assert final.resolved_by == winner
+    report = AuditLog(sf).verify()
+    assert report.ok, report.problems
+    assert report.checked == ROUNDS * (1 if action == "approve" else 2)
+
+
+def test_conflict_error_is_an_approval_error() -> None:
+    assert issubclass(ApprovalConflict, ApprovalError) and issubclass(ApprovalError, SpineError)
