@@ -5,15 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import multiprocessing
-import os
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, make_url, text, update
+from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from spine.approvals import (
@@ -33,51 +31,26 @@ from spine.approvals import (
     SelfApprovalForbidden,
 )
 from spine.audit import AuditLog
-from spine.db import Base, make_engine, make_session_factory, transaction
+from spine.db import make_engine, make_session_factory, transaction
 from spine.errors import NotFoundError, SpineError
 from spine.fingerprint import canonical_json, fingerprint
-from spine.models.governance import Approval, AuditChainHead, AuditEntry, RejectedFingerprint
+from spine.models.governance import Approval
 
-GOV_TABLES = [t.__table__ for t in (Approval, RejectedFingerprint, AuditEntry, AuditChainHead)]
 T1, T2 = "tenant-a", "tenant-b"
 LEAD = "marketing-leadership"
 SERVER, TOOL = "spine", "update_campaign_budget"
 ARGS = {"campaign_id": "c-1", "budget": {"amount": Decimal("25000.00"), "currency": "USD"}}
 
 
-def _postgres_url() -> str:
-    url = os.environ.get("MCC_TEST_POSTGRES_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("MCC_TEST_POSTGRES_URL is not set")
-        pytest.skip("MCC_TEST_POSTGRES_URL is not set")
-    # A database of our own, so other suites truncating theirs never collide with these tests.
-    base = make_url(url)
-    gov = base.set(database=f"{base.database}_gov")
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if conn.execute(text("select 1 from pg_database where datname = :d"), {"d": gov.database}).first() is None:
-            conn.execute(text(f'create database "{gov.database}"'))
-    admin.dispose()
-    return gov.render_as_string(hide_password=False)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def gov_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    """A database URL with fresh governance tables (SQLite file, or the PostgreSQL test server)."""
-    url = f"sqlite:///{tmp_path / 'gov.db'}" if request.param == "sqlite" else _postgres_url()
-    engine = make_engine(url)
-    Base.metadata.drop_all(engine, tables=GOV_TABLES)
-    Base.metadata.create_all(engine, tables=GOV_TABLES)
-    engine.dispose()
-    yield url
+def _url(engine: Engine) -> str:
+    """The engine's URL for another process (the shared fixtures' SQLite file or PostgreSQL schema)."""
+    return engine.url.render_as_string(hide_password=False)
 
 
 @pytest.fixture
-def sf(gov_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(gov_url)
-    yield make_session_factory(engine)
-    engine.dispose()
+def sf(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """The shared ``session_factory`` over a migrated database (SQLite and PostgreSQL, see tests/conftest.py)."""
+    return session_factory
 
 
 class Clock:
@@ -165,6 +138,7 @@ def test_request_stores_a_pending_approval_and_is_idempotent(store: ApprovalStor
     # Same call again (keys reordered) -> same approval, no duplicate.
     again = _request(store, args={"budget": {"currency": "USD", "amount": Decimal("25000")}, "campaign_id": "c-1"})
     assert again.approval_id == a.approval_id
+    clock.advance(minutes=1)
     other = _request(store, requester="dave")
     assert other.approval_id != a.approval_id
     assert [x.approval_id for x in store.list(T1)] == [a.approval_id, other.approval_id]
@@ -378,7 +352,7 @@ ROUNDS = 6
 
 
 @pytest.mark.parametrize("action", ["approve", "consume"])
-def test_two_processes_racing_exactly_one_wins(gov_url: str, sf: sessionmaker[Session], action: str) -> None:
+def test_two_processes_racing_exactly_one_wins(engine: Engine, sf: sessionmaker[Session], action: str) -> None:
     store = ApprovalStore(sf, audit=AuditLog(sf))
     ids = []
     for n in range(ROUNDS):
@@ -386,7 +360,7 @@ def test_two_processes_racing_exactly_one_wins(gov_url: str, sf: sessionmaker[Se
         if action == "consume":
             store.resolve(T1, a.approval_id, "victor", ["vp"], "approve", "ok")
         ids.append(a.approval_id)
-    results = _race(gov_url, action, ids)
+    results = _race(_url(engine), action, ids)
     loser = {"approve": {"ApprovalConflict", "ApprovalNotPending"}, "consume": {"ApprovalAlreadyUsed"}}[action]
     for i, aid in enumerate(ids):
         outcomes = sorted(results[me][i][1] for me in ("bob", "carol"))

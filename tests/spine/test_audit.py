@@ -5,56 +5,29 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import multiprocessing
-import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, delete, make_url, select, text, update
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from spine.audit import AuditLog, entry_hash
-from spine.db import Base, make_engine, make_session_factory, transaction
-from spine.models.governance import GENESIS_HASH, Approval, AuditChainHead, AuditEntry, RejectedFingerprint
+from spine.db import make_engine, make_session_factory, transaction
+from spine.models.governance import GENESIS_HASH, AuditChainHead, AuditEntry
 
-GOV_TABLES = [t.__table__ for t in (Approval, RejectedFingerprint, AuditEntry, AuditChainHead)]
 HASHED = ("tenant_id", "at", "actor", "server", "tool", "fingerprint", "decision", "rule_ids", "approval_id")
 CONTENT = (*HASHED, "detail", "prev_hash", "hash")
 
 
-def _postgres_url() -> str:
-    url = os.environ.get("MCC_TEST_POSTGRES_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("MCC_TEST_POSTGRES_URL is not set")
-        pytest.skip("MCC_TEST_POSTGRES_URL is not set")
-    # A database of our own, so other suites truncating theirs never collide with these tests.
-    base = make_url(url)
-    gov = base.set(database=f"{base.database}_gov")
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if conn.execute(text("select 1 from pg_database where datname = :d"), {"d": gov.database}).first() is None:
-            conn.execute(text(f'create database "{gov.database}"'))
-    admin.dispose()
-    return gov.render_as_string(hide_password=False)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def gov_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    """A database URL with fresh governance tables (SQLite file, or the PostgreSQL test server)."""
-    url = f"sqlite:///{tmp_path / 'gov.db'}" if request.param == "sqlite" else _postgres_url()
-    engine = make_engine(url)
-    Base.metadata.drop_all(engine, tables=GOV_TABLES)
-    Base.metadata.create_all(engine, tables=GOV_TABLES)
-    engine.dispose()
-    yield url
+def _url(engine: Engine) -> str:
+    """The engine's URL for another process (the shared fixtures' SQLite file or PostgreSQL schema)."""
+    return engine.url.render_as_string(hide_password=False)
 
 
 @pytest.fixture
-def sf(gov_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(gov_url)
-    yield make_session_factory(engine)
-    engine.dispose()
+def sf(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """The shared ``session_factory`` over a migrated database (SQLite and PostgreSQL, see tests/conftest.py)."""
+    return session_factory
 
 
 class Clock:
@@ -199,10 +172,10 @@ def _append_worker(url: str, me: str, n: int, barrier: Any) -> None:
     engine.dispose()
 
 
-def test_concurrent_appends_from_two_processes_keep_one_chain(gov_url: str, log: AuditLog) -> None:
+def test_concurrent_appends_from_two_processes_keep_one_chain(engine: Engine, log: AuditLog) -> None:
     ctx = multiprocessing.get_context("spawn")
     barrier, n = ctx.Barrier(2, timeout=60), 40
-    procs = [ctx.Process(target=_append_worker, args=(gov_url, me, n, barrier)) for me in ("p1", "p2")]
+    procs = [ctx.Process(target=_append_worker, args=(_url(engine), me, n, barrier)) for me in ("p1", "p2")]
     for p in procs:
         p.start()
     for p in procs:
