@@ -1,0 +1,1 @@
+"""Alembic environment of the spine (run it through ``spine.migrate``)."""

@@ -1,0 +1,31 @@
+"""All spine ORM models; importing this package registers every table on ``spine.db.Base``."""
+
+import importlib
+import importlib.util
+
+from spine.models.core import Asset, Campaign, GroupMembership, Strategy, Tenant, User, WorkItem
+from spine.models.mapping import CampaignTrackingKeys, SyncState, SystemRef
+from spine.models.measurement import Measurement
+from spine.models.ops import CampaignRequest, ErrorLog, EventLog, Run
+
+# Governance models (approvals, audit) live in their own module, written separately; register them too.
+if importlib.util.find_spec("spine.models.governance") is not None:
+    importlib.import_module("spine.models.governance")
+
+__all__ = [
+    "Asset",
+    "Campaign",
+    "CampaignRequest",
+    "CampaignTrackingKeys",
+    "ErrorLog",
+    "EventLog",
+    "GroupMembership",
+    "Measurement",
+    "Run",
+    "Strategy",
+    "SyncState",
+    "SystemRef",
+    "Tenant",
+    "User",
+    "WorkItem",
+]

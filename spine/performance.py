@@ -1,0 +1,182 @@
+"""Campaign performance in SQL: totals and CTR / CVR / CPA / ROAS per campaign and per channel.
+
+All aggregation is GROUP BY in the database; ratios divide by NULLIF(..., 0) so a zero denominator
+gives None. CTR = clicks/impressions, CVR = conversions/clicks, CPA = spend/conversions,
+ROAS = revenue/spend (revenue = revenue_attributed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Float, Numeric, Select, cast, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from spine.errors import ValidationError
+from spine.models import Campaign, Measurement
+from spine.repositories.directory import get_tenant
+
+_Q4 = Decimal("0.0001")
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    impressions: int
+    clicks: int
+    conversions: int
+    spend: Decimal
+    revenue: Decimal
+    currency: str | None
+    ctr: float | None
+    cvr: float | None
+    cpa: Decimal | None
+    roas: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignPerformance:
+    campaign_id: str
+    name: str
+    metrics: Metrics
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelPerformance:
+    channel: str
+    metrics: Metrics
+
+
+@dataclass(frozen=True, slots=True)
+class PerformanceSummary:
+    start: dt.date | None
+    end: dt.date | None
+    totals: Metrics
+    by_campaign: list[CampaignPerformance]
+    by_channel: list[ChannelPerformance]
+
+
+def _aggregates() -> list[Any]:
+    imps = func.coalesce(func.sum(Measurement.impressions), 0)
+    clicks = func.coalesce(func.sum(Measurement.clicks), 0)
+    convs = func.coalesce(func.sum(Measurement.conversions), 0)
+    spend = func.coalesce(func.sum(Measurement.spend), 0)
+    revenue = func.coalesce(func.sum(Measurement.revenue_attributed), 0)
+    return [
+        imps.label("impressions"),
+        clicks.label("clicks"),
+        convs.label("conversions"),
+        cast(spend, Numeric(18, 4)).label("spend"),
+        cast(revenue, Numeric(18, 4)).label("revenue"),
+        func.min(Measurement.currency).label("currency"),
+        (cast(clicks, Float) / func.nullif(imps, 0)).label("ctr"),
+        (cast(convs, Float) / func.nullif(clicks, 0)).label("cvr"),
+        (cast(spend, Float) / func.nullif(convs, 0)).label("cpa"),
+        (cast(revenue, Float) / func.nullif(cast(spend, Float), 0)).label("roas"),
+    ]
+
+
+def _metrics(row: Any) -> Metrics:
+    return Metrics(
+        impressions=int(row.impressions),
+        clicks=int(row.clicks),
+        conversions=int(row.conversions),
+        spend=Decimal(str(row.spend)).quantize(_Q4),
+        revenue=Decimal(str(row.revenue)).quantize(_Q4),
+        currency=row.currency,
+        ctr=None if row.ctr is None else float(row.ctr),
+        cvr=None if row.cvr is None else float(row.cvr),
+        cpa=None if row.cpa is None else Decimal(str(row.cpa)).quantize(_Q4),
+        roas=None if row.roas is None else float(row.roas),
+    )
+
+
+def _scoped(stmt: Select[Any], tenant_id: str, start: dt.date | None, end: dt.date | None) -> Select[Any]:
+    stmt = stmt.where(Measurement.tenant_id == tenant_id)
+    if start is not None:
+        stmt = stmt.where(Measurement.date >= start)
+    if end is not None:
+        stmt = stmt.where(Measurement.date <= end)
+    return stmt
+
+
+def _check(session: Session, tenant_id: str, start: dt.date | None, end: dt.date | None) -> None:
+    get_tenant(session, tenant_id)
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and (not isinstance(value, dt.date) or isinstance(value, dt.datetime)):
+            raise ValidationError(name, f"{value!r} is not a date", "pass a datetime.date")
+    if start is not None and end is not None and end < start:
+        raise ValidationError("end", "end is before start", "swap the dates")
+
+
+def campaign_performance(
+    session: Session,
+    tenant_id: str,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    *,
+    campaign_ids: list[str] | None = None,
+    channel: str | None = None,
+) -> list[CampaignPerformance]:
+    """One row per campaign with measurements in [start, end], ordered by spend descending."""
+    _check(session, tenant_id, start, end)
+    agg = _scoped(select(Measurement.campaign_id, *_aggregates()), tenant_id, start, end)
+    if campaign_ids is not None:
+        agg = agg.where(Measurement.campaign_id.in_(campaign_ids))
+    if channel is not None:
+        agg = agg.where(Measurement.channel == channel)
+    sub = agg.group_by(Measurement.campaign_id).subquery()
+    stmt = (
+        select(sub, Campaign.name)
+        .join(Campaign, Campaign.id == sub.c.campaign_id)
+        .order_by(sub.c.spend.desc(), literal_column("campaign_id"))
+    )
+    return [CampaignPerformance(r.campaign_id, r.name, _metrics(r)) for r in session.execute(stmt)]
+
+
+def channel_performance(
+    session: Session,
+    tenant_id: str,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    *,
+    campaign_id: str | None = None,
+) -> list[ChannelPerformance]:
+    """One row per channel (optionally for one campaign), ordered by channel."""
+    _check(session, tenant_id, start, end)
+    stmt = _scoped(select(Measurement.channel, *_aggregates()), tenant_id, start, end)
+    if campaign_id is not None:
+        stmt = stmt.where(Measurement.campaign_id == campaign_id)
+    stmt = stmt.group_by(Measurement.channel).order_by(Measurement.channel)
+    return [ChannelPerformance(r.channel, _metrics(r)) for r in session.execute(stmt)]
+
+
+def totals(
+    session: Session,
+    tenant_id: str,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    *,
+    campaign_id: str | None = None,
+) -> Metrics:
+    """Tenant-wide (or one campaign's) totals over the range."""
+    _check(session, tenant_id, start, end)
+    stmt = _scoped(select(*_aggregates()), tenant_id, start, end)
+    if campaign_id is not None:
+        stmt = stmt.where(Measurement.campaign_id == campaign_id)
+    return _metrics(session.execute(stmt).one())
+
+
+def performance_summary(
+    session: Session, tenant_id: str, start: dt.date | None = None, end: dt.date | None = None
+) -> PerformanceSummary:
+    """Totals, per-campaign and per-channel metrics of a tenant over [start, end] (inclusive)."""
+    return PerformanceSummary(
+        start=start,
+        end=end,
+        totals=totals(session, tenant_id, start, end),
+        by_campaign=campaign_performance(session, tenant_id, start, end),
+        by_channel=channel_performance(session, tenant_id, start, end),
+    )
