@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import random
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
@@ -62,6 +63,7 @@ from mcp_servers.asana.models import (
 
 log = logging.getLogger(__name__)
 
+IDEMPOTENCY_MEMORY = 10_000
 ASANA_API = "https://app.asana.com/api/1.0"
 PROJECT_FIELDS = "name,notes,archived,workspace.name,team.name,due_on,start_on,current_status,created_at,modified_at"
 SECTION_FIELDS = "name,project.name,created_at"
@@ -109,7 +111,8 @@ class AsanaRestClient:
         self._backoff_base, self._backoff_max, self._max_retry_after = backoff_base, backoff_max, max_retry_after
         self._sleep = sleep
         self._offset_key = hashlib.sha256(b"mcc-asana-search-offset:" + token.encode()).digest()
-        self._idem: dict[str, tuple[str, Any]] = {}  # this instance's idempotency keys -> (fingerprint, result)
+        # Asana has no idempotency keys: this instance remembers key -> (fingerprint, result), newest 10,000.
+        self._idem: OrderedDict[str, tuple[str, Any]] = OrderedDict()
 
     def __repr__(self) -> str:
         return f"AsanaRestClient(base_url={str(self._http.base_url)!r}, workspace_gid={self._workspace!r})"
@@ -219,6 +222,8 @@ class AsanaRestClient:
     def _remember(self, key: str | None, seen: tuple[str, Any] | None, result: Any) -> None:
         if key is not None and seen is not None:
             self._idem[key] = (seen[0], result)
+            while len(self._idem) > IDEMPOTENCY_MEMORY:
+                self._idem.popitem(last=False)
 
     # ------------------------------------------------------------ projects and sections
 

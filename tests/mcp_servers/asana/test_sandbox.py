@@ -115,3 +115,21 @@ async def test_workspace_required_when_ambiguous(tmp_path: Path) -> None:
         await sb.create_task({"name": "T"})
     assert info.value.field == "workspace"
     await sb.aclose()
+
+
+async def test_factory_builds_each_backend(tmp_path: Path) -> None:
+    from mcp_servers.asana.backend import AsanaBackend
+    from mcp_servers.asana.client import AsanaRestClient
+    from mcp_servers.asana.factory import make_asana_backend
+
+    sb = make_asana_backend("sandbox", data_dir=tmp_path)
+    rest = make_asana_backend("rest", token="0/abc", url="http://127.0.0.1:9/api/1.0", workspace_gid="123")
+    assert isinstance(sb, AsanaSandbox) and isinstance(rest, AsanaRestClient)
+    assert isinstance(sb, AsanaBackend) and isinstance(rest, AsanaBackend)
+    assert (tmp_path / "asana_sandbox.db").exists()
+    for kind, kwargs, field in [("sandbox", {}, "data_dir"), ("rest", {}, "token"), ("soap", {}, "kind")]:
+        with pytest.raises(InvalidArgument) as info:
+            make_asana_backend(kind, **kwargs)  # type: ignore[arg-type]
+        assert info.value.field == field
+    await sb.aclose()
+    await rest.aclose()
