@@ -177,7 +177,7 @@ class ApprovalStore:
             ("required_group", required_group), ("reason", reason),
         ):  # fmt: skip
             _require_text(field, value)
-        canonical = canonicalize(arguments)
+        canonical = canonicalize(arguments, "arguments")
         fp = fingerprint(server, tool, canonical, requester)
         for _ in range(3):
             now = self._clock()
@@ -232,7 +232,7 @@ class ApprovalStore:
                 f"unknown decision {decision!r}", "pass decision='approve' or 'reject'", field="decision"
             )
         _require_text("approver", approver)
-        groups = set(approver_groups)
+        groups = {approver_groups} if isinstance(approver_groups, str) else set(approver_groups)
         now = self._clock()
         expired = False
         with transaction(self._sf) as s:
@@ -284,7 +284,8 @@ class ApprovalStore:
             with transaction(self._sf) as s:
                 return self.consume_in(s, tenant_id, approval_id, server, tool, arguments, requester)
         except ApprovalExpired:
-            self.expire_overdue(tenant_id)
+            with transaction(self._sf) as s:  # record the expiry that the failed transaction rolled back
+                self._expire(s, self._load(s, tenant_id, approval_id))
             raise
 
     def consume_in(

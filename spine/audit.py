@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from spine.db import transaction, utcnow
+from spine.errors import ValidationError
 from spine.fingerprint import canonical_json, canonicalize, sha256_hex
 from spine.models.governance import GENESIS_HASH, AuditChainHead, AuditEntry
 
@@ -112,12 +113,12 @@ class AuditLog:
         """
         for name, value in (("actor", actor), ("server", server), ("tool", tool), ("decision", decision)):
             if not isinstance(value, str) or not value:
-                raise ValueError(f"audit {name} is empty; pass a non-empty {name}")
+                raise ValidationError(name, "is empty", f"pass a non-empty audit {name}")
         last_seq, last_hash = self._lock_head(session)
         entry = AuditEntry(
             seq=last_seq + 1, tenant_id=tenant_id, at=self._clock(), actor=actor, server=server, tool=tool,
-            fingerprint=fingerprint, decision=decision, rule_ids=canonicalize(list(rule_ids)),
-            approval_id=approval_id, detail=canonicalize({} if detail is None else detail),
+            fingerprint=fingerprint, decision=decision, rule_ids=canonicalize(list(rule_ids), "rule_ids"),
+            approval_id=approval_id, detail=canonicalize({} if detail is None else detail, "detail"),
             prev_hash=last_hash,
         )  # fmt: skip
         entry.hash = entry_hash(entry)

@@ -22,34 +22,45 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from spine.errors import ValidationError
 
-def _decimal_text(value: Decimal) -> str:
+
+class NotCanonicalError(ValidationError, ValueError):
+    """A value has no canonical JSON form (naive datetime, NaN, bytes, non-string key, ...)."""
+
+    code = "not_canonical"
+
+
+def _decimal_text(value: Decimal, path: str) -> str:
     if not value.is_finite():
-        raise ValueError(f"cannot canonicalise non-finite Decimal {value!r}; send a finite amount")
+        raise NotCanonicalError(path, f"non-finite amount {value!r}", "send a finite number")
     if value == 0:
         return "0"
     return format(value.normalize(), "f")
 
 
-def canonicalize(obj: Any) -> Any:
-    """Return the canonical JSON-ready form of ``obj`` (dicts, lists, str, int, float, bool, None)."""
+def canonicalize(obj: Any, path: str = "value") -> Any:
+    """Return the canonical JSON-ready form of ``obj`` (dicts, lists, str, int, float, bool, None).
+
+    Raises ``NotCanonicalError`` naming the offending ``path`` (e.g. ``call.arguments.budget.amount``).
+    """
     if obj is None or isinstance(obj, bool):
         return obj
     if isinstance(obj, enum.Enum):
-        return canonicalize(obj.value)
+        return canonicalize(obj.value, path)
     if isinstance(obj, str):
         return unicodedata.normalize("NFC", obj)
     if isinstance(obj, int):
         return int(obj)
     if isinstance(obj, float):
         if not math.isfinite(obj):
-            raise ValueError(f"cannot canonicalise non-finite float {obj!r}; send a finite number")
+            raise NotCanonicalError(path, f"non-finite number {obj!r}", "send a finite number")
         return int(obj) if obj.is_integer() else obj
     if isinstance(obj, Decimal):
-        return _decimal_text(obj)
+        return _decimal_text(obj, path)
     if isinstance(obj, dt.datetime):
         if obj.tzinfo is None:
-            raise ValueError(f"naive datetime {obj!r}; use a timezone-aware UTC datetime")
+            raise NotCanonicalError(path, f"naive datetime {obj!r}", "use a timezone-aware UTC datetime")
         return obj.astimezone(dt.UTC).isoformat()
     if isinstance(obj, (dt.date, dt.time)):
         return obj.isoformat()
@@ -61,28 +72,29 @@ def canonicalize(obj: Any) -> Any:
             if isinstance(key, enum.Enum):
                 key = key.value
             if isinstance(key, bool) or not isinstance(key, (str, int)):
-                raise ValueError(f"cannot canonicalise mapping key {key!r}; use string keys")
+                raise NotCanonicalError(path, f"key {key!r} is not a string", "use string keys")
             text = unicodedata.normalize("NFC", str(key))
             if text in out:
-                raise ValueError(f"mapping key {key!r} collides with another key after canonicalisation")
-            out[text] = canonicalize(value)
+                raise NotCanonicalError(path, f"key {key!r} collides with another key", "use distinct string keys")
+            out[text] = canonicalize(value, f"{path}.{text}")
         return out
     if isinstance(obj, (list, tuple)):
-        return [canonicalize(item) for item in obj]
+        return [canonicalize(item, f"{path}[{i}]") for i, item in enumerate(obj)]
     if isinstance(obj, (set, frozenset)):
-        items = [canonicalize(item) for item in obj]
+        items = [canonicalize(item, f"{path}[]") for item in obj]
         return sorted(items, key=lambda item: json.dumps(item, sort_keys=True, ensure_ascii=False))
     model_dump = getattr(obj, "model_dump", None)
     if callable(model_dump):
-        return canonicalize(model_dump(mode="python"))
+        return canonicalize(model_dump(mode="python"), path)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return canonicalize({f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)})
-    raise ValueError(f"cannot canonicalise {type(obj).__name__} value; pass JSON-compatible arguments")
+        return canonicalize({f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}, path)
+    raise NotCanonicalError(path, f"{type(obj).__name__} has no JSON form", "pass JSON-compatible values")
 
 
-def canonical_json(obj: Any) -> str:
+def canonical_json(obj: Any, path: str = "value") -> str:
     """The canonical JSON text of ``obj``: sorted keys, no whitespace, NFC strings, normalised numbers."""
-    return json.dumps(canonicalize(obj), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    value = canonicalize(obj, path)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def sha256_hex(text: str) -> str:
@@ -92,4 +104,5 @@ def sha256_hex(text: str) -> str:
 
 def fingerprint(server: str, tool: str, arguments: Any, requester: str) -> str:
     """SHA-256 hex fingerprint of one call: server + tool + canonical arguments + requester."""
-    return sha256_hex(canonical_json({"server": server, "tool": tool, "arguments": arguments, "requester": requester}))
+    call = {"server": server, "tool": tool, "arguments": arguments, "requester": requester}
+    return sha256_hex(canonical_json(call, "call"))

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from spine.approvals import (
@@ -33,7 +34,7 @@ from spine.approvals import (
 from spine.audit import AuditLog
 from spine.db import make_engine, make_session_factory, transaction
 from spine.errors import NotFoundError, SpineError
-from spine.fingerprint import canonical_json, fingerprint
+from spine.fingerprint import NotCanonicalError, canonical_json, fingerprint
 from spine.models.governance import Approval
 
 T1, T2 = "tenant-a", "tenant-b"
@@ -100,8 +101,10 @@ def test_canonical_json_is_order_whitespace_and_normalisation_free() -> None:
     assert len(fingerprint("s", "t", a, "u")) == 64
     with pytest.raises(ValueError, match="naive"):
         canonical_json({"at": dt.datetime(2026, 1, 1)})
-    with pytest.raises(ValueError, match="non-finite"):
-        canonical_json(float("nan"))
+    with pytest.raises(NotCanonicalError, match=r"call\.arguments\.budget\.amount: non-finite"):
+        fingerprint("s", "t", {"budget": {"amount": Decimal("NaN")}}, "u")
+    with pytest.raises(ValueError, match=r"value\[1\]"):
+        canonical_json([1, b"bytes"])
 
 
 json_values = st.recursive(
@@ -315,19 +318,26 @@ def test_errors_describe_the_fix(store: ApprovalStore) -> None:
 
 # -- concurrency: real processes -----------------------------------------------------------------------------
 
+ROUNDS = 6
+
 
 def _race_worker(url: str, action: str, me: str, ids: list[str], barrier: Any, out: Any) -> None:
+    """One racer. approve: request the same call as the other racer, then approve it. consume: consume ids."""
     engine = make_engine(url)
     sf = make_session_factory(engine)
     store = ApprovalStore(sf, audit=AuditLog(sf))
     results = []
-    for aid in ids:
+    for n in range(ROUNDS):
+        call = {**ARGS, "n": n}
         barrier.wait()
         try:
             if action == "approve":
+                aid = store.request(T1, SERVER, TOOL, call, "alice", LEAD, "race", []).approval_id
+                barrier.wait()
                 store.resolve(T1, aid, me, [LEAD], "approve", f"approved by {me}")
             else:
-                store.consume(T1, aid, SERVER, TOOL, {**ARGS, "n": ids.index(aid)}, "alice")
+                aid = ids[n]
+                store.consume(T1, aid, SERVER, TOOL, call, "alice")
             results.append((aid, "ok"))
         except ApprovalError as exc:
             results.append((aid, type(exc).__name__))
@@ -348,31 +358,41 @@ def _race(url: str, action: str, ids: list[str]) -> dict[str, list[tuple[str, st
     return results
 
 
-ROUNDS = 6
+def test_two_processes_requesting_then_approving_the_same_call(engine: Engine, sf: sessionmaker[Session]) -> None:
+    results = _race(_url(engine), "approve", [])
+    store = ApprovalStore(sf)
+    assert len(store.list(T1)) == ROUNDS  # concurrent identical requests share one approval
+    for n in range(ROUNDS):
+        (aid, bob), (other, carol) = results["bob"][n], results["carol"][n]
+        assert aid == other
+        assert sorted([bob, carol]) in (["ApprovalConflict", "ok"], ["ApprovalNotPending", "ok"]), (bob, carol)
+        final = store.get(T1, aid)
+        assert final.status == "approved" and final.resolved_by == ("bob" if bob == "ok" else "carol")
+    report = AuditLog(sf).verify()
+    assert report.ok and report.checked == ROUNDS, report.problems
 
 
-@pytest.mark.parametrize("action", ["approve", "consume"])
-def test_two_processes_racing_exactly_one_wins(engine: Engine, sf: sessionmaker[Session], action: str) -> None:
+def test_two_processes_consuming_the_same_approval(engine: Engine, sf: sessionmaker[Session]) -> None:
     store = ApprovalStore(sf, audit=AuditLog(sf))
     ids = []
     for n in range(ROUNDS):
         a = store.request(T1, SERVER, TOOL, {**ARGS, "n": n}, "alice", LEAD, "race", [])
-        if action == "consume":
-            store.resolve(T1, a.approval_id, "victor", ["vp"], "approve", "ok")
-        ids.append(a.approval_id)
-    results = _race(_url(engine), action, ids)
-    loser = {"approve": {"ApprovalConflict", "ApprovalNotPending"}, "consume": {"ApprovalAlreadyUsed"}}[action]
-    for i, aid in enumerate(ids):
-        outcomes = sorted(results[me][i][1] for me in ("bob", "carol"))
-        assert outcomes[1] == "ok" and outcomes[0] in loser, outcomes
-        final = store.get(T1, aid)
-        assert final.status == ("approved" if action == "approve" else "consumed")
-        if action == "approve":
-            winner = "bob" if results["bob"][i][1] == "ok" else "carol"
-            assert final.resolved_by == winner
+        ids.append(store.resolve(T1, a.approval_id, "victor", ["vp"], "approve", "ok").approval_id)
+    results = _race(_url(engine), "consume", ids)
+    for n, aid in enumerate(ids):
+        outcomes = sorted(results[me][n][1] for me in ("bob", "carol"))
+        assert outcomes == ["ApprovalAlreadyUsed", "ok"], outcomes
+        assert store.get(T1, aid).status == "consumed"
     report = AuditLog(sf).verify()
-    assert report.ok, report.problems
-    assert report.checked == ROUNDS * (1 if action == "approve" else 2)
+    assert report.ok and report.checked == 2 * ROUNDS, report.problems
+
+
+def test_one_pending_approval_per_call_is_a_database_rule(store: ApprovalStore, sf: sessionmaker[Session]) -> None:
+    a = _request(store)
+    dup = {c: getattr(a, c) for c in ("tenant_id", "server", "tool", "arguments", "fingerprint", "requester")}
+    with pytest.raises(IntegrityError), transaction(sf) as s:
+        s.add(Approval(approval_id="dup", required_group=LEAD, reason="r", expires_at=a.expires_at, **dup))
+    assert store.resolve(T1, a.approval_id, "bob", LEAD, "approve", "a single group as a string").status == "approved"
 
 
 def test_conflict_error_is_an_approval_error() -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from spine.audit import AuditLog, entry_hash
 from spine.db import make_engine, make_session_factory, transaction
+from spine.errors import ValidationError
 from spine.models.governance import GENESIS_HASH, AuditChainHead, AuditEntry
 
 HASHED = ("tenant_id", "at", "actor", "server", "tool", "fingerprint", "decision", "rule_ids", "approval_id")
@@ -156,7 +157,7 @@ def test_missing_head_is_reported(log: AuditLog, sf: sessionmaker[Session]) -> N
 
 
 def test_append_validates_required_fields(log: AuditLog) -> None:
-    with pytest.raises(ValueError, match="decision"):
+    with pytest.raises(ValidationError, match="decision"):
         log.append(tenant_id="t", actor="a", server="s", tool="t", decision="")
 
 
