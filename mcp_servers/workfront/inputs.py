@@ -32,7 +32,6 @@ from mcp_servers.workfront.models import (
     NAME_MAX,
     NOTE_MAX,
     WORK_REQUIRED_MAX,
-    IssueStatus,
     ProjectStatus,
     TaskStatus,
 )
@@ -233,7 +232,3 @@ def check_status(obj_type: object, status: object) -> tuple[str, str]:
         listed = ", ".join(f"{c.value} ({c.label})" for c in enum)
         raise InvalidArgument("status", f"{status!r} is not a {obj_type} status code; use one of {listed}")
     return ("TASK" if obj_type == "task" else "PROJ", str(status))
-
-
-def issue_status_codes() -> list[str]:
-    return [c.value for c in IssueStatus]

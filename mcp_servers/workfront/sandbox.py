@@ -12,7 +12,6 @@ other non-zero value moves a NEW task to INP; a project's percentComplete is the
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -40,6 +39,11 @@ from mcp_servers.workfront.models import (
     new_guid,
 )
 from mcp_servers.workfront.query import parse_search
+from mcp_servers.workfront.sandbox_convert import fingerprint as _fingerprint
+from mcp_servers.workfront.sandbox_convert import issue_model as _issue
+from mcp_servers.workfront.sandbox_convert import note_model as _note
+from mcp_servers.workfront.sandbox_convert import project_model as _project
+from mcp_servers.workfront.sandbox_convert import task_model as _task
 from mcp_servers.workfront.sandbox_schema import (
     IdempotencyRow,
     IssueRow,
@@ -59,65 +63,6 @@ from mcp_servers.workfront.sandbox_search import run_search
 T = TypeVar("T")
 DB_FILENAME = "workfront_sandbox.sqlite3"
 _NOTE_TARGETS: dict[str, type[Any]] = {"PROJ": ProjectRow, "TASK": TaskRow, "OPTASK": IssueRow}
-
-
-def _project(row: ProjectRow, params: Mapping[str, Any]) -> Project:
-    return Project(
-        ID=row.id,
-        name=row.name,
-        status=row.status,
-        percentComplete=row.percent_complete,
-        plannedStartDate=row.planned_start_date,
-        plannedCompletionDate=row.planned_completion_date,
-        portfolioID=row.portfolio_id,
-        templateID=row.template_id,
-        ownerID=row.owner_id,
-        description=row.description,
-        parameterValues=dict(sorted(params.items())),
-    )
-
-
-def _task(row: TaskRow) -> Task:
-    return Task(
-        ID=row.id,
-        projectID=row.project_id,
-        name=row.name,
-        status=row.status,
-        assignedToID=row.assigned_to_id,
-        plannedStartDate=row.planned_start_date,
-        plannedCompletionDate=row.planned_completion_date,
-        percentComplete=row.percent_complete,
-        description=row.description,
-        parentID=row.parent_id,
-        workRequired=row.work_required,
-    )
-
-
-def _issue(row: IssueRow) -> Issue:
-    return Issue(
-        ID=row.id,
-        projectID=row.project_id,
-        name=row.name,
-        status=row.status,
-        description=row.description,
-        priority=row.priority,
-        assignedToID=row.assigned_to_id,
-    )
-
-
-def _note(row: NoteRow) -> Note:
-    return Note(
-        ID=row.id,
-        noteObjCode=row.note_obj_code,
-        objID=row.obj_id,
-        noteText=row.note_text,
-        entryDate=row.entry_date.replace(tzinfo=UTC),
-    )
-
-
-def _fingerprint(operation: str, args: Any) -> str:
-    body = json.dumps([operation, args.model_dump(mode="json", exclude={"idempotency_key"})], sort_keys=True)
-    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def _sqlite_pragmas(conn: Any, _record: Any) -> None:
