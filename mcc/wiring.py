@@ -15,7 +15,13 @@ from mcc.settings import Settings, load_settings
 from spine.db import make_engine, make_session_factory
 
 if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
+
     from knowledge.service import KnowledgeBase
+    from mcp_servers.guard.guard import Guard
+    from mcp_servers.guard.identity import PrincipalSource
+    from policies.engine import PolicyEngine
+    from policies.model import Principal
 
 
 @dataclass
@@ -48,6 +54,41 @@ class App:
             chroma_url=self.settings.chroma_url,
             model_name_or_path=self.settings.embedding_model,
         )
+
+    @cached_property
+    def policy_engine(self) -> PolicyEngine:
+        """Cedar policies parsed and validated once per process; a bad policy file stops start-up here."""
+        from policies.engine import PolicyEngine
+
+        return PolicyEngine.from_directory(fx_rates=self.settings.fx_rates_to_usd, mode=self.settings.policy_mode)
+
+    def principal(self, user_id: str | None = None, tenant_id: str | None = None) -> Principal:
+        """The directory entry of ``user_id`` in ``tenant_id`` (defaults from settings) as a policy principal."""
+        from policies.model import Principal
+        from spine.repositories import open_store
+
+        tenant_id = tenant_id or self.settings.tenant
+        user_id = user_id or self.settings.user
+        with open_store(self.sessions, tenant_id) as store:
+            store.directory.get_user(user_id)  # unknown user: a NotFoundError naming user_id
+            groups = frozenset(store.directory.groups_of(user_id))
+        return Principal(user_id=user_id, tenant_id=tenant_id, groups=groups)
+
+    def guard(self, server: str, principals: PrincipalSource) -> Guard:
+        """The policy guard for one server, sharing this process's engine, approvals and audit log."""
+        from mcp_servers.guard.guard import Guard
+        from spine.approvals import ApprovalStore
+        from spine.audit import AuditLog
+
+        audit = AuditLog(self.sessions)
+        approvals = ApprovalStore(self.sessions, audit=audit)
+        return Guard(server, self.policy_engine, approvals, audit, principals)
+
+    def spine_server(self, principals: PrincipalSource) -> MCPServer:
+        """The campaign-spine MCP server, guarded."""
+        from mcp_servers.spine.server import build_spine_server
+
+        return build_spine_server(self.sessions, self.guard("spine", principals))
 
     def ingest_default_playbooks(self) -> str:
         """Ingest (incrementally) the playbooks shipped in ``knowledge/playbooks``; a one-line summary."""

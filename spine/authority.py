@@ -119,9 +119,7 @@ class UnknownField(KeyError):
         self.field = field
 
     def __str__(self) -> str:
-        return (
-            f"{self.field}: not in the field-authority matrix; add a row to spine.authority.FIELD_AUTHORITY"
-        )
+        return f"{self.field}: not in the field-authority matrix; add a row to spine.authority.FIELD_AUTHORITY"
 
 
 def rule_for(field: str) -> FieldRule:
@@ -135,9 +133,7 @@ def rule_for(field: str) -> FieldRule:
 def fields_owned_by(owner: Owner, entity: str | None = None) -> frozenset[str]:
     """All fields (``entity.field``) whose owner is ``owner``, optionally for one entity."""
     return frozenset(
-        f
-        for f, r in FIELD_AUTHORITY.items()
-        if r.owner == owner and (entity is None or f.startswith(entity + "."))
+        f for f, r in FIELD_AUTHORITY.items() if r.owner == owner and (entity is None or f.startswith(entity + "."))
     )
 
 

@@ -24,9 +24,7 @@ LWW = [f for f, r in FIELD_AUTHORITY.items() if r.conflict_rule is ConflictRule.
 MERGE = [f for f, r in FIELD_AUTHORITY.items() if r.conflict_rule is ConflictRule.MERGE]
 MANUAL = [f for f, r in FIELD_AUTHORITY.items() if r.conflict_rule is ConflictRule.MANUAL]
 
-times = st.datetimes(
-    min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2030, 1, 1), timezones=st.just(dt.UTC)
-)
+times = st.datetimes(min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2030, 1, 1), timezones=st.just(dt.UTC))
 scalars = st.one_of(st.integers(), st.text(max_size=20), st.none())
 
 

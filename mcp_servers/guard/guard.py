@@ -1,0 +1,190 @@
+"""The guard: every tool call of every server passes here, in this order, and fails closed.
+
+1. who is calling (identity) · 2. strict argument validation · 3. the policy decision (Cedar engine) ·
+4. approvals (request one, or verify and consume the one presented) · 5. the handler ·
+6. the response check (card numbers, SSNs) · 7. the audit row for the decision and for each executed write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pydantic
+from mcp.server.mcpserver import Context
+
+from mcp_servers.guard.errors import from_exception, from_validation
+from mcp_servers.guard.identity import PrincipalSource
+from mcp_servers.guard.toolkit import ApprovalRequired, ToolDef, ToolFailure
+from policies.engine import PolicyEngine
+from policies.model import Decision, Principal, ToolCall
+from spine.approvals import ApprovalError, ApprovalStore
+from spine.audit import AuditLog
+from spine.fingerprint import fingerprint
+
+log = logging.getLogger("mcc.guard")
+
+# (tool name, validated arguments) -> tenant id of the target resource, or None when unknown.
+ResourceTenant = Callable[[str, Mapping[str, Any]], str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class CallContext:
+    """What a handler learns about the call it serves."""
+
+    principal: Principal
+    server: str
+    tool: str
+    idempotency_key: str | None
+    approval_id: str | None
+
+
+@dataclass
+class Guard:
+    """The policy guard of one server. Stateless per call; everything it keeps lives in the spine database."""
+
+    server: str
+    engine: PolicyEngine
+    approvals: ApprovalStore
+    audit: AuditLog
+    principals: PrincipalSource
+    resource_tenant: ResourceTenant | None = None
+
+    async def dispatch(self, tool: ToolDef, raw_arguments: dict[str, Any], ctx: Context) -> pydantic.BaseModel:
+        """Run one call through every check; see the module docstring for the order."""
+        principal = self.principals.current(ctx)
+        return await self.run(principal, tool, raw_arguments)
+
+    async def run(self, principal: Principal, tool: ToolDef, raw_arguments: dict[str, Any]) -> pydantic.BaseModel:
+        """``dispatch`` for a known principal (used by ``mcc policy check`` and tests)."""
+        try:
+            args = tool.input_model.model_validate(raw_arguments)
+        except pydantic.ValidationError as exc:
+            failure = from_validation(exc, tool.input_model)
+            self._audit(principal, tool.name, "invalid", None, ["input.validation"], None, {"field": failure.field})
+            raise failure from None
+        call_args = args.model_dump(mode="json", exclude={"approval_id", "idempotency_key"}, exclude_none=True)
+        fp = fingerprint(self.server, tool.name, call_args, principal.user_id)
+        decision = self.decide(principal, tool.name, call_args)
+        approval_id: str | None = None
+
+        if decision.effect == "require_approval":
+            if args.approval_id is None:
+                return self._request_approval(principal, tool, call_args, fp, decision)
+            approval_id = args.approval_id
+            decision = self._lift_with_approval(principal, tool, call_args, approval_id)
+        if decision.effect != "allow":
+            self._audit(
+                principal, tool.name, "deny", fp, decision.rule_ids, approval_id, {"message": decision.message()}
+            )
+            raise ToolFailure(decision.message(), code="denied", fix=_deny_fix(decision))
+
+        if decision.redacted_arguments is not None:
+            args = tool.input_model.model_validate({**decision.redacted_arguments, **_control(args)})
+        self._audit(principal, tool.name, "allow", fp, decision.rule_ids, approval_id, _redaction_note(decision))
+
+        if approval_id is not None:
+            # Consumed before the side effect: a crash after this point can never replay the approved call.
+            try:
+                await asyncio.to_thread(
+                    self.approvals.consume, principal.tenant_id, approval_id, self.server, tool.name, call_args,
+                    principal.user_id,
+                )  # fmt: skip
+            except ApprovalError as exc:
+                self._audit(principal, tool.name, "deny", fp, ["approval.invalid"], approval_id, {"error": str(exc)})
+                raise ToolFailure(exc.message, field="approval_id", fix=exc.fix, code="approval_invalid") from None
+
+        key = getattr(args, "idempotency_key", None) or (fp if hasattr(args, "idempotency_key") else None)
+        call = CallContext(principal, self.server, tool.name, key, approval_id)
+        try:
+            result = await tool.handler(call, args)
+        except Exception as exc:
+            failure = from_exception(exc, tool.name)
+            self._audit(principal, tool.name, "failed", fp, [f"error.{failure.code}"], approval_id,
+                        {"field": failure.field})  # fmt: skip
+            raise failure from None
+
+        checked = self.engine.check_response(
+            ToolCall(self.server, tool.name, call_args), result.model_dump(mode="json")
+        )
+        if checked.effect != "allow":
+            self._audit(principal, tool.name, "blocked", fp, checked.rule_ids, approval_id, {})
+            raise ToolFailure(checked.message(), code="response_blocked", fix="the data cannot be shown here")
+        if not tool.read_only:
+            self._audit(principal, tool.name, "executed", fp, decision.rule_ids, approval_id, {})
+        return result
+
+    def decide(self, principal: Principal, tool: str, call_args: Mapping[str, Any], **kw: Any) -> Decision:
+        """The policy decision for a call, with the target's tenant when the server can tell it."""
+        tenant = self.resource_tenant(tool, call_args) if self.resource_tenant else None
+        return self.engine.decide(principal, ToolCall(self.server, tool, call_args, tenant), **kw)
+
+    def _request_approval(
+        self, principal: Principal, tool: ToolDef, call_args: dict[str, Any], fp: str, decision: Decision
+    ) -> ApprovalRequired:
+        group = decision.required_group or "marketing-leadership"
+        try:
+            approval = self.approvals.request(
+                principal.tenant_id, self.server, tool.name, call_args, principal.user_id, group,
+                decision.message(), decision.rule_ids,
+            )  # fmt: skip
+        except ApprovalError as exc:  # e.g. this exact call was rejected before: don't ask again
+            self._audit(principal, tool.name, "deny", fp, ["approval.previously_rejected"], None, {})
+            raise ToolFailure(exc.message, code="approval_rejected", fix=exc.fix) from None
+        self._audit(principal, tool.name, "require_approval", fp, decision.rule_ids, approval.approval_id, {})
+        return ApprovalRequired(
+            approval_id=approval.approval_id,
+            required_group=approval.required_group,
+            expires_at=approval.expires_at,
+            reason=decision.message(),
+            rule_ids=list(decision.rule_ids),
+        )
+
+    def _lift_with_approval(
+        self, principal: Principal, tool: ToolDef, call_args: dict[str, Any], approval_id: str
+    ) -> Decision:
+        try:
+            approval = self.approvals.get(principal.tenant_id, approval_id)
+        except ApprovalError as exc:
+            raise ToolFailure(exc.message, field="approval_id", fix=exc.fix, code="approval_invalid") from None
+        if approval.status != "approved":
+            raise ToolFailure(
+                f"approval {approval_id} is {approval.status}, not approved", field="approval_id",
+                code="approval_invalid", fix="wait until an approver approves it, or ask for a new one",
+            )  # fmt: skip
+        return self.decide(principal, tool.name, call_args, approved_group=approval.required_group)
+
+    def _audit(
+        self, principal: Principal, tool: str, decision: str, fp: str | None, rule_ids: Any, approval_id: str | None,
+        detail: dict[str, Any],
+    ) -> None:  # fmt: skip
+        self.audit.append(
+            tenant_id=principal.tenant_id, actor=principal.user_id, server=self.server, tool=tool, decision=decision,
+            fingerprint=fp, rule_ids=list(rule_ids), approval_id=approval_id, detail=detail,
+        )  # fmt: skip
+
+
+def _control(args: pydantic.BaseModel) -> dict[str, Any]:
+    return {k: getattr(args, k) for k in ("approval_id", "idempotency_key") if getattr(args, k, None) is not None}
+
+
+def _redaction_note(decision: Decision) -> dict[str, Any]:
+    if not decision.redactions:
+        return {}
+    return {"redacted": [f"{h.kind}@{h.path}" for h in decision.redactions]}
+
+
+def _deny_fix(decision: Decision) -> str:
+    ids = set(decision.rule_ids)
+    if ids & {"role.readonly_no_write", "default.deny"}:
+        return "this principal may not make this call; ask someone in a group that may"
+    if any(i.startswith("authority.") for i in ids):
+        return "change the field in the system that owns it"
+    if "ratelimit.exceeded" in ids:
+        return f"wait {decision.retry_after_s or 60:.0f} s and retry"
+    if "pii.external_arguments" in ids:
+        return "remove personal data (emails, phone numbers, card numbers, SSNs) from the arguments"
+    return "do not retry this call unchanged"

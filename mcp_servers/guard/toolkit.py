@@ -1,0 +1,162 @@
+"""Tool definitions and their registration on an ``MCPServer``.
+
+Each tool is a strict pydantic input model, an output model and an async handler. Registration builds
+the MCP ``Tool`` ourselves so that (a) the published input schema is the strict model's schema and (b) the
+raw arguments reach the guard unfiltered: an unknown argument is an error, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.tools.base import Tool
+from mcp.types import ToolAnnotations
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class ToolInput(BaseModel):
+    """Base of every tool's arguments: unknown fields are rejected, strings are stripped and bounded."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, str_max_length=20_000)
+
+    approval_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f-]{36}$",
+        description=(
+            "Only when re-sending a call that was answered with status 'approval_required' and has since "
+            "been approved: the approval_id from that answer. The arguments must be identical."
+        ),
+    )
+
+
+class CreateInput(ToolInput):
+    """Arguments of a tool that creates something: carries an idempotency key."""
+
+    idempotency_key: str | None = Field(
+        default=None,
+        min_length=8,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description=(
+            "Client-chosen key that makes the create safe to retry: the same key with the same arguments "
+            "returns the first result instead of creating a duplicate; the same key with different arguments "
+            "is an error. When omitted, a key is derived from the arguments and the caller."
+        ),
+    )
+
+
+class ApprovalRequired(BaseModel):
+    """The structured, non-error answer to a call that waits for a human approval."""
+
+    status: Literal["approval_required"] = "approval_required"
+    approval_id: str
+    required_group: str
+    expires_at: AwareDatetime
+    reason: str
+    rule_ids: list[str] = Field(default_factory=list)
+    next_step: str = Field(
+        default="Ask a member of required_group to approve it; then re-send the identical call with approval_id.",
+    )
+
+
+class ToolFailure(Exception):
+    """A tool error a model can act on: which argument, what is wrong, how to fix it."""
+
+    def __init__(
+        self, message: str, *, field: str | None = None, fix: str | None = None, code: str = "invalid"
+    ) -> None:
+        super().__init__(message)
+        self.field = field
+        self.fix = fix
+        self.code = code
+
+    def render(self) -> str:
+        """The text the caller sees: ``[code] field: message. Fix: ...``."""
+        head = f"{self.field}: {self}" if self.field else str(self)
+        return f"[{self.code}] {head}" + (f" Fix: {self.fix}" if self.fix else "")
+
+
+@dataclass(frozen=True, slots=True)
+class ToolDef:
+    """One tool: name, strict input, output, handler and honest annotations (hints, never security)."""
+
+    name: str
+    input_model: type[ToolInput]
+    output_model: type[BaseModel]
+    handler: Callable[[Any, Any], Awaitable[BaseModel]]
+    read_only: bool
+    destructive: bool = False
+    idempotent: bool = False
+    open_world: bool = False
+    title: str | None = None
+
+    @property
+    def description(self) -> str:
+        """The handler's docstring: what the model reads, so it states units, id formats and side effects."""
+        return inspect.cleandoc(self.handler.__doc__ or "").strip()
+
+
+class Dispatcher(Protocol):
+    """What runs a call: the guard in production."""
+
+    async def dispatch(self, tool: ToolDef, raw_arguments: dict[str, Any], ctx: Context) -> BaseModel: ...
+
+
+def _mcp_tool(defn: ToolDef, dispatcher: Dispatcher) -> Tool:
+    if not defn.description:
+        raise ValueError(f"tool {defn.name} has no docstring; the docstring is what the model reads")
+    result_type = defn.output_model | ApprovalRequired
+
+    async def call(ctx: Context) -> Any:
+        params = ctx.request_context.params
+        raw = params.get("arguments") if isinstance(params, dict) else None
+        try:
+            return await dispatcher.dispatch(defn, dict(raw or {}), ctx)
+        except ToolFailure as failure:
+            # Rendered text only: no stack traces or internals reach the caller.
+            from mcp.server.mcpserver.exceptions import ToolError
+
+            raise ToolError(failure.render()) from None
+
+    call.__name__ = defn.name
+    call.__doc__ = defn.description
+    call.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Context)],
+        return_annotation=result_type,
+    )
+    call.__annotations__ = {"ctx": Context, "return": result_type}
+    tool = Tool.from_function(
+        call,
+        name=defn.name,
+        title=defn.title,
+        description=defn.description,
+        annotations=ToolAnnotations(
+            title=defn.title,
+            read_only_hint=defn.read_only,
+            destructive_hint=defn.destructive,
+            idempotent_hint=defn.idempotent,
+            open_world_hint=defn.open_world,
+        ),
+        structured_output=True,
+    )
+    schema = defn.input_model.model_json_schema()
+    return tool.model_copy(update={"parameters": schema})
+
+
+def build_server(
+    name: str, instructions: str, tools: Sequence[ToolDef], dispatcher: Dispatcher, **server_kwargs: Any
+) -> MCPServer:
+    """An ``MCPServer`` whose every tool runs through ``dispatcher`` (the guard)."""
+    names = [t.name for t in tools]
+    if len(set(names)) != len(names):
+        raise ValueError(f"duplicate tool names in {name}: {names}")
+    return MCPServer(
+        name,
+        instructions=instructions,
+        tools=[_mcp_tool(t, dispatcher) for t in tools],
+        **server_kwargs,
+    )

@@ -1,0 +1,25 @@
+"""The campaign-spine MCP server: canonical campaigns, strategies, work items, ids, performance, approvals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from sqlalchemy.orm import Session, sessionmaker
+
+from mcp_servers.guard.guard import Guard
+from mcp_servers.guard.toolkit import build_server
+from mcp_servers.spine.campaign_tools import campaign_tools
+from mcp_servers.spine.governance_tools import governance_tools
+
+INSTRUCTIONS = (
+    "The canonical campaign spine of Marketing Command Center: one id per campaign mapped to every system's "
+    "id. Read campaigns, strategies, work items, tracking keys and performance; create campaigns and change "
+    "MCC-owned fields; resolve approvals. Status arrives from Workfront/Asana and cannot be set here."
+)
+
+
+def build_spine_server(sessions: sessionmaker[Session], guard: Guard, **server_kwargs: Any) -> MCPServer:
+    """The spine server over ``sessions``, every call through ``guard`` (server name ``spine``)."""
+    tools = campaign_tools(sessions) + governance_tools(guard.approvals, guard.audit)
+    return build_server("spine", INSTRUCTIONS, tools, guard, **server_kwargs)
