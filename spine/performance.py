@@ -2,7 +2,7 @@
 
 All aggregation is GROUP BY in the database; ratios divide by NULLIF(..., 0) so a zero denominator
 gives None. CTR = clicks/impressions, CVR = conversions/clicks, CPA = spend/conversions,
-ROAS = revenue/spend (revenue = revenue_attributed).
+ROAS = revenue/spend (revenue = revenue_attributed). Money is summed per currency, never across.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class ChannelPerformance:
 class PerformanceSummary:
     start: dt.date | None
     end: dt.date | None
-    totals: Metrics
+    totals: list[Metrics]  # one per currency
     by_campaign: list[CampaignPerformance]
     by_channel: list[ChannelPerformance]
 
@@ -70,7 +70,6 @@ def _aggregates() -> list[Any]:
         convs.label("conversions"),
         cast(spend, Numeric(18, 4)).label("spend"),
         cast(revenue, Numeric(18, 4)).label("revenue"),
-        func.min(Measurement.currency).label("currency"),
         (cast(clicks, Float) / func.nullif(imps, 0)).label("ctr"),
         (cast(convs, Float) / func.nullif(clicks, 0)).label("cvr"),
         (cast(spend, Float) / func.nullif(convs, 0)).label("cpa"),
@@ -120,14 +119,14 @@ def campaign_performance(
     campaign_ids: list[str] | None = None,
     channel: str | None = None,
 ) -> list[CampaignPerformance]:
-    """One row per campaign with measurements in [start, end], ordered by spend descending."""
+    """One row per (campaign, currency) with measurements in [start, end], by spend descending."""
     _check(session, tenant_id, start, end)
-    agg = _scoped(select(Measurement.campaign_id, *_aggregates()), tenant_id, start, end)
+    agg = _scoped(select(Measurement.campaign_id, Measurement.currency, *_aggregates()), tenant_id, start, end)
     if campaign_ids is not None:
         agg = agg.where(Measurement.campaign_id.in_(campaign_ids))
     if channel is not None:
         agg = agg.where(Measurement.channel == channel)
-    sub = agg.group_by(Measurement.campaign_id).subquery()
+    sub = agg.group_by(Measurement.campaign_id, Measurement.currency).subquery()
     stmt = (
         select(sub, Campaign.name)
         .join(Campaign, Campaign.id == sub.c.campaign_id)
@@ -144,12 +143,12 @@ def channel_performance(
     *,
     campaign_id: str | None = None,
 ) -> list[ChannelPerformance]:
-    """One row per channel (optionally for one campaign), ordered by channel."""
+    """One row per (channel, currency) (optionally for one campaign), ordered by channel."""
     _check(session, tenant_id, start, end)
-    stmt = _scoped(select(Measurement.channel, *_aggregates()), tenant_id, start, end)
+    stmt = _scoped(select(Measurement.channel, Measurement.currency, *_aggregates()), tenant_id, start, end)
     if campaign_id is not None:
         stmt = stmt.where(Measurement.campaign_id == campaign_id)
-    stmt = stmt.group_by(Measurement.channel).order_by(Measurement.channel)
+    stmt = stmt.group_by(Measurement.channel, Measurement.currency).order_by(Measurement.channel, Measurement.currency)
     return [ChannelPerformance(r.channel, _metrics(r)) for r in session.execute(stmt)]
 
 
@@ -160,13 +159,14 @@ def totals(
     end: dt.date | None = None,
     *,
     campaign_id: str | None = None,
-) -> Metrics:
-    """Tenant-wide (or one campaign's) totals over the range."""
+) -> list[Metrics]:
+    """Tenant-wide (or one campaign's) totals over the range: one entry per currency (money never mixes)."""
     _check(session, tenant_id, start, end)
-    stmt = _scoped(select(*_aggregates()), tenant_id, start, end)
+    stmt = _scoped(select(Measurement.currency, *_aggregates()), tenant_id, start, end)
     if campaign_id is not None:
         stmt = stmt.where(Measurement.campaign_id == campaign_id)
-    return _metrics(session.execute(stmt).one())
+    stmt = stmt.group_by(Measurement.currency).order_by(Measurement.currency)
+    return [_metrics(r) for r in session.execute(stmt)]
 
 
 def performance_summary(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NotRequired, Required
 
 import pydantic
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from typing_extensions import TypedDict
 
 from spine.currencies import ISO_4217_CODES
 from spine.enums import (
@@ -29,11 +30,13 @@ from spine.enums import (
     WorkItemStatus,
     WorkItemType,
 )
-from spine.errors import ValidationError
+from spine.validation import ASANA_GID_RE as ASANA_GID_RE
+from spine.validation import WORKFRONT_ID_RE as WORKFRONT_ID_RE
+from spine.validation import check_external_id, pydantic_error
+from spine.validation import parse as parse
+from spine.validation import to_spine_error as to_spine_error
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-WORKFRONT_ID_RE = re.compile(r"^[0-9a-f]{32}$")
-ASANA_GID_RE = re.compile(r"^\d{1,20}$")
 
 
 def _iso_date(value: Any) -> Any:
@@ -357,6 +360,26 @@ class MeasurementIn(_In):
     collected_at: dt.datetime | None = None
 
 
+def _typed_dict_of(model: type[BaseModel], name: str) -> tuple[Any, dict[str, Any]]:
+    """A TypedDict with ``model``'s field rules (validates ~2.5x faster, yields plain dicts) + its defaults."""
+    fields: dict[str, Any] = {}
+    defaults: dict[str, Any] = {}
+    for field_name, info in model.model_fields.items():
+        ann = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+        if info.is_required():
+            fields[field_name] = Required[ann]
+        else:
+            fields[field_name] = NotRequired[ann]
+            defaults[field_name] = info.default
+    td = TypedDict(name, fields)  # type: ignore[operator]
+    td.__pydantic_config__ = ConfigDict(extra="forbid", str_strip_whitespace=True)  # type: ignore[attr-defined]
+    return td, defaults
+
+
+# Bulk measurement import validates with the same rules as MeasurementIn, as plain dicts.
+MeasurementRow, MEASUREMENT_DEFAULTS = _typed_dict_of(MeasurementIn, "MeasurementRow")
+
+
 class MeasurementOut(_Out):
     id: str
     campaign_id: str
@@ -386,76 +409,3 @@ class UserOut(_Out):
     display_name: str
     email: str
     groups: list[str]
-
-
-# ---- helpers ---------------------------------------------------------------------------------
-
-_FIXES = {
-    "enum": "use one of the listed values",
-    "literal_error": "use one of the listed values",
-    "string_too_short": "make it longer",
-    "string_too_long": "shorten it",
-    "greater_than": "use a larger value",
-    "greater_than_equal": "use a larger value",
-    "less_than_equal": "use a smaller value",
-    "missing": "provide this field",
-    "extra_forbidden": "remove this field (it is not part of the model)",
-    "int_type": "send an integer",
-    "decimal_parsing": "send a decimal number as a string, e.g. '1500.00'",
-}
-
-
-def check_external_id(system: str | None, external_id: str | None, field: str = "external_id") -> None:
-    """Workfront ids are 32-hex GUIDs, Asana gids numeric strings; anything else is a typo."""
-    if external_id is None:
-        return
-    if system == "workfront" and not WORKFRONT_ID_RE.match(external_id):
-        raise pydantic_error(field, f"{external_id!r} is not a Workfront id (32 lowercase hex characters)")
-    if system == "asana" and not ASANA_GID_RE.match(external_id):
-        raise pydantic_error(field, f"{external_id!r} is not an Asana gid (a numeric string)")
-
-
-class _FieldValueError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        super().__init__(message)
-
-
-def pydantic_error(field: str, message: str) -> ValueError:
-    """A ValueError that ``parse`` will report against ``field``."""
-    return _FieldValueError(field, message)
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def parse(model: type[M], data: Any) -> M:
-    """Validate ``data`` into ``model``; the first failure becomes a spine ValidationError naming the field."""
-    if isinstance(data, model):
-        return data
-    try:
-        return model.model_validate(data)
-    except pydantic.ValidationError as exc:
-        raise to_spine_error(exc) from None
-
-
-def to_spine_error(exc: pydantic.ValidationError, prefix: str = "") -> ValidationError:
-    """Convert a pydantic error into ``spine.errors.ValidationError`` (field, message, fix)."""
-    err = exc.errors()[0]
-    ctx = err.get("ctx") or {}
-    inner = ctx.get("error")
-    loc = [str(p) for p in err["loc"]]
-    if isinstance(inner, _FieldValueError):
-        loc = [*loc, inner.field] if loc else [inner.field]
-        message = str(inner)
-    else:
-        message = err["msg"].removeprefix("Value error, ")
-    field = ".".join(loc) or "input"
-    if prefix:
-        field = f"{prefix}.{field}"
-    fix = _FIXES.get(err["type"], "correct the value")
-    if err["type"] == "enum" and "expected" in ctx:
-        fix = f"use one of {ctx['expected']}"
-    out = ValidationError(field, message, fix)
-    out.errors = exc.errors(include_url=False)  # type: ignore[attr-defined]
-    return out

@@ -20,7 +20,7 @@ from spine.errors import (
     NotFoundError,
     ValidationError,
 )
-from spine.models import Campaign, CampaignRequest, CampaignTrackingKeys, SystemRef, User
+from spine.models import Campaign, CampaignRequest, CampaignTrackingKeys, Measurement, SystemRef, User
 from spine.repositories.base import TenantScoped
 from spine.schemas import CampaignCreate, CampaignFields, CampaignOut, CampaignUpdate, Money, parse
 from spine.tracking_keys import generate_tracking_keys
@@ -321,6 +321,19 @@ class CampaignRepository(TenantScoped):
             actor,
             now,
         )
+        self.session.flush()
+        return self.get(campaign_id)
+
+    def refresh_budget_spent(self, campaign_id: str) -> CampaignOut:
+        """Set ``budget_spent`` to the SQL sum of measured spend (analytics-owned: no version bump)."""
+        row = self.get_model(campaign_id)
+        spend, currency = self.session.execute(
+            select(func.sum(Measurement.spend), func.min(Measurement.currency)).where(
+                Measurement.tenant_id == self.tenant_id, Measurement.campaign_id == campaign_id
+            )
+        ).one()
+        row.budget_spent_amount = None if spend is None else Decimal(str(spend)).quantize(Decimal("0.01"))
+        row.budget_spent_currency = currency if spend is not None else None
         self.session.flush()
         return self.get(campaign_id)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -15,10 +16,12 @@ from spine.errors import ConflictError, TenantIsolationError, ValidationError
 from spine.models import Asset, Campaign, Measurement, SystemRef, WorkItem
 from spine.repositories.base import TenantScoped
 from spine.schemas import (
+    MEASUREMENT_DEFAULTS,
     AssetCreate,
     AssetOut,
     MeasurementIn,
     MeasurementOut,
+    MeasurementRow,
     WorkItemCreate,
     WorkItemOut,
     WorkItemUpdate,
@@ -199,7 +202,17 @@ class AssetRepository(TenantScoped):
         return [AssetOut.model_validate(r) for r in self.session.scalars(stmt.order_by(Asset.created_at))]
 
 
-_MEASUREMENTS = pydantic.TypeAdapter(list[MeasurementIn])
+_MEASUREMENTS = pydantic.TypeAdapter(list[MeasurementRow])
+
+
+def _uuid4_strings(n: int) -> list[str]:
+    """``n`` random UUID4 strings, ~10x faster than ``str(uuid.uuid4())`` in a loop (bulk imports)."""
+    raw = os.urandom(16 * n).hex()
+    out = []
+    for i in range(0, 32 * n, 32):
+        h = raw[i : i + 32]
+        out.append(f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}")
+    return out
 
 
 class MeasurementRepository(TenantScoped):
@@ -213,34 +226,44 @@ class MeasurementRepository(TenantScoped):
             specs = _MEASUREMENTS.validate_python([r.model_dump() if isinstance(r, MeasurementIn) else r for r in rows])
         except pydantic.ValidationError as exc:
             raise to_spine_error(exc, prefix="rows") from None
-        campaign_ids = {s.campaign_id for s in specs}
+        campaign_ids = {s["campaign_id"] for s in specs}
         owned = dict(
             self.session.execute(select(Campaign.id, Campaign.tenant_id).where(Campaign.id.in_(campaign_ids))).all()
         )
         for i, s in enumerate(specs):
-            if s.campaign_id not in owned:
-                raise ValidationError(f"rows.{i}.campaign_id", f"no campaign {s.campaign_id!r}", "use a campaign id")
-            if owned[s.campaign_id] != self.tenant_id:
-                raise TenantIsolationError("campaign", s.campaign_id, self.tenant_id)
+            cid = s["campaign_id"]
+            if cid not in owned:
+                raise ValidationError(f"rows.{i}.campaign_id", f"no campaign {cid!r}", "use a campaign id")
+            if owned[cid] != self.tenant_id:
+                raise TenantIsolationError("campaign", cid, self.tenant_id)
         now = utcnow()
         version = current_version("measurement")
+        dumped = [{k: v for k, v in s.items() if v is not None} for s in specs]
+        # executemany needs one key set: provided fields + defaults (absent optionals stay NULL).
+        keys = set().union(*dumped)
+        keys |= {k for k, v in MEASUREMENT_DEFAULTS.items() if v is not None}
+        base = {k: MEASUREMENT_DEFAULTS.get(k) for k in keys}
+        base.update(tenant_id=self.tenant_id, _schema_version=version)
         payload = []
-        for s in specs:
-            d = s.model_dump(mode="python")
-            d["channel"] = s.channel.value
-            d["source_system"] = s.source_system.value
-            d["data_freshness"] = s.data_freshness.value
-            d["collected_at"] = d["collected_at"] or now
-            d.update(id=str(uuid.uuid4()), tenant_id=self.tenant_id, created_at=now, schema_version=version)
-            payload.append(d)
-        self.session.execute(insert(Measurement), payload)
+        for d, row_id in zip(dumped, _uuid4_strings(len(dumped)), strict=True):
+            row = {**base, **d}
+            row["id"] = row_id
+            payload.append(row)
+        # Core insert (not ORM bulk): one executemany; timestamps come from the database, not per-row binds.
+        stmt = insert(Measurement.__table__).values(created_at=func.now())
+        if "collected_at" in keys:
+            for row in payload:
+                row["collected_at"] = row["collected_at"] or now
+        else:
+            stmt = stmt.values(collected_at=func.now())
+        self.session.execute(stmt, payload)
         stats: dict[str, list[Any]] = {}
-        for s in specs:
-            st = stats.setdefault(s.campaign_id, [0, s.date, s.date, 0, 0])
+        for s in payload:
+            st = stats.setdefault(s["campaign_id"], [0, s["date"], s["date"], 0, 0])
             st[0] += 1
-            st[1], st[2] = min(st[1], s.date), max(st[2], s.date)
-            st[3] += s.impressions
-            st[4] += s.conversions
+            st[1], st[2] = min(st[1], s["date"]), max(st[2], s["date"])
+            st[3] += s["impressions"]
+            st[4] += s["conversions"]
         for cid, (n, first, last, imps, convs) in stats.items():
             self._emit(
                 "measurement.collected",

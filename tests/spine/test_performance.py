@@ -68,13 +68,26 @@ def test_per_channel_and_totals(factory, loaded):
         assert ch["paid_media"].cvr == 0.0 and ch["paid_media"].cpa is None and ch["paid_media"].roas == 0.0
         one = channel_performance(s, T1, campaign_id=cid)
         assert {c.channel: c.metrics.impressions for c in one} == {"email": 4999, "paid_media": 6000}
-        t = totals(s, T1, dt.date(2026, 3, 2), dt.date(2026, 3, 2))
+        [t] = totals(s, T1, dt.date(2026, 3, 2), dt.date(2026, 3, 2))
         assert (t.impressions, t.clicks, t.spend) == (9000, 250, Decimal("500.0000"))
         summary = performance_summary(s, T1, dt.date(2026, 3, 1), dt.date(2026, 3, 31))
-        assert summary.totals.impressions == 10000 and len(summary.by_campaign) == 2
-        assert performance_summary(s, T2).totals.impressions == 0  # isolation: nothing of T1 leaks
+        assert summary.totals[0].impressions == 10000 and len(summary.by_campaign) == 2
+        assert performance_summary(s, T2).totals == []  # isolation: nothing of T1 leaks
         with pytest.raises(ValidationError) as err:
             totals(s, T1, dt.date(2026, 3, 2), dt.date(2026, 3, 1))
         assert err.value.field == "end"
         with pytest.raises(UnknownTenantError):
             totals(s, "nope")
+
+
+def test_currencies_never_mix(factory, loaded):
+    cid, _ = loaded
+    with open_store(factory, T1) as store:
+        row = _m(cid, "2026-03-01", "email", 100, 10, 1, "50", "70")
+        store.measurements.append([{**row, "currency": "EUR"}])
+    with factory() as s:
+        by_currency = {t.currency: t for t in totals(s, T1, dt.date(2026, 3, 1), dt.date(2026, 3, 31))}
+        assert by_currency["EUR"].spend == Decimal("50.0000") and by_currency["EUR"].cpa == Decimal("50.0000")
+        assert by_currency["USD"].spend == Decimal("600.0000")
+        rows = campaign_performance(s, T1, dt.date(2026, 3, 1), dt.date(2026, 3, 31), campaign_ids=[cid])
+        assert sorted(r.metrics.currency for r in rows) == ["EUR", "USD"]

@@ -2,13 +2,14 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 22:09:53.429333
+Create Date: 2026-11-21 22:21:15.477759
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_type=sa.Text()))
 from sqlalchemy.dialects import postgresql
 
 revision: str = '0001'
@@ -291,6 +292,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_group_memberships_tenant_group', ['tenant_id', 'group_name'], unique=False)
 
     op.create_table('measurements',
+    sa.Column('tenant_id', sa.String(length=64), nullable=False),
     sa.Column('campaign_id', sa.String(length=36), nullable=False),
     sa.Column('date', sa.Date(), nullable=False),
     sa.Column('channel', sa.String(length=32), nullable=False),
@@ -318,7 +320,6 @@ def upgrade() -> None:
     sa.Column('collected_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('id', sa.String(length=36), nullable=False),
-    sa.Column('tenant_id', sa.String(length=64), nullable=False),
     sa.Column('_schema_version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_measurements_campaign_id_campaigns')),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_measurements_tenant_id_tenants')),
@@ -327,7 +328,6 @@ def upgrade() -> None:
     with op.batch_alter_table('measurements', schema=None) as batch_op:
         batch_op.create_index('ix_measurements_tenant_campaign_date', ['tenant_id', 'campaign_id', 'date'], unique=False)
         batch_op.create_index('ix_measurements_tenant_date', ['tenant_id', 'date'], unique=False)
-        batch_op.create_index(batch_op.f('ix_measurements_tenant_id'), ['tenant_id'], unique=False)
 
     op.create_table('runs',
     sa.Column('campaign_id', sa.String(length=36), nullable=False),
@@ -442,7 +442,6 @@ def downgrade() -> None:
 
     op.drop_table('runs')
     with op.batch_alter_table('measurements', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_measurements_tenant_id'))
         batch_op.drop_index('ix_measurements_tenant_date')
         batch_op.drop_index('ix_measurements_tenant_campaign_date')
 

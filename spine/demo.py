@@ -1,0 +1,243 @@
+"""Demo data loader: ``load_demo(session_factory)`` creates the acme demo tenant (and globex) idempotently."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from spine.db import transaction
+from spine.demo_data import (
+    ACME_CAMPAIGNS,
+    ACME_USERS,
+    CHANNEL_BASELINES,
+    DEMO_TENANT,
+    GLOBEX_CAMPAIGNS,
+    GLOBEX_USERS,
+    OTHER_TENANT,
+    WORK_TEMPLATE,
+)
+from spine.models import Tenant
+from spine.repositories import SpineStore, create_tenant
+
+MEASURED_DAYS = 90
+_CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSummary:
+    tenants: list[str]
+    users: int
+    campaigns: int
+    work_items: int
+    strategies: int
+    measurements: int
+    created: bool  # False when the demo data was already there
+
+
+def workfront_id(seed: str) -> str:
+    """A plausible, stable Workfront GUID (32 lowercase hex)."""
+    return hashlib.md5(f"wf:{seed}".encode(), usedforsecurity=False).hexdigest()
+
+
+def asana_gid(seed: str) -> str:
+    """A plausible, stable Asana gid (16 digits, starting 120...)."""
+    digest = int(hashlib.sha256(f"asana:{seed}".encode()).hexdigest(), 16)
+    return f"120{digest % 10**13:013d}"
+
+
+def _external_id(system: str, seed: str) -> str:
+    return workfront_id(seed) if system == "workfront" else asana_gid(seed)
+
+
+def _external_url(system: str, kind: str, ext: str) -> str:
+    if system == "workfront":
+        return f"https://acme.my.workfront.com/{kind}/{ext}/overview"
+    return f"https://app.asana.com/0/{ext}/list"
+
+
+def _measurements(
+    cid: str, spec: dict[str, Any], launch: dt.date, end: dt.date | None, today: dt.date, key: str
+) -> list[dict[str, Any]]:
+    first = max(launch, today - dt.timedelta(days=MEASURED_DAYS))
+    last = min(end or today, today - dt.timedelta(days=1))
+    rng = random.Random(f"{cid}")
+    scale = {1: 2.0, 2: 1.0, 3: 0.5}[spec["tier"]]
+    rows = []
+    day = first
+    while day <= last:
+        weekly = 1.0 + 0.25 * math.sin(2 * math.pi * day.weekday() / 7)
+        for channel in spec["channels"]:
+            base_imps, ctr, cvr, cpc, rev = CHANNEL_BASELINES[channel]
+            imps = max(0, int(base_imps * scale * weekly * rng.uniform(0.8, 1.2)))
+            clicks = int(imps * ctr * rng.uniform(0.85, 1.15))
+            convs = int(clicks * cvr * rng.uniform(0.7, 1.3))
+            spend = (Decimal(clicks) * Decimal(str(cpc)) * Decimal(str(round(rng.uniform(0.9, 1.1), 2)))).quantize(
+                _CENT
+            )
+            revenue = (Decimal(convs) * Decimal(str(rev)) * Decimal(str(round(rng.uniform(0.8, 1.2), 2)))).quantize(
+                _CENT
+            )
+            rows.append(
+                {
+                    "campaign_id": cid,
+                    "date": day,
+                    "channel": channel,
+                    "impressions": imps,
+                    "clicks": clicks,
+                    "conversions": convs,
+                    "leads": convs,
+                    "currency": spec["currency"],
+                    "spend": spend,
+                    "revenue_attributed": revenue,
+                    "source_system": "google_analytics",
+                    "source_campaign_key": key,
+                    "data_freshness": "daily",
+                }
+            )
+        day += dt.timedelta(days=1)
+    return rows
+
+
+def _load_tenant(session: Session, tenant_id: str, name: str, users: list, campaigns: list, today: dt.date) -> dict:
+    create_tenant(session, tenant_id, name)
+    store = SpineStore(session, tenant_id)
+    domain = f"{tenant_id}.example.com"
+    for user_id, display, groups in users:
+        store.directory.add_user(
+            {"user_id": user_id, "display_name": display, "email": f"{user_id}@{domain}", "groups": groups}
+        )
+    producer = next((u for u, _, g in users if "production-team" in g), users[0][0])
+    leader = next(u for u, _, g in users if "marketing-leadership" in g)
+    counts = {"campaigns": 0, "work_items": 0, "strategies": 0, "measurements": 0}
+    for i, spec in enumerate(campaigns):
+        launch = today + dt.timedelta(days=spec["start"])
+        end = today + dt.timedelta(days=spec["end"]) if spec["end"] is not None else None
+        c = store.campaigns.create(
+            {
+                "name": spec["name"],
+                "description": spec["description"],
+                "type": spec["type"],
+                "tier": spec["tier"],
+                "launch_date": launch,
+                "end_date": end,
+                "owner_id": spec["owner"],
+                "team_id": "events" if spec["type"] == "event" else "demand-gen",
+                "stakeholder_ids": [leader],
+                "budget_planned": {"amount": spec["budget"], "currency": spec["currency"]},
+                "channels": spec["channels"],
+                "audiences": spec["audiences"],
+                "products": spec["products"],
+                "regions": spec["regions"],
+                "tags": [spec["type"], f"tier-{spec['tier']}"],
+            },
+            actor=spec["owner"],
+            client_request_key=f"demo-{tenant_id}-{i}",
+        )
+        counts["campaigns"] += 1
+        system = spec["system"]
+        if spec["status"] != "draft":
+            ext = _external_id(system, f"{tenant_id}:{spec['name']}")
+            store.refs.link("campaign", c.id, system, ext, external_url=_external_url(system, "project", ext))
+            store.campaigns.set_status(c.id, spec["status"], source=system, actor="sync")
+            parents: list[str] = []
+            for j, (wname, wtype, parent, wstatus) in enumerate(WORK_TEMPLATE):
+                status = "completed" if spec["status"] == "completed" else wstatus
+                if spec["status"] in ("planning", "approved") and j:
+                    status = "not_started"
+                wext = _external_id(system, f"{tenant_id}:{spec['name']}:{wname}")
+                item = store.work_items.create(
+                    {
+                        "campaign_id": c.id,
+                        "parent_item_id": parents[parent] if parent is not None else None,
+                        "name": f"{wname} — {spec['name']}" if parent is None else wname,
+                        "item_type": wtype,
+                        "priority": "high" if spec["tier"] == 1 else "medium",
+                        "status": status,
+                        "percent_complete": 100 if status == "completed" else (50 if status == "in_progress" else 0),
+                        "planned_start_date": launch - dt.timedelta(days=30),
+                        "planned_end_date": launch + dt.timedelta(days=j),
+                        "assignee_id": producer if wtype in ("deliverable", "task") else spec["owner"],
+                        "source_system": system,
+                        "external_id": wext,
+                        "external_url": _external_url(system, "task", wext),
+                        "sync_status": "synced",
+                    },
+                    actor="sync",
+                )
+                parents.append(item.id)
+                counts["work_items"] += 1
+        strat = store.strategies.create(
+            {
+                "campaign_id": c.id,
+                "type": "messaging" if i % 2 else "full",
+                "title": f"{spec['name']} — strategy",
+                "content": {
+                    "sections": [
+                        {"heading": "Objective", "body": spec["description"]},
+                        {"heading": "Audience", "body": ", ".join(spec["audiences"])},
+                        {"heading": "Channels", "body": ", ".join(spec["channels"])},
+                    ]
+                },
+                "generated_by": "agent" if i % 3 == 0 else "human",
+            },
+            actor=spec["owner"],
+        )
+        counts["strategies"] += 1
+        if spec["status"] not in ("draft",):
+            store.strategies.submit(strat.id, actor=spec["owner"])
+            if spec["status"] != "planning":
+                store.strategies.approve(strat.id, actor=leader)
+        if launch <= today:
+            key = store.tracking.get(c.id).google_analytics
+            rows = _measurements(c.id, spec, launch, end, today, key)
+            counts["measurements"] += store.measurements.append(rows)
+            store.campaigns.refresh_budget_spent(c.id)
+            store.assets.create(
+                {
+                    "campaign_id": c.id,
+                    "type": "image",
+                    "name": f"{spec['name']} hero banner",
+                    "url": f"https://dam.{domain}/assets/{c.id[:8]}/hero.png",
+                    "metadata": {"width": 1200, "height": 628, "format": "png"},
+                    "source": "dam",
+                    "source_asset_id": f"dam-{c.id[:8]}",
+                },
+                actor="dam",
+            )
+    counts["users"] = len(users)
+    return counts
+
+
+def load_demo(session_factory: sessionmaker[Session], *, today: dt.date | None = None) -> DemoSummary:
+    """Create the demo tenants once (one transaction); calling again changes nothing."""
+    today = today or dt.date.today()
+    with transaction(session_factory) as session:
+        if session.get(Tenant, DEMO_TENANT) is not None:
+            acme, globex = SpineStore(session, DEMO_TENANT), SpineStore(session, OTHER_TENANT)
+            return DemoSummary(
+                tenants=[DEMO_TENANT, OTHER_TENANT],
+                users=len(acme.directory.list_users()) + len(globex.directory.list_users()),
+                campaigns=acme.campaigns.count() + globex.campaigns.count(),
+                work_items=len(acme.work_items.list()) + len(globex.work_items.list()),
+                strategies=len(acme.strategies.list()) + len(globex.strategies.list()),
+                measurements=acme.measurements.count() + globex.measurements.count(),
+                created=False,
+            )
+        a = _load_tenant(session, DEMO_TENANT, "Acme Corporation", ACME_USERS, ACME_CAMPAIGNS, today)
+        g = _load_tenant(session, OTHER_TENANT, "Globex Corporation", GLOBEX_USERS, GLOBEX_CAMPAIGNS, today)
+    return DemoSummary(
+        tenants=[DEMO_TENANT, OTHER_TENANT],
+        users=a["users"] + g["users"],
+        campaigns=a["campaigns"] + g["campaigns"],
+        work_items=a["work_items"] + g["work_items"],
+        strategies=a["strategies"] + g["strategies"],
+        measurements=a["measurements"] + g["measurements"],
+        created=True,
+    )
