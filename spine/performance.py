@@ -169,14 +169,52 @@ def totals(
     return [_metrics(r) for r in session.execute(stmt)]
 
 
+def _ratio(num: float | Decimal, den: float | Decimal) -> float | None:
+    return None if not den else float(num) / float(den)
+
+
+def _rollup(parts: list[Metrics]) -> list[Metrics]:
+    """Per-currency totals from already-aggregated rows (one per campaign, never per measurement)."""
+    by_currency: dict[str, list[Metrics]] = {}
+    for m in parts:
+        by_currency.setdefault(m.currency or "", []).append(m)
+    out = []
+    for currency in sorted(by_currency):
+        group = by_currency[currency]
+        imps = sum(m.impressions for m in group)
+        clicks = sum(m.clicks for m in group)
+        convs = sum(m.conversions for m in group)
+        spend = sum((m.spend for m in group), Decimal(0))
+        revenue = sum((m.revenue for m in group), Decimal(0))
+        out.append(
+            Metrics(
+                impressions=imps,
+                clicks=clicks,
+                conversions=convs,
+                spend=spend,
+                revenue=revenue,
+                currency=currency or None,
+                ctr=_ratio(clicks, imps),
+                cvr=_ratio(convs, clicks),
+                cpa=None if not convs else (spend / convs).quantize(_Q4),
+                roas=_ratio(revenue, spend),
+            )
+        )
+    return out
+
+
 def performance_summary(
     session: Session, tenant_id: str, start: dt.date | None = None, end: dt.date | None = None
 ) -> PerformanceSummary:
-    """Totals, per-campaign and per-channel metrics of a tenant over [start, end] (inclusive)."""
+    """Totals, per-campaign and per-channel metrics of a tenant over [start, end] (inclusive).
+
+    Two GROUP BY scans (campaign, channel); the totals are summed from the per-campaign sums.
+    """
+    by_campaign = campaign_performance(session, tenant_id, start, end)
     return PerformanceSummary(
         start=start,
         end=end,
-        totals=totals(session, tenant_id, start, end),
-        by_campaign=campaign_performance(session, tenant_id, start, end),
+        totals=_rollup([c.metrics for c in by_campaign]),
+        by_campaign=by_campaign,
         by_channel=channel_performance(session, tenant_id, start, end),
     )

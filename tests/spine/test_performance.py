@@ -91,3 +91,13 @@ def test_currencies_never_mix(factory, loaded):
         assert by_currency["USD"].spend == Decimal("600.0000")
         rows = campaign_performance(s, T1, dt.date(2026, 3, 1), dt.date(2026, 3, 31), campaign_ids=[cid])
         assert sorted(r.metrics.currency for r in rows) == ["EUR", "USD"]
+
+
+def test_summary_totals_equal_sql_totals(factory, loaded):
+    cid, _ = loaded
+    with open_store(factory, T1) as store:
+        row = _m(cid, "2026-03-05", "social", 500, 7, 2, "33.33", "10")
+        store.measurements.append([{**row, "currency": "EUR"}])
+    with factory() as s:
+        for start, end in [(None, None), (dt.date(2026, 3, 1), dt.date(2026, 3, 31))]:
+            assert performance_summary(s, T1, start, end).totals == totals(s, T1, start, end)
