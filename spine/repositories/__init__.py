@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,6 +22,9 @@ from spine.repositories.mapping import (
 from spine.repositories.ops import ErrorLogRepository, EventRepository, RequestRepository, RunRepository
 from spine.repositories.strategies import StrategyRepository
 from spine.repositories.work import AssetRepository, MeasurementRepository, WorkItemRepository
+
+if TYPE_CHECKING:
+    from spine.performance import PerformanceSummary
 
 
 class SpineStore:
@@ -44,9 +48,9 @@ class SpineStore:
         self.errors = ErrorLogRepository(session, tenant_id)
         self.runs = RunRepository(session, tenant_id)
 
-    def performance(self, start: dt.date | None = None, end: dt.date | None = None):
-        """``spine.performance.performance_summary`` for this tenant."""
-        from spine.performance import performance_summary
+    def performance(self, start: dt.date | None = None, end: dt.date | None = None) -> PerformanceSummary:
+        """``spine.performance.performance_summary`` for this tenant over [start, end]."""
+        from spine.performance import performance_summary  # late: spine.performance imports this package
 
         return performance_summary(self.session, self.tenant_id, start, end)
 
