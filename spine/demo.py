@@ -102,6 +102,23 @@ def _measurements(
                 }
             )
         day += dt.timedelta(days=1)
+    return _pace_spend(rows, spec, launch, end, first, last, rng)
+
+
+def _pace_spend(
+    rows: list[dict[str, Any]], spec: dict[str, Any], launch: dt.date, end: dt.date | None, first: dt.date,
+    last: dt.date, rng: random.Random,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Scale spend so a campaign has spent roughly its budget's share of the elapsed flight, as real ones do."""
+    total = sum((r["spend"] for r in rows), Decimal(0))
+    if not rows or total == 0 or not spec.get("budget"):
+        return rows
+    flight = max(1, ((end or launch + dt.timedelta(days=90)) - launch).days + 1)
+    elapsed = min(1.0, ((last - launch).days + 1) / flight)
+    target = Decimal(spec["budget"]) * Decimal(str(round(elapsed * rng.uniform(0.82, 1.04), 4)))
+    factor = target / total
+    for r in rows:
+        r["spend"] = (r["spend"] * factor).quantize(_CENT)
     return rows
 
 
