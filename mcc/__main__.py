@@ -1,0 +1,5 @@
+"""``python -m mcc`` runs the CLI."""
+
+from mcc.cli import main
+
+main()
