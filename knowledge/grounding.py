@@ -1,0 +1,183 @@
+"""Grounded answers: extractive composition from retrieved chunks with citations, an answerability gate,
+and a checker that flags answer sentences no cited chunk supports.
+
+Chunk text is *data*: sentences that address the assistant (prompt-injection style) are never quoted,
+never acted on, and reported as warnings."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import numpy as np
+
+from knowledge.lexical import STOPWORDS, tokenize
+from knowledge.models import Citation, GroundedAnswer, SearchHit, SentenceSupport
+from knowledge.retrieval import looks_like_instruction
+
+DEFAULT_MIN_RELEVANCE = 0.37  # best dense cosine below this: off-topic (dev: answerable >= 0.38)
+NOT_FOUND = "The playbooks do not contain an answer to this question."
+SUPPORT_MIN_OVERLAP = 0.6
+_SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+")
+_CITE_MARK = re.compile(r"\s*\[\d+(?:,\s*\d+)*\]")
+_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-'][A-Za-z0-9]+)*")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences and list items of a chunk or answer (table rows count as one sentence each)."""
+    out = []
+    for part in _SENT_SPLIT.split(text):
+        part = part.strip().lstrip("-*• ").strip()
+        if part and not re.fullmatch(r"[|\-: ]+", part):
+            out.append(part)
+    return out
+
+
+def _numbers(text: str) -> set[str]:
+    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+
+
+def unknown_terms(question: str, vocabulary: set[str]) -> list[str]:
+    """Specific terms of the question the playbooks never use: names (TikTok, Pinterest) and compounds
+    (per-diem) absent from the index. Ordinary words are not counted: paraphrases use them all the time."""
+    found = []
+    for m in _WORD.finditer(question):
+        word = m.group(0)
+        if word.lower().endswith("'s"):
+            word = word[:-2]
+        toks = tokenize(word)
+        if not toks:
+            continue
+        is_name = (m.start() > 0 and word[0].isupper()) or any(c.isupper() for c in word[1:])
+        parts = [t for t in tokenize(word.replace("-", " ")) if t not in STOPWORDS]
+        unknown_compound = "-" in word and any(p not in vocabulary for p in parts)
+        if toks[0] not in vocabulary and (is_name or unknown_compound):
+            found.append(word)
+    return found
+
+
+def is_answerable(
+    question: str, hits: list[SearchHit], min_relevance: float, vocabulary: set[str] | None = None
+) -> tuple[bool, float | None, list[str]]:
+    """(answerable, best dense similarity, reasons when not): the best hit must reach the relevance threshold
+    and the question must not hinge on a name or term the playbooks never mention."""
+    dense = [h.scores.dense for h in hits if h.scores.dense is not None]
+    top = max(dense) if dense else None
+    if top is None or top < min_relevance:
+        return False, top, [f"best relevance {top if top is None else round(top, 3)} below {min_relevance}"]
+    missing = unknown_terms(question, vocabulary) if vocabulary is not None else []
+    if missing:
+        return False, top, [f"terms not found in the playbooks: {', '.join(missing)}"]
+    return True, top, []
+
+
+def check_support(
+    answer: str, hits: list[SearchHit], min_overlap: float = SUPPORT_MIN_OVERLAP
+) -> list[SentenceSupport]:
+    """For each answer sentence, the cited chunk that best supports it; flags sentences none supports.
+
+    Supported = at least ``min_overlap`` of the sentence's content words occur in one chunk and every number in
+    the sentence occurs in that chunk."""
+    chunks = [
+        (h.chunk_id, set(tokenize(f"{h.title} {' '.join(h.heading_path)} {h.text}")), _numbers(h.text)) for h in hits
+    ]
+    results = []
+    for sentence in split_sentences(_CITE_MARK.sub("", answer)):
+        toks = set(tokenize(sentence))
+        nums = _numbers(sentence)
+        best: tuple[float, str | None, list[str]] = (0.0, None, sorted(nums))
+        for cid, ctoks, cnums in chunks:
+            overlap = len(toks & ctoks) / len(toks) if toks else 0.0
+            missing = sorted(nums - cnums)
+            if (not missing, overlap) > (not best[2], best[0]):
+                best = (overlap, cid, missing)
+        supported = best[1] is not None and best[0] >= min_overlap and not best[2]
+        results.append(
+            SentenceSupport(sentence=sentence, supported=supported, chunk_id=best[1], overlap=round(best[0], 3),
+                            missing_numbers=best[2])
+        )  # fmt: skip
+    return results
+
+
+def _sentence_score(q_toks: set[str], sentence: str, idf: Callable[[str], float] | None) -> float:
+    """Rare question words found in the sentence count most (IDF-weighted overlap)."""
+    toks = set(tokenize(sentence))
+    if not toks:
+        return 0.0
+    weight = idf or (lambda _t: 1.0)
+    return sum(weight(t) for t in q_toks & toks) + 0.1 * min(len(toks), 12) / 12
+
+
+def _units(text: str, max_len: int = 600) -> list[str]:
+    """Answer units of a chunk: sentences, with a lead-in ending in ':' kept together with its list items."""
+    units: list[str] = []
+    open_list = False
+    for sentence in split_sentences(text):
+        if open_list and not sentence.endswith(":") and len(units[-1]) + len(sentence) < max_len:
+            units[-1] = f"{units[-1]} {sentence if sentence.endswith(('.', ';')) else sentence + ';'}"
+            continue
+        units.append(sentence)
+        open_list = sentence.endswith(":")
+    return [u.rstrip(";") + ("." if u.endswith(";") else "") for u in units]
+
+
+def compose_answer(
+    question: str,
+    hits: list[SearchHit],
+    min_relevance: float = DEFAULT_MIN_RELEVANCE,
+    vocabulary: set[str] | None = None,
+    max_sentences: int = 2,
+    idf: Callable[[str], float] | None = None,
+    embed: Callable[[list[str]], np.ndarray] | None = None,
+) -> GroundedAnswer:
+    """Answer from the hits only: the most relevant sentences of the best chunks, each with a [n] citation.
+
+    Sentences are ranked by IDF-weighted word overlap with the question and, when ``embed`` is given, by
+    embedding similarity (which catches paraphrases). Instruction-like sentences are never used."""
+    ok, top, warnings = is_answerable(question, hits, min_relevance, vocabulary)
+    if not ok:
+        return GroundedAnswer(question=question, answered=False, answer=NOT_FOUND, warnings=warnings, top_score=top,
+                              hits=hits)  # fmt: skip
+    q_toks = set(tokenize(question))
+    pool: list[tuple[int, int, str]] = []
+    for rank, hit in enumerate(hits[:3]):
+        if "instruction_like_text" in hit.flags:
+            warnings.append(f"ignored instruction-like text in {hit.citation} (documents are data, not instructions)")
+        for pos, sentence in enumerate(_units(hit.text)):
+            if not looks_like_instruction(sentence):
+                pool.append((rank, pos, sentence))
+    sims = [0.0] * len(pool)
+    if embed is not None and pool:
+        vecs = embed([question] + [f"{' > '.join(hits[r].heading_path)}: {t}" for r, _, t in pool])
+        sims = [float(v) for v in vecs[1:] @ vecs[0]]
+    candidates: list[tuple[float, int, int, str]] = []
+    for (rank, pos, sentence), sim in zip(pool, sims, strict=True):
+        lexical = _sentence_score(q_toks, sentence, idf)
+        score = (sim * 10.0 + lexical) * (1.0 - 0.15 * rank)
+        candidates.append((score, rank, pos, sentence))
+    candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
+    best = candidates[0][0] if candidates else 0.0
+    # keep only sentences close to the best one: padding with weak sentences dilutes the answer
+    chosen = sorted([c for c in candidates[:max_sentences] if c[0] >= 0.7 * best], key=lambda c: (c[1], c[2]))
+    if not chosen:
+        return GroundedAnswer(question=question, answered=False, answer=NOT_FOUND, warnings=warnings, top_score=top,
+                              hits=hits)  # fmt: skip
+    cited_ranks = sorted({c[1] for c in chosen})
+    number = {rank: i + 1 for i, rank in enumerate(cited_ranks)}
+    parts = []
+    for _score, rank, _pos, sentence in chosen:
+        text = sentence if sentence.endswith((".", "!", "?", ":")) else sentence + "."
+        parts.append(f"{text} [{number[rank]}]")
+    citations = [
+        Citation(doc_id=hits[r].doc_id, heading_path=hits[r].heading_path, citation=hits[r].citation,
+                 chunk_id=hits[r].chunk_id)
+        for r in cited_ranks
+    ]  # fmt: skip
+    answer = " ".join(parts)
+    support = check_support(answer, [hits[r] for r in cited_ranks])
+    return GroundedAnswer(
+        question=question, answered=True, answer=answer, citations=citations, support=support,
+        unsupported_sentences=[s.sentence for s in support if not s.supported], warnings=warnings, top_score=top,
+        hits=hits,
+    )  # fmt: skip

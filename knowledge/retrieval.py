@@ -1,0 +1,234 @@
+"""Hybrid retrieval: dense (Chroma) + BM25, fused by reciprocal rank fusion, with metadata filters and
+a soft preference for the tier / domain a query names."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import numpy as np
+
+from knowledge.lexical import LexicalIndex
+from knowledge.models import RetrieverScores, SearchHit
+from knowledge.store import ChunkStore, StoredChunk
+
+Mode = Literal["hybrid", "dense", "bm25"]
+# Tuned on the dev questions only (see knowledge/evaluation.py); a small k favours the top of each ranking.
+RRF_K = 20
+BM25_WEIGHT = 0.6  # dense is the stronger retriever on paraphrases, so BM25 votes a little less
+BM25_WEIGHT_DISAGREE = 0.2  # when the two retrievers barely agree, BM25 is matching incidental words
+AGREEMENT_TOP = 10
+AGREEMENT_MIN = 3
+INSTRUCTION_FLAG = "instruction_like_text"
+
+# "... X and how/what/which ..." : a question with several asks; the last ask is usually the final hop.
+_MULTI_ASK = re.compile(
+    r",?\s+and\s+(?=(?:how|what|which|when|where|who|whom|by when|is|are|do|does|can|should|must)\b)", re.IGNORECASE
+)
+_TIER_RE = re.compile(r"\b(?:tier[\s-]*([1-9]|one|two|three|four)|t([1-9]))\b", re.IGNORECASE)
+_TIER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4"}
+# Words that name a domain. Used only to tell apart documents that exist once per tier (the confusable kind).
+DOMAIN_CUES: dict[str, tuple[str, ...]] = {
+    "event_standards": ("event", "events", "conference", "roadshow", "webinar", "booth", "trade show", "summit"),
+    "campaign_playbooks": ("campaign", "campaigns", "playbook"),
+    "brand_guidelines": ("brand guideline", "brand guidelines", "visual identity", "brand voice"),
+    "measurement": ("measurement convention", "measurement conventions", "utm", "tracking key", "attribution"),
+}
+_INSTRUCTION_RE = re.compile(
+    r"ignore (?:all |any |the )?(?:previous|prior|above|earlier) (?:instructions|prompts?|rules)"
+    r"|disregard (?:all |any |the )?(?:previous|prior|above|earlier|your)"
+    r"|\b(?:you are now|act as|pretend to be|new instructions?|system prompt|developer mode)\b"
+    r"|\b(?:assistant|ai|model|agent|llm)s?\b[^.\n]{0,40}\b(?:must|should|shall)\b[^.\n]{0,40}\b(?:say|respond|reply|answer|call|run|execute|delete)\b"
+    r"|\b(?:call|invoke|run|execute|use) (?:the )?(?:tool|function)\b"
+    r"|\b(?:call|invoke|execute)\s+(?:the\s+)?`?[a-z]+_[a-z_]+",
+    re.IGNORECASE,
+)
+
+
+def looks_like_instruction(text: str) -> bool:
+    """True when text addresses the assistant (prompt-injection style); such text is data, never obeyed."""
+    return bool(_INSTRUCTION_RE.search(text))
+
+
+class QueryEncoder(Protocol):
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+@dataclass
+class QueryIntent:
+    tiers: set[str] = field(default_factory=set)
+    domains: set[str] = field(default_factory=set)
+
+
+def detect_intent(query: str) -> QueryIntent:
+    """Tiers ('tier 1', 'T2', 'tier-three') and domains named by the query."""
+    intent = QueryIntent()
+    for m in _TIER_RE.finditer(query):
+        val = (m.group(1) or m.group(2)).lower()
+        intent.tiers.add(_TIER_WORDS.get(val, val))
+    low = query.lower()
+    for domain, cues in DOMAIN_CUES.items():
+        if any(re.search(rf"\b{re.escape(c)}\b", low) for c in cues):
+            intent.domains.add(domain)
+    return intent
+
+
+def split_query(query: str) -> list[tuple[str, float]]:
+    """The query (weight 1) plus, for a multi-part question, each part with a weight rising from 0.25 to 0.75.
+
+    Later parts weigh more because in a chained question the last ask is answered by the final hop."""
+    parts = [p.strip() for p in _MULTI_ASK.split(query) if p.strip()]
+    out = [(query, 1.0)]
+    if len(parts) > 1:
+        out += [(p, 0.25 + 0.5 * j / (len(parts) - 1)) for j, p in enumerate(parts)]
+    return out
+
+
+def bm25_weight(dense_ids: list[str], lexical_ids: list[str]) -> float:
+    """Query-adaptive BM25 weight from the overlap of the two retrievers' top results."""
+    agree = len(set(dense_ids[:AGREEMENT_TOP]) & set(lexical_ids[:AGREEMENT_TOP]))
+    return BM25_WEIGHT if agree >= AGREEMENT_MIN else BM25_WEIGHT_DISAGREE
+
+
+def rrf(rankings: list[list[str]], k: int = RRF_K, weights: list[float] | None = None) -> dict[str, float]:
+    """Reciprocal rank fusion: sum over rankings of weight / (k + rank), ranks starting at 1."""
+    weights = weights or [1.0] * len(rankings)
+    fused: dict[str, float] = {}
+    for ranking, w in zip(rankings, weights, strict=True):
+        for rank, item in enumerate(ranking, start=1):
+            fused[item] = fused.get(item, 0.0) + w / (k + rank)
+    return fused
+
+
+def intent_factor(intent: QueryIntent, tier: str, domain: str) -> float:
+    """Down-weight a chunk from a tier-specific document that contradicts the tier/domain the query names.
+
+    Tier-neutral documents ('all') are never penalised: a question about Tier 3 may be answered by a general
+    process document."""
+    if tier == "all":
+        return 1.0
+    factor = 1.0
+    if intent.tiers and tier not in intent.tiers:
+        factor *= 0.3
+    tiered_domains = intent.domains & {"event_standards", "campaign_playbooks"}
+    if intent.tiers and tiered_domains and domain not in tiered_domains:
+        # 'campaign' is a weak cue when the query also names events ("campaigns for an event")
+        factor *= 0.5
+    return factor
+
+
+class HybridRetriever:
+    """Dense + BM25 retrieval over one ChunkStore, fused with RRF."""
+
+    def __init__(self, store: ChunkStore, encoder: QueryEncoder, rrf_k: int = RRF_K, candidates: int = 50):
+        self.store = store
+        self.encoder = encoder
+        self.rrf_k = rrf_k
+        self.candidates = candidates
+        self._signature: str | None = None
+        self._chunks: list[StoredChunk] = []
+        self._row: dict[str, int] = {}
+        self._lexical = LexicalIndex([], [])
+        self._domains = np.zeros(0, dtype=object)
+        self._tiers = np.zeros(0, dtype=object)
+
+    def refresh(self, force: bool = False) -> None:
+        """Rebuild the in-memory BM25 index when the store changed since the last build."""
+        sig = self.store.signature()
+        if not force and sig == self._signature:
+            return
+        self._chunks = self.store.all_chunks()
+        self._row = {c.chunk_id: i for i, c in enumerate(self._chunks)}
+        self._lexical = LexicalIndex([c.chunk_id for c in self._chunks], [c.index_text for c in self._chunks])
+        self._domains = np.array([c.meta["domain"] for c in self._chunks], dtype=object)
+        self._tiers = np.array([c.meta["tier"] for c in self._chunks], dtype=object)
+        self._signature = sig
+
+    @property
+    def vocabulary(self) -> set[str]:
+        """Every indexed term (tokenized), for the answerability check."""
+        self.refresh()
+        return self._lexical.vocabulary
+
+    def idf(self, token: str) -> float:
+        return self._lexical.idf(token)
+
+    def search(
+        self, query: str, k: int = 5, domain: str | None = None, tier: str | None = None, mode: Mode = "hybrid",
+        use_intent: bool = True,
+    ) -> list[SearchHit]:  # fmt: skip
+        """Top-k chunks for the query, each with its citation and per-retriever scores."""
+        self.refresh()
+        if not self._chunks or not query.strip():
+            return []
+        n = max(self.candidates, k)
+        where = _where(domain, tier)
+        mask = None
+        if domain or tier:
+            mask = np.ones(len(self._chunks), dtype=bool)
+            if domain:
+                mask &= self._domains == domain
+            if tier:
+                mask &= self._tiers == tier
+        subqueries = split_query(query)
+        vectors = self.encoder.encode([q for q, _ in subqueries]) if mode != "bm25" else None
+        rankings: list[list[str]] = []
+        weights: list[float] = []
+        d_score: dict[str, tuple[float, int]] = {}
+        l_score: dict[str, tuple[float, int]] = {}
+        for j, (sub, w) in enumerate(subqueries):
+            dense = self.store.dense_query(vectors[j], n, where) if vectors is not None else []
+            lexical = (
+                [(self._chunks[i].chunk_id, s) for i, s in self._lexical.top(sub, n, mask)] if mode != "dense" else []
+            )
+            d_ids, l_ids = [c for c, _ in dense], [c for c, _ in lexical]
+            if j == 0:  # reported per-retriever scores are those of the whole query
+                d_score = {c: (s, r) for r, (c, s) in enumerate(dense, start=1)}
+                l_score = {c: (s, r) for r, (c, s) in enumerate(lexical, start=1)}
+            if mode == "hybrid":
+                rankings += [d_ids, l_ids]
+                weights += [w, w * bm25_weight(d_ids, l_ids)]
+            else:
+                rankings.append(d_ids if mode == "dense" else l_ids)
+                weights.append(w)
+        fused = rrf(rankings, k=self.rrf_k, weights=weights)
+        intent = detect_intent(query) if use_intent else QueryIntent()
+        ranked: list[tuple[float, str]] = []
+        for cid, base in fused.items():
+            if cid not in self._row:
+                continue  # written by another process after our refresh; next refresh picks it up
+            meta = self._chunks[self._row[cid]].meta
+            ranked.append((base * intent_factor(intent, meta["tier"], meta["domain"]), cid))
+        ranked.sort(key=lambda x: (-x[0], x[1]))
+        hits = []
+        for score, cid in ranked[:k]:
+            chunk = self._chunks[self._row[cid]]
+            ds, dr = d_score.get(cid, (None, None))
+            ls, lr = l_score.get(cid, (None, None))
+            scores = RetrieverScores(dense=ds, dense_rank=dr, bm25=ls, bm25_rank=lr, rrf=fused[cid])
+            hits.append(to_hit(chunk, score, scores))
+        return hits
+
+
+def _where(domain: str | None, tier: str | None) -> dict | None:
+    clauses = [{"domain": domain}] if domain else []
+    clauses += [{"tier": tier}] if tier else []
+    if len(clauses) > 1:
+        return {"$and": clauses}
+    return clauses[0] if clauses else None
+
+
+def citation_for(doc_id: str, heading_path: list[str]) -> str:
+    return f"{doc_id} § {' > '.join(heading_path)}" if heading_path else doc_id
+
+
+def to_hit(chunk: StoredChunk, score: float, scores: RetrieverScores) -> SearchHit:
+    m = chunk.meta
+    path = chunk.heading_path
+    return SearchHit(
+        chunk_id=chunk.chunk_id, doc_id=m["doc_id"], title=m["title"], heading_path=path,
+        citation=citation_for(m["doc_id"], path), text=chunk.text, score=score, scores=scores,
+        domain=m["domain"], tier=m["tier"], source_path=m["source_path"], start=int(m["start"]), end=int(m["end"]),
+        flags=[INSTRUCTION_FLAG] if looks_like_instruction(chunk.text) else [],
+    )  # fmt: skip

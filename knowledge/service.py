@@ -1,0 +1,190 @@
+"""KnowledgeBase: the facade used by the CLI and the MCP knowledge server (ingest, search, documents, answers)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from knowledge.chunking import DEFAULT_MAX_CHARS, DEFAULT_OVERLAP, chunk_document
+from knowledge.embedding import Embedder
+from knowledge.errors import BadInputFile
+from knowledge.grounding import DEFAULT_MIN_RELEVANCE, compose_answer
+from knowledge.models import Chunk, DocumentInfo, GroundedAnswer, IngestReport, ParsedDocument, SearchHit, SkippedFile
+from knowledge.parsing import DEFAULT_MAX_BYTES, discover_files, file_sha256, parse_file
+from knowledge.retrieval import HybridRetriever, Mode
+from knowledge.store import ChunkStore, make_client
+
+ProgressFn = Callable[[int, int, str], None]  # (files done, files total, current path)
+EMBED_GROUP = 256  # chunks embedded together across files
+DEFAULT_PLAYBOOKS_DIR = Path(__file__).resolve().parent / "playbooks"
+
+
+def default_playbooks_dir() -> Path:
+    """The product's own default playbooks shipped inside the package."""
+    return DEFAULT_PLAYBOOKS_DIR
+
+
+class KnowledgeBase:
+    """Playbook knowledge base over one Chroma collection. All configuration is explicit."""
+
+    def __init__(
+        self,
+        persist_dir: str | Path | None = None,
+        chroma_url: str | None = None,
+        model_name_or_path: str | Path | None = None,
+        *,
+        embedder: Any | None = None,
+        collection: str = "mcc_playbooks",
+        max_chars: int = DEFAULT_MAX_CHARS,
+        overlap: int = DEFAULT_OVERLAP,
+        max_file_bytes: int = DEFAULT_MAX_BYTES,
+        min_relevance: float = DEFAULT_MIN_RELEVANCE,
+        client: Any | None = None,
+    ) -> None:
+        if persist_dir is not None:
+            Path(persist_dir).mkdir(parents=True, exist_ok=True)
+        self.client = client or make_client(str(persist_dir) if persist_dir else None, chroma_url)
+        self.store = ChunkStore(self.client, collection)
+        # the model loads lazily on the first encode, never at construction
+        self.embedder = embedder if embedder is not None else Embedder(model_name_or_path)
+        self.retriever = HybridRetriever(self.store, self.embedder)
+        self.max_chars = max_chars
+        self.overlap = overlap
+        self.max_file_bytes = max_file_bytes
+        self.min_relevance = min_relevance
+
+    # ------------------------------------------------------------------ ingest
+    def ingest(self, paths: list[str | Path], progress: ProgressFn | None = None) -> IngestReport:
+        """Ingest files/directories incrementally: unchanged skipped, changed replaced, deleted removed.
+
+        Bad files (unreadable, empty, binary, huge, unsupported) are reported in ``skipped`` and the run goes on.
+        """
+        t0 = time.perf_counter()
+        report = IngestReport()
+        self.store.reconcile()
+        manifest = self.store.manifest()
+        files = discover_files([Path(p) for p in paths])
+        pending: list[tuple[ParsedDocument, list[Chunk]]] = []
+        pending_chunks = 0
+        embed_s = 0.0
+        for n, path in enumerate(files, start=1):
+            if progress:
+                progress(n - 1, len(files), str(path))
+            doc = self._parse_if_changed(path, manifest, report)
+            if doc is None:
+                continue
+            chunks = chunk_document(doc, self.max_chars, self.overlap)
+            pending.append((doc, chunks))
+            pending_chunks += len(chunks)
+            if pending_chunks >= EMBED_GROUP:  # embed several files at once: fewer, fuller batches
+                embed_s += self._write_group(pending, manifest, report)
+                pending, pending_chunks = [], 0
+        if pending:
+            embed_s += self._write_group(pending, manifest, report)
+        for source in sorted(set(manifest) - {str(f.resolve()) for f in files}):
+            if not Path(source).exists():
+                report.chunks_deleted += self.store.delete_source(source)
+                self.store.remove_manifest(source)
+                report.removed.append(source)
+        if progress:
+            progress(len(files), len(files), "")
+        report.seconds = time.perf_counter() - t0
+        report.embed_seconds = embed_s
+        report.model_load_seconds = float(getattr(self.embedder, "load_seconds", 0.0))
+        return report
+
+    def _parse_if_changed(self, path: Path, manifest: dict, report: IngestReport) -> ParsedDocument | None:
+        """The parsed document when the file is new or changed; None when unchanged or skipped."""
+        source = str(path.resolve())
+        try:
+            if not path.exists():
+                raise BadInputFile(str(path), "no such file")
+            if path.is_file() and path.stat().st_size <= self.max_file_bytes:
+                old = manifest.get(source)
+                if old is not None and old.file_hash == file_sha256(path.read_bytes()):
+                    report.unchanged.append(source)
+                    return None
+            doc = parse_file(path, self.max_file_bytes)
+        except BadInputFile as exc:
+            report.skipped.append(SkippedFile(path=str(path), reason=exc.reason))
+            return None
+        except OSError as exc:
+            report.skipped.append(SkippedFile(path=str(path), reason=f"unreadable ({exc})"))
+            return None
+        doc.source_path = source
+        return doc
+
+    def _write_group(
+        self, group: list[tuple[ParsedDocument, list[Chunk]]], manifest: dict, report: IngestReport
+    ) -> float:
+        """Embed the chunks of several files (reusing stored vectors of unchanged text), then write file by file."""
+        keys = {id(c): hashlib.sha256(c.index_text.encode()).hexdigest() for _, cs in group for c in cs}
+        reuse: dict[str, np.ndarray] = {}
+        for doc, _ in group:
+            if doc.source_path in manifest:
+                reuse.update(self.store.embeddings_by_key(doc.source_path))
+        todo = [c for _, cs in group for c in cs if keys[id(c)] not in reuse]
+        te = time.perf_counter()
+        fresh = self.embedder.encode([c.index_text for c in todo]) if todo else np.zeros((0, 0))
+        embed_s = time.perf_counter() - te
+        vectors = dict(reuse)
+        for c, vec in zip(todo, fresh, strict=True):
+            vectors[keys[id(c)]] = vec
+        for doc, chunks in group:
+            chunk_keys = [keys[id(c)] for c in chunks]
+            embeddings = np.stack([vectors[k] for k in chunk_keys]).astype(np.float32)
+            # order matters for crash safety: drop old chunks, write new chunks, then the manifest entry
+            report.chunks_deleted += self.store.delete_source(doc.source_path)
+            self.store.upsert_chunks(chunks, embeddings, chunk_keys)
+            self.store.put_manifest(doc, len(chunks))
+            report.chunks_written += len(chunks)
+            (report.updated if doc.source_path in manifest else report.added).append(doc.source_path)
+        return embed_s
+
+    # ------------------------------------------------------------------ read
+    def search(
+        self, query: str, k: int = 5, domain: str | None = None, tier: str | None = None, mode: Mode = "hybrid"
+    ) -> list[SearchHit]:
+        """Hybrid search; ``domain``/``tier`` filter exactly; each hit carries its citation and scores."""
+        return self.retriever.search(query, k=k, domain=domain, tier=tier, mode=mode)
+
+    def get_document(self, doc_id: str) -> DocumentInfo | None:
+        """A stored document by doc id (first source file with that id), or None."""
+        for entry in sorted(self.store.manifest().values(), key=lambda e: e.source_path):
+            if entry.doc_id == doc_id:
+                return DocumentInfo(
+                    doc_id=entry.doc_id, title=entry.title, domain=entry.domain, tier=entry.tier,
+                    source_path=entry.source_path, file_hash=entry.file_hash, chunk_count=entry.chunk_count,
+                    sections=entry.sections, text=entry.text,
+                )  # fmt: skip
+        return None
+
+    def list_documents(self) -> list[DocumentInfo]:
+        """Every stored document (without repeating the text of each: ``text`` holds the first 200 chars)."""
+        return [
+            DocumentInfo(
+                doc_id=e.doc_id,
+                title=e.title,
+                domain=e.domain,
+                tier=e.tier,
+                source_path=e.source_path,
+                file_hash=e.file_hash,
+                chunk_count=e.chunk_count,
+                sections=e.sections,
+                text=e.text[:200],
+            )
+            for e in sorted(self.store.manifest().values(), key=lambda e: e.doc_id)
+        ]
+
+    def answer(self, question: str, k: int = 5, domain: str | None = None, tier: str | None = None) -> GroundedAnswer:
+        """An extractive answer built only from retrieved chunks, with citations, or a plain 'not in the playbooks'."""
+        hits = self.search(question, k=k, domain=domain, tier=tier)
+        return compose_answer(
+            question, hits, min_relevance=self.min_relevance, vocabulary=self.retriever.vocabulary,
+            idf=self.retriever.idf, embed=self.embedder.encode,
+        )  # fmt: skip
