@@ -4,6 +4,7 @@ a soft preference for the tier / domain a query names."""
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -121,8 +122,13 @@ def intent_factor(intent: QueryIntent, tier: str, domain: str) -> float:
 class HybridRetriever:
     """Dense + BM25 retrieval over one ChunkStore, fused with RRF."""
 
-    def __init__(self, store: ChunkStore, encoder: QueryEncoder, rrf_k: int = RRF_K, candidates: int = 50):
+    def __init__(
+        self, store: ChunkStore, encoder: QueryEncoder, rrf_k: int = RRF_K, candidates: int = 50,
+        refresh_interval: float = 1.0,
+    ) -> None:  # fmt: skip
         self.store = store
+        self.refresh_interval = refresh_interval
+        self._checked = 0.0
         self.encoder = encoder
         self.rrf_k = rrf_k
         self.candidates = candidates
@@ -134,7 +140,13 @@ class HybridRetriever:
         self._tiers = np.zeros(0, dtype=object)
 
     def refresh(self, force: bool = False) -> None:
-        """Rebuild the in-memory BM25 index when the store changed since the last build."""
+        """Rebuild the in-memory BM25 index when the store changed since the last build.
+
+        Writes by other processes are noticed within ``refresh_interval`` seconds; our own ingest invalidates."""
+        now = time.monotonic()
+        if not force and self._signature is not None and now - self._checked < self.refresh_interval:
+            return
+        self._checked = now
         sig = self.store.signature()
         if not force and sig == self._signature:
             return
@@ -144,6 +156,10 @@ class HybridRetriever:
         self._domains = np.array([c.meta["domain"] for c in self._chunks], dtype=object)
         self._tiers = np.array([c.meta["tier"] for c in self._chunks], dtype=object)
         self._signature = sig
+
+    def invalidate(self) -> None:
+        """Force a store check on the next search (after this process wrote to the store)."""
+        self._signature = None
 
     @property
     def vocabulary(self) -> set[str]:

@@ -131,12 +131,28 @@ class ChunkStore:
         return out
 
     def put_manifest(self, doc: ParsedDocument, chunk_count: int) -> None:
-        meta = {
-            "file_hash": doc.file_hash, "doc_id": doc.doc_id, "title": doc.title, "domain": doc.domain,
-            "tier": doc.tier, "chunk_count": chunk_count,
-            "sections": json.dumps([list(s.heading_path) for s in doc.sections]),
-        }  # fmt: skip
-        self.files.upsert(ids=[doc.source_path], embeddings=[[1.0]], documents=[doc.text], metadatas=[meta])
+        self.put_manifests([(doc, chunk_count)])
+
+    def put_manifests(self, entries: list[tuple[ParsedDocument, int]]) -> None:
+        """Record files as fully ingested (call only after their chunks are written)."""
+        if not entries:
+            return
+        metas = [
+            {
+                "file_hash": doc.file_hash,
+                "doc_id": doc.doc_id,
+                "title": doc.title,
+                "domain": doc.domain,
+                "tier": doc.tier,
+                "chunk_count": count,
+                "sections": json.dumps([list(s.heading_path) for s in doc.sections]),
+            }
+            for doc, count in entries
+        ]
+        self.files.upsert(
+            ids=[doc.source_path for doc, _ in entries], embeddings=[[1.0]] * len(entries),
+            documents=[doc.text for doc, _ in entries], metadatas=metas,
+        )  # fmt: skip
 
     def remove_manifest(self, source_path: str) -> None:
         self.files.delete(ids=[source_path])

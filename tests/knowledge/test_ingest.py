@@ -92,34 +92,36 @@ class Boom(Exception):
     pass
 
 
-def test_crash_mid_ingest_leaves_a_repairable_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("crash_in", ["upsert_chunks", "put_manifests", "delete_source"])
+def test_crash_mid_ingest_leaves_a_repairable_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, crash_in: str
+) -> None:
     root = _corpus(tmp_path / "docs")
     kb = KnowledgeBase(persist_dir=tmp_path / "chroma", embedder=HashingEmbedder())
     kb.ingest([root])
     write_playbook(root, "brand", "Brand Voice", "## Claims\n\nEdited claims rule.\n\n## Logos\n\nNavy logo.")
     write_playbook(root, "new-doc", "New Doc", "## New\n\nBrand new rule.")
 
-    calls = {"n": 0}
-    original = kb.store.put_manifest
+    original = getattr(kb.store, crash_in)
 
-    def crash_after_first(doc, count):  # chunks of the second changed file are written, its manifest is not
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise Boom("power cut")
-        original(doc, count)
+    def crash_after_doing_it(*args, **kwargs):  # the write happens, then the process dies
+        original(*args, **kwargs)
+        raise Boom("power cut")
 
-    monkeypatch.setattr(kb.store, "put_manifest", crash_after_first)
+    monkeypatch.setattr(kb.store, crash_in, crash_after_doing_it)
     with pytest.raises(Boom):
         kb.ingest([root])
 
     fresh = KnowledgeBase(persist_dir=tmp_path / "chroma", embedder=HashingEmbedder())
     report = fresh.ingest([root])
-    assert len(report.added) + len(report.updated) == 1  # only the file whose manifest write was lost
+    assert len(report.unchanged) >= 5  # untouched files survive the crash
+    assert {Path(p).name for p in report.added + report.updated} <= {"brand.md", "new-doc.md"}
     _consistent(fresh)
     names = {Path(e.source_path).name for e in fresh.store.manifest().values()}
     assert {"brand.md", "new-doc.md"} <= names
     texts = " ".join(c.text for c in fresh.store.all_chunks())
     assert "Edited claims rule." in texts and "Brand new rule." in texts and "Superlatives" not in texts
+    assert texts.count("Brand new rule.") == 1
 
 
 def test_get_document_and_filters(tmp_path: Path) -> None:
