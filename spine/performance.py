@@ -173,34 +173,33 @@ def _ratio(num: float | Decimal, den: float | Decimal) -> float | None:
     return None if not den else float(num) / float(den)
 
 
+def _combine(group: list[tuple[int, int, int, Decimal, Decimal]], currency: str | None) -> Metrics:
+    """Metrics from already-aggregated sums (a few thousand groups at most, never per measurement)."""
+    imps = sum(g[0] for g in group)
+    clicks = sum(g[1] for g in group)
+    convs = sum(g[2] for g in group)
+    spend = sum((g[3] for g in group), Decimal(0)).quantize(_Q4)
+    revenue = sum((g[4] for g in group), Decimal(0)).quantize(_Q4)
+    return Metrics(
+        impressions=imps,
+        clicks=clicks,
+        conversions=convs,
+        spend=spend,
+        revenue=revenue,
+        currency=currency,
+        ctr=_ratio(clicks, imps),
+        cvr=_ratio(convs, clicks),
+        cpa=None if not convs else (spend / convs).quantize(_Q4),
+        roas=_ratio(revenue, spend),
+    )
+
+
 def _rollup(parts: list[Metrics]) -> list[Metrics]:
     """Per-currency totals from already-aggregated rows (one per campaign, never per measurement)."""
-    by_currency: dict[str, list[Metrics]] = {}
+    by_currency: dict[str | None, list[tuple[int, int, int, Decimal, Decimal]]] = {}
     for m in parts:
-        by_currency.setdefault(m.currency or "", []).append(m)
-    out = []
-    for currency in sorted(by_currency):
-        group = by_currency[currency]
-        imps = sum(m.impressions for m in group)
-        clicks = sum(m.clicks for m in group)
-        convs = sum(m.conversions for m in group)
-        spend = sum((m.spend for m in group), Decimal(0))
-        revenue = sum((m.revenue for m in group), Decimal(0))
-        out.append(
-            Metrics(
-                impressions=imps,
-                clicks=clicks,
-                conversions=convs,
-                spend=spend,
-                revenue=revenue,
-                currency=currency or None,
-                ctr=_ratio(clicks, imps),
-                cvr=_ratio(convs, clicks),
-                cpa=None if not convs else (spend / convs).quantize(_Q4),
-                roas=_ratio(revenue, spend),
-            )
-        )
-    return out
+        by_currency.setdefault(m.currency, []).append((m.impressions, m.clicks, m.conversions, m.spend, m.revenue))
+    return [_combine(by_currency[c], c) for c in sorted(by_currency, key=lambda c: c or "")]
 
 
 def performance_summary(
@@ -208,13 +207,40 @@ def performance_summary(
 ) -> PerformanceSummary:
     """Totals, per-campaign and per-channel metrics of a tenant over [start, end] (inclusive).
 
-    Two GROUP BY scans (campaign, channel); the totals are summed from the per-campaign sums.
+    One GROUP BY scan over (campaign, channel, currency) in SQL; campaigns, channels and totals are rolled up
+    from those few thousand sums, never from measurement rows.
     """
-    by_campaign = campaign_performance(session, tenant_id, start, end)
+    _check(session, tenant_id, start, end)
+    sums = [
+        func.coalesce(func.sum(Measurement.impressions), 0),
+        func.coalesce(func.sum(Measurement.clicks), 0),
+        func.coalesce(func.sum(Measurement.conversions), 0),
+        cast(func.coalesce(func.sum(Measurement.spend), 0), Numeric(18, 4)),
+        cast(func.coalesce(func.sum(Measurement.revenue_attributed), 0), Numeric(18, 4)),
+    ]
+    keys = (Measurement.campaign_id, Measurement.channel, Measurement.currency)
+    stmt = _scoped(select(*keys, *sums), tenant_id, start, end).group_by(*keys)
+    by_camp: dict[tuple[str, str | None], list[tuple[int, int, int, Decimal, Decimal]]] = {}
+    by_chan: dict[tuple[str, str | None], list[tuple[int, int, int, Decimal, Decimal]]] = {}
+    by_cur: dict[str | None, list[tuple[int, int, int, Decimal, Decimal]]] = {}
+    for cid, channel, currency, imps, clicks, convs, spend, revenue in session.execute(stmt):
+        part = (int(imps), int(clicks), int(convs), Decimal(str(spend)), Decimal(str(revenue)))
+        by_camp.setdefault((cid, currency), []).append(part)
+        by_chan.setdefault((channel, currency), []).append(part)
+        by_cur.setdefault(currency, []).append(part)
+    names = dict(session.execute(select(Campaign.id, Campaign.name).where(Campaign.tenant_id == tenant_id)).all())
+    campaigns = [CampaignPerformance(cid, names.get(cid, ""), _combine(g, cur)) for (cid, cur), g in by_camp.items()]
+    campaigns.sort(key=lambda c: (-c.metrics.spend, c.campaign_id))
+    channels = [ChannelPerformance(ch, _combine(g, cur)) for (ch, cur), g in sorted(by_chan.items(), key=_chan_key)]
     return PerformanceSummary(
         start=start,
         end=end,
-        totals=_rollup([c.metrics for c in by_campaign]),
-        by_campaign=by_campaign,
-        by_channel=channel_performance(session, tenant_id, start, end),
+        totals=[_combine(by_cur[c], c) for c in sorted(by_cur, key=lambda c: c or "")],
+        by_campaign=campaigns,
+        by_channel=channels,
     )
+
+
+def _chan_key(item: tuple[tuple[str, str | None], object]) -> tuple[str, str]:
+    (channel, currency), _ = item
+    return channel, currency or ""
