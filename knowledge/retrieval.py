@@ -29,12 +29,18 @@ _MULTI_ASK = re.compile(
 )
 _TIER_RE = re.compile(r"\b(?:tier[\s-]*([1-9]|one|two|three|four)|t([1-9]))\b", re.IGNORECASE)
 _TIER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4"}
-# Words that name a domain. Used only to tell apart documents that exist once per tier (the confusable kind).
-DOMAIN_CUES: dict[str, tuple[str, ...]] = {
+# Words that tell apart the documents that exist once per tier (a "Tier 2 event" vs a "Tier 2 campaign").
+TIERED_KIND_CUES: dict[str, tuple[str, ...]] = {
     "event_standards": ("event", "events", "conference", "roadshow", "webinar", "booth", "trade show", "summit"),
     "campaign_playbooks": ("campaign", "campaigns", "playbook"),
-    "brand_guidelines": ("brand guideline", "brand guidelines", "visual identity", "brand voice"),
-    "measurement": ("measurement convention", "measurement conventions", "utm", "tracking key", "attribution"),
+}
+# Phrases that name a domain outright ("according to the brand guidelines ..."): answer from that domain.
+DOMAIN_NAMES: dict[str, tuple[str, ...]] = {
+    "brand_guidelines": ("brand guideline", "brand guidelines", "brand guide", "visual identity guide"),
+    "event_standards": ("event standard", "event standards"),
+    "campaign_playbooks": ("campaign playbook", "campaign playbooks"),
+    "production_processes": ("production process", "production processes"),
+    "measurement": ("measurement convention", "measurement conventions", "measurement guide"),
 }
 _INSTRUCTION_RE = re.compile(
     r"ignore (?:all |any |the )?(?:previous|prior|above|earlier) (?:instructions|prompts?|rules)"
@@ -59,19 +65,23 @@ class QueryEncoder(Protocol):
 @dataclass
 class QueryIntent:
     tiers: set[str] = field(default_factory=set)
-    domains: set[str] = field(default_factory=set)
+    kinds: set[str] = field(default_factory=set)  # tiered document kinds the query mentions
+    domains: set[str] = field(default_factory=set)  # domains the query names outright
 
 
 def detect_intent(query: str) -> QueryIntent:
-    """Tiers ('tier 1', 'T2', 'tier-three') and domains named by the query."""
+    """Tiers ('tier 1', 'T2', 'tier-three'), tiered kinds (event/campaign) and domains named by the query."""
     intent = QueryIntent()
     for m in _TIER_RE.finditer(query):
         val = (m.group(1) or m.group(2)).lower()
         intent.tiers.add(_TIER_WORDS.get(val, val))
     low = query.lower()
-    for domain, cues in DOMAIN_CUES.items():
-        if any(re.search(rf"\b{re.escape(c)}\b", low) for c in cues):
-            intent.domains.add(domain)
+
+    def mentions(cues: tuple[str, ...]) -> bool:
+        return any(re.search(rf"\b{re.escape(c)}\b", low) for c in cues)
+
+    intent.kinds = {kind for kind, cues in TIERED_KIND_CUES.items() if mentions(cues)}
+    intent.domains = {domain for domain, names in DOMAIN_NAMES.items() if mentions(names)}
     return intent
 
 
@@ -103,18 +113,19 @@ def rrf(rankings: list[list[str]], k: int = RRF_K, weights: list[float] | None =
 
 
 def intent_factor(intent: QueryIntent, tier: str, domain: str) -> float:
-    """Down-weight a chunk from a tier-specific document that contradicts the tier/domain the query names.
+    """Down-weight chunks that contradict the tier / domain the query names.
 
-    Tier-neutral documents ('all') are never penalised: a question about Tier 3 may be answered by a general
-    process document."""
-    if tier == "all":
-        return 1.0
+    A domain named outright ("the brand guidelines") demotes every other domain. A named tier demotes
+    documents of another tier, and 'event' vs 'campaign' picks among the per-tier documents; tier-neutral
+    documents ('all') are not demoted for a tier: a question about Tier 3 may be answered by a general process."""
     factor = 1.0
+    if intent.domains and domain not in intent.domains:
+        factor *= 0.5
+    if tier == "all":
+        return factor
     if intent.tiers and tier not in intent.tiers:
         factor *= 0.3
-    tiered_domains = intent.domains & {"event_standards", "campaign_playbooks"}
-    if intent.tiers and tiered_domains and domain not in tiered_domains:
-        # 'campaign' is a weak cue when the query also names events ("campaigns for an event")
+    if intent.tiers and intent.kinds and domain not in intent.kinds:
         factor *= 0.5
     return factor
 

@@ -43,6 +43,10 @@ def test_questions_naming_a_tier_or_domain_use_that_document(dev_kb: KnowledgeBa
         "What's the maximum cost per giveaway item at a Tier 2 event?": "tier-2-event-standards",
         "What website traffic lift is a Tier 1 campaign expected to deliver?": "tier-1-campaign-playbook",
         "Does a Tier 3 campaign need an executive sponsor?": "tier-3-campaign-playbook",
+        "What do the brand guidelines say about calling ourselves the top vendor?": "brand-voice-and-tone",
+        "According to the measurement conventions, which utm_medium is used for LinkedIn ads?": (
+            "campaign-measurement-and-tracking"
+        ),
     }
     for question, doc_id in cases.items():
         assert dev_kb.search(question, k=1)[0].doc_id == doc_id, question

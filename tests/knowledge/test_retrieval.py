@@ -37,17 +37,18 @@ def test_bm25_weight_follows_agreement() -> None:
 
 
 @pytest.mark.parametrize(
-    ("query", "tiers", "domains"),
+    ("query", "tiers", "kinds", "domains"),
     [
-        ("What's the lead time for a Tier 2 campaign?", {"2"}, {"campaign_playbooks"}),
-        ("giveaways at a T1 event", {"1"}, {"event_standards"}),
-        ("tier-three webinar rules", {"3"}, {"event_standards"}),
-        ("hex code for navy", set(), set()),
+        ("What's the lead time for a Tier 2 campaign?", {"2"}, {"campaign_playbooks"}, set()),
+        ("giveaways at a T1 event", {"1"}, {"event_standards"}, set()),
+        ("tier-three webinar rules", {"3"}, {"event_standards"}, set()),
+        ("hex code for navy", set(), set(), set()),
+        ("What do the brand guidelines say about superlatives?", set(), set(), {"brand_guidelines"}),
     ],
 )
-def test_detect_intent(query: str, tiers: set[str], domains: set[str]) -> None:
+def test_detect_intent(query: str, tiers: set[str], kinds: set[str], domains: set[str]) -> None:
     intent = detect_intent(query)
-    assert intent.tiers == tiers and intent.domains == domains
+    assert (intent.tiers, intent.kinds, intent.domains) == (tiers, kinds, domains)
 
 
 def test_intent_factor_prefers_named_tier_and_domain_but_never_penalises_general_docs() -> None:
@@ -57,6 +58,9 @@ def test_intent_factor_prefers_named_tier_and_domain_but_never_penalises_general
     assert intent_factor(intent, "2", "campaign_playbooks") < 1.0
     assert intent_factor(intent, "all", "production_processes") == 1.0
     assert intent_factor(detect_intent("booth size"), "1", "event_standards") == 1.0
+    named = detect_intent("per the brand guidelines, which typeface?")
+    assert intent_factor(named, "all", "brand_guidelines") == 1.0
+    assert intent_factor(named, "all", "production_processes") < 1.0
 
 
 def test_split_query_weights_later_asks_more() -> None:
