@@ -18,6 +18,10 @@ from knowledge.retrieval import looks_like_instruction
 DEFAULT_MIN_RELEVANCE = 0.37  # best dense cosine below this: off-topic (dev: answerable >= 0.38)
 NOT_FOUND = "The playbooks do not contain an answer to this question."
 SUPPORT_MIN_OVERLAP = 0.6
+ANSWER_POOL_HITS = 5  # sentences are drawn from the best hits only
+SIM_WEIGHT = 20.0  # embedding similarity (0..1) against IDF-weighted word overlap (a few units)
+RANK_PENALTY = 0.15  # per retrieval rank
+KEEP_RATIO = 0.7  # a sentence joins the answer only if it scores within 70% of the best
 _SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+")
 _CITE_MARK = re.compile(r"\s*\[\d+(?:,\s*\d+)*\]")
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
@@ -127,7 +131,7 @@ def compose_answer(
     hits: list[SearchHit],
     min_relevance: float = DEFAULT_MIN_RELEVANCE,
     vocabulary: set[str] | None = None,
-    max_sentences: int = 2,
+    max_sentences: int = 3,
     idf: Callable[[str], float] | None = None,
     embed: Callable[[list[str]], np.ndarray] | None = None,
 ) -> GroundedAnswer:
@@ -141,7 +145,7 @@ def compose_answer(
                               hits=hits)  # fmt: skip
     q_toks = set(tokenize(question))
     pool: list[tuple[int, int, str]] = []
-    for rank, hit in enumerate(hits[:3]):
+    for rank, hit in enumerate(hits[:ANSWER_POOL_HITS]):
         if "instruction_like_text" in hit.flags:
             warnings.append(f"ignored instruction-like text in {hit.citation} (documents are data, not instructions)")
         for pos, sentence in enumerate(_units(hit.text)):
@@ -154,12 +158,12 @@ def compose_answer(
     candidates: list[tuple[float, int, int, str]] = []
     for (rank, pos, sentence), sim in zip(pool, sims, strict=True):
         lexical = _sentence_score(q_toks, sentence, idf)
-        score = (sim * 10.0 + lexical) * (1.0 - 0.15 * rank)
+        score = (sim * SIM_WEIGHT + lexical) * (1.0 - RANK_PENALTY * rank)
         candidates.append((score, rank, pos, sentence))
     candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
     best = candidates[0][0] if candidates else 0.0
     # keep only sentences close to the best one: padding with weak sentences dilutes the answer
-    chosen = sorted([c for c in candidates[:max_sentences] if c[0] >= 0.7 * best], key=lambda c: (c[1], c[2]))
+    chosen = sorted([c for c in candidates[:max_sentences] if c[0] >= KEEP_RATIO * best], key=lambda c: (c[1], c[2]))
     if not chosen:
         return GroundedAnswer(question=question, answered=False, answer=NOT_FOUND, warnings=warnings, top_score=top,
                               hits=hits)  # fmt: skip

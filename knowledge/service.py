@@ -15,7 +15,7 @@ from knowledge.embedding import Embedder
 from knowledge.errors import BadInputFile
 from knowledge.grounding import DEFAULT_MIN_RELEVANCE, compose_answer
 from knowledge.models import Chunk, DocumentInfo, GroundedAnswer, IngestReport, ParsedDocument, SearchHit, SkippedFile
-from knowledge.parsing import DEFAULT_MAX_BYTES, discover_files, file_sha256, parse_file
+from knowledge.parsing import DEFAULT_MAX_BYTES, discover_files, file_sha256, normalize_tier, parse_file
 from knowledge.retrieval import HybridRetriever, Mode
 from knowledge.store import ChunkStore, make_client
 
@@ -166,7 +166,9 @@ class KnowledgeBase:
     def search(
         self, query: str, k: int = 5, domain: str | None = None, tier: str | None = None, mode: Mode = "hybrid"
     ) -> list[SearchHit]:
-        """Hybrid search; ``domain``/``tier`` filter exactly; each hit carries its citation and scores."""
+        """Hybrid search; ``domain``/``tier`` filter exactly ('Tier 1', 'T1' and 1 all mean tier '1');
+        each hit carries its citation and the scores of each retriever."""
+        tier = normalize_tier(tier) if tier is not None and str(tier).strip().lower() != "all" else tier
         return self.retriever.search(query, k=k, domain=domain, tier=tier, mode=mode)
 
     def get_document(self, doc_id: str) -> DocumentInfo | None:
@@ -199,7 +201,7 @@ class KnowledgeBase:
 
     def answer(self, question: str, k: int = 5, domain: str | None = None, tier: str | None = None) -> GroundedAnswer:
         """An extractive answer built only from retrieved chunks, with citations, or a plain 'not in the playbooks'."""
-        hits = self.search(question, k=k, domain=domain, tier=tier)
+        hits = self.search(question, k=k, domain=domain, tier=tier)  # k >= 5 gives the composer enough to choose
         return compose_answer(
             question, hits, min_relevance=self.min_relevance, vocabulary=self.retriever.vocabulary,
             idf=self.retriever.idf, embed=self.embedder.encode,

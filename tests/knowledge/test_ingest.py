@@ -136,7 +136,7 @@ def test_get_document_and_filters(tmp_path: Path) -> None:
     for mode in ("hybrid", "bm25", "dense"):
         hits = kb.search("booth giveaways events", k=10, domain="event_standards", mode=mode)
         assert hits and {h.domain for h in hits} == {"event_standards"}
-        tier2 = kb.search("booth giveaways events", k=10, tier="2", mode=mode)
+        tier2 = kb.search("booth giveaways events", k=10, tier="Tier 2", mode=mode)
         assert tier2 and {h.doc_id for h in tier2} == {"t2-events"}
         both = kb.search("booth", k=10, domain="brand_guidelines", tier="1", mode=mode)
         assert both == []
