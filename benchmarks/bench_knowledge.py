@@ -12,6 +12,10 @@ latency does not depend on how stored vectors were produced); queries are encode
 from __future__ import annotations
 
 import os
+
+# Idle OpenMP threads sleep instead of spinning: on a shared 2-core machine spinning threads collapse throughput
+# when another process holds a core. Must be set before torch is imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import re
 import sys
 import tempfile

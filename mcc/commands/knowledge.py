@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,6 +17,10 @@ if TYPE_CHECKING:
     from knowledge.service import KnowledgeBase
 
 app = typer.Typer(no_args_is_help=True)
+
+# Idle OpenMP threads sleep instead of spinning (torch is imported later, lazily): on a shared 2-core machine
+# spinning threads collapse embedding throughput whenever another process holds a core.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 PROGRESS_MIN_FILES = 20  # below this a run is short; no progress bar
