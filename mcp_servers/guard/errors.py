@@ -6,8 +6,19 @@ import logging
 
 import pydantic
 
+from mcp_servers.asana import errors as asana_errors
 from mcp_servers.guard.toolkit import ToolFailure
+from mcp_servers.workfront import errors as workfront_errors
 from spine.errors import SpineError
+
+# Backend errors by meaning; both backends raise the same kinds under the same names.
+_BACKEND_ERRORS = (workfront_errors.WorkfrontError, asana_errors.AsanaError)
+_CODES: tuple[tuple[tuple[type[Exception], ...], str], ...] = (
+    ((workfront_errors.NotFound, asana_errors.NotFound), "not_found"),
+    ((workfront_errors.RateLimited, asana_errors.RateLimited), "rate_limited"),
+    ((workfront_errors.PermissionDenied, asana_errors.Forbidden, asana_errors.Unauthorized), "forbidden"),
+    ((workfront_errors.ServerError, asana_errors.ServerError), "upstream_error"),
+)
 
 log = logging.getLogger("mcc.guard")
 
@@ -33,12 +44,9 @@ def from_exception(exc: BaseException, tool: str) -> ToolFailure:
         return from_validation(exc, pydantic.BaseModel)
     if isinstance(exc, SpineError):
         return ToolFailure(exc.message, field=exc.field, fix=exc.fix or None, code=exc.code)
-    field = getattr(exc, "field", None)
-    name = type(exc).__name__
-    if field is not None or name in {"NotFound", "InvalidArgument", "RateLimited", "Forbidden", "PermissionDenied"}:
-        code = "not_found" if name == "NotFound" else "rate_limited" if name == "RateLimited" else "invalid"
-        message = getattr(exc, "message", None) or str(exc)
-        return ToolFailure(str(message), field=field, code=code)
+    if isinstance(exc, _BACKEND_ERRORS):
+        code = next((c for kinds, c in _CODES if isinstance(exc, kinds)), "invalid")
+        return ToolFailure(str(exc.message), field=getattr(exc, "field", None), code=code)
     log.exception("tool %s failed unexpectedly", tool)
     return ToolFailure(
         "internal error; nothing was changed by this call",

@@ -76,7 +76,8 @@ class ToolFailure(Exception):
 
     def render(self) -> str:
         """The text the caller sees: ``[code] field: message. Fix: ...``."""
-        head = f"{self.field}: {self}" if self.field else str(self)
+        text = str(self)
+        head = f"{self.field}: {text}" if self.field and not text.startswith(f"{self.field}:") else text
         return f"[{self.code}] {head}" + (f" Fix: {self.fix}" if self.fix else "")
 
 

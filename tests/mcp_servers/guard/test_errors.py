@@ -1,0 +1,36 @@
+"""Handler errors become tool errors that name the argument, with a code a model can act on."""
+
+from __future__ import annotations
+
+import pytest
+
+from mcp_servers.asana import errors as asana
+from mcp_servers.guard.errors import from_exception
+from mcp_servers.workfront import errors as workfront
+from spine.errors import ConflictError, NotFoundError
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (workfront.NotFound("project_id", "PROJ", "abc"), "[not_found] project_id: no PROJ"),
+        (asana.NotFound("task_gid", "no task 123"), "[not_found] task_gid: no task 123"),
+        (asana.InvalidArgument("due_on", "not a date"), "[invalid] due_on: not a date"),
+        (workfront.RateLimited("slow down", retry_after=3), "[rate_limited] slow down"),
+        (asana.Forbidden("no access"), "[forbidden] no access"),
+        (NotFoundError("campaign", "x"), "[not_found] campaign_id: no campaign with id 'x'"),
+    ],
+)
+def test_typed_errors_keep_field_and_code(exc: Exception, expected: str) -> None:
+    assert from_exception(exc, "some_tool").render().startswith(expected)
+
+
+def test_spine_errors_carry_their_fix() -> None:
+    exc = ConflictError("campaign", "c-1", expected=3, actual=4)
+    rendered = from_exception(exc, "t").render()
+    assert rendered.startswith(f"[conflict] {exc.field}:") and f"Fix: {exc.fix}" in rendered
+
+
+def test_unexpected_errors_reveal_nothing() -> None:
+    rendered = from_exception(RuntimeError("password=hunter2 at /srv/db"), "t").render()
+    assert rendered.startswith("[internal]") and "hunter2" not in rendered and "/srv" not in rendered
