@@ -1,0 +1,118 @@
+"""The contract between the graph and any model that drives it (Claude or the offline model).
+
+The graph talks to a model only through ``ChatModel.complete(ModelRequest)``; what kind of step is asked for is
+said in ``ModelRequest.metadata`` (keys below), so the offline model can act deterministically and Claude reads
+the same facts from the system prompt.
+
+Steps:
+- **route** (``metadata["role"] == "supervisor"``): tools = [``ROUTE_TOOL``], ``tool_choice`` forces it. The model
+  answers a ``route_request`` tool_use whose ``parts`` list 1-4 ``{agent, request}`` items (one per domain of a
+  multi-domain request, in the order they should run), or plain text when no agent is needed (greeting, help,
+  a question about the conversation itself).
+- **agent** (``role == "agent"``, ``metadata["agent"]`` one of ``AGENTS``): messages start with the part's request
+  as a user message; tools are that agent's MCP tools named ``<server>__<tool>``. The model answers tool_use blocks
+  (the graph runs them through MCP and appends one user message of tool_result blocks whose content is the JSON
+  of the tool's structured result, or the tool's error text with ``is_error``) or final text, which ends the agent.
+  A tool_result whose JSON has ``"status": "approval_required"`` never reaches the model: the graph interrupts.
+  After a rejection the model gets an ``is_error`` tool_result starting with ``REJECTED_PREFIX`` and must not
+  re-send that call.
+- **synthesise** (``role == "synthesiser"``): one user message holding each agent's answer under a heading; the
+  model answers text only.
+
+Metadata every step carries: ``user`` (``{"user_id", "tenant_id", "groups": [...]}``), ``today`` (ISO date, so
+relative dates resolve the same way in a test and in production), ``thread_id``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.models.base import ToolSpec
+
+AgentName = Literal["strategy", "production", "analytics", "knowledge"]
+AGENTS: Final[tuple[AgentName, ...]] = ("strategy", "production", "analytics", "knowledge")
+ROLE_KEY: Final = "role"
+AGENT_KEY: Final = "agent"
+USER_KEY: Final = "user"
+TODAY_KEY: Final = "today"
+THREAD_KEY: Final = "thread_id"
+TOOL_SEPARATOR: Final = "__"
+ROUTE_TOOL_NAME: Final = "route_request"
+REJECTED_PREFIX: Final = "REJECTED:"
+MAX_PARTS: Final = 4
+
+
+class RoutePart(BaseModel):
+    """One domain of a request: which agent handles it and the words of the request that concern it."""
+
+    model_config = ConfigDict(extra="forbid")
+    agent: AgentName
+    request: str = Field(min_length=1, max_length=4000)
+
+
+class RouteDecision(BaseModel):
+    """The supervisor's answer: the parts in the order they run."""
+
+    model_config = ConfigDict(extra="forbid")
+    parts: list[RoutePart] = Field(min_length=1, max_length=MAX_PARTS)
+
+
+ROUTE_TOOL: Final = ToolSpec(
+    name=ROUTE_TOOL_NAME,
+    description=(
+        "Send the user's request to the agents that handle it. One part per domain, in the order they should run: "
+        "strategy (campaign strategies and messaging, drafted from the playbooks), production (creating campaigns, "
+        "projects and tasks in Workfront/Asana, statuses, assignments), analytics (campaign performance, "
+        "comparisons, spend), knowledge (questions about playbooks, guidelines and policies)."
+    ),
+    input_schema=RouteDecision.model_json_schema(),
+)
+
+
+def model_tool_name(server: str, tool: str) -> str:
+    """The name a model sees for an MCP tool: ``<server>__<tool>``."""
+    return f"{server}{TOOL_SEPARATOR}{tool}"
+
+
+def split_tool_name(name: str) -> tuple[str, str]:
+    """``<server>__<tool>`` back to ``(server, tool)``; a ValueError naming the tool when it has no server."""
+    server, sep, tool = name.partition(TOOL_SEPARATOR)
+    if not sep or not server or not tool:
+        raise ValueError(f"tool name {name!r} is not of the form <server>{TOOL_SEPARATOR}<tool>")
+    return server, tool
+
+
+def user_meta(user_id: str, tenant_id: str, groups: list[str]) -> dict[str, Any]:
+    """The ``user`` metadata entry."""
+    return {"user_id": user_id, "tenant_id": tenant_id, "groups": sorted(groups)}
+
+
+# Which MCP tools each agent sees (server -> tool names); the graph offers an agent nothing else.
+AGENT_TOOLS: Final[dict[AgentName, dict[str, tuple[str, ...]]]] = {
+    "strategy": {
+        "spine": (
+            "list_campaigns", "get_campaign", "draft_strategy", "submit_strategy", "approve_strategy",
+            "reject_strategy", "list_strategies", "get_strategy", "list_approvals", "get_approval",
+        ),
+        "knowledge": ("search_playbooks", "get_document"),
+    },
+    "production": {
+        "workfront": (
+            "create_project", "get_project", "search", "create_task", "update_task", "update_status",
+            "assign_resource", "get_capacity", "create_issue", "add_note",
+        ),
+        "asana": (
+            "create_project", "get_project", "search_tasks", "get_task", "create_task", "create_subtask",
+            "update_task", "add_comment", "get_user_tasks", "list_sections", "add_task_to_section",
+        ),
+        "spine": (
+            "create_campaign", "get_campaign", "list_campaigns", "update_campaign", "list_work_items",
+            "get_work_item", "lookup_external_id", "lookup_canonical_id", "get_tracking_keys", "list_approvals",
+            "get_approval",
+        ),
+    },
+    "analytics": {"spine": ("performance_summary", "list_campaigns", "get_campaign", "get_tracking_keys")},
+    "knowledge": {"knowledge": ("search_playbooks", "get_document")},
+}  # fmt: skip
