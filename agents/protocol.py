@@ -96,7 +96,7 @@ AGENT_TOOLS: Final[dict[AgentName, dict[str, tuple[str, ...]]]] = {
             "list_campaigns", "get_campaign", "draft_strategy", "submit_strategy", "approve_strategy",
             "reject_strategy", "list_strategies", "get_strategy", "list_approvals", "get_approval",
         ),
-        "knowledge": ("search_playbooks", "get_document"),
+        "knowledge": ("search_playbooks", "answer_question", "get_document"),
     },
     "production": {
         "workfront": (
@@ -114,5 +114,5 @@ AGENT_TOOLS: Final[dict[AgentName, dict[str, tuple[str, ...]]]] = {
         ),
     },
     "analytics": {"spine": ("performance_summary", "list_campaigns", "get_campaign", "get_tracking_keys")},
-    "knowledge": {"knowledge": ("search_playbooks", "get_document")},
+    "knowledge": {"knowledge": ("answer_question", "search_playbooks", "get_document")},
 }  # fmt: skip

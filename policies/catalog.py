@@ -96,6 +96,7 @@ _SPECS: tuple[ToolSpec, ...] = (
     _spec(_S, "audit_tail", "audit", "audit_log"),
     # Knowledge (internal playbook retrieval).
     _spec(_K, "search_playbooks", "read", "document"),
+    _spec(_K, "answer_question", "read", "document"),
     _spec(_K, "get_document", "read", "document"),
     # Read-only production systems: no server today.
     _spec("salesforce", "get_campaign", "read", "campaign", hypothetical=True),
