@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from mcc.commands import campaigns, knowledge
+from mcc.commands import campaigns, knowledge, serve
 
 app = typer.Typer(
     name="mcc",
@@ -15,6 +15,7 @@ app = typer.Typer(
 
 # Top-level commands (init, demo) live with the spine commands; groups mount below.
 campaigns.register(app)
+app.command("serve")(serve.serve)
 app.add_typer(knowledge.app, name="knowledge", help="Ingest and search the playbook knowledge base.")
 
 

@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     anthropic_model: str = "claude-sonnet-4-5"
 
     policy_mode: Literal["enforce", "log_only"] = "enforce"
+    http_tokens: dict[str, str] = Field(
+        default_factory=dict,
+        description="Bearer tokens of `mcc serve --transport http`: token -> 'tenant/user_id'. Secrets: keep them in "
+        "the environment (MCC_HTTP_TOKENS as JSON) or settings.toml, never in code.",
+        repr=False,
+    )
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8765, ge=1, le=65535)
     fx_rates_to_usd: dict[str, Decimal] = Field(
         default_factory=lambda: {
             "USD": Decimal("1"),

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,11 +17,17 @@ from spine.db import make_engine, make_session_factory
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
+    from agents.models.base import ChatModel
     from knowledge.service import KnowledgeBase
-    from mcp_servers.guard.guard import Guard
+    from mcp_servers.asana.backend import AsanaBackend
+    from mcp_servers.guard.guard import Guard, ResourceTenant
     from mcp_servers.guard.identity import PrincipalSource
+    from mcp_servers.workfront.backend import WorkfrontBackend
     from policies.engine import PolicyEngine
     from policies.model import Principal
+
+
+SERVER_NAMES: tuple[str, ...] = ("spine", "workfront", "asana", "knowledge")
 
 
 @dataclass
@@ -31,7 +37,7 @@ class App:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
-    _closers: list[object] = field(default_factory=list, repr=False)
+    _backends: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, migrate: bool = True) -> App:
@@ -74,7 +80,7 @@ class App:
             groups = frozenset(store.directory.groups_of(user_id))
         return Principal(user_id=user_id, tenant_id=tenant_id, groups=groups)
 
-    def guard(self, server: str, principals: PrincipalSource) -> Guard:
+    def guard(self, server: str, principals: PrincipalSource, resource_tenant: ResourceTenant | None = None) -> Guard:
         """The policy guard for one server, sharing this process's engine, approvals and audit log."""
         from mcp_servers.guard.guard import Guard
         from spine.approvals import ApprovalStore
@@ -82,13 +88,111 @@ class App:
 
         audit = AuditLog(self.sessions)
         approvals = ApprovalStore(self.sessions, audit=audit)
-        return Guard(server, self.policy_engine, approvals, audit, principals)
+        return Guard(server, self.policy_engine, approvals, audit, principals, resource_tenant)
 
-    def spine_server(self, principals: PrincipalSource) -> MCPServer:
+    def workfront_backend(self, tenant_id: str) -> WorkfrontBackend:
+        """The tenant's Workfront backend: its own sandbox under ``home/sandboxes/<tenant>`` or the REST API."""
+        key = ("workfront", tenant_id)
+        if key not in self._backends:
+            s = self.settings
+            if s.workfront_backend == "rest":
+                from mcp_servers.workfront.client import WorkfrontRestClient
+
+                if s.workfront_api_key is None:
+                    raise ValueError("workfront_api_key: the REST backend needs MCC_WORKFRONT_API_KEY")
+                self._backends[key] = WorkfrontRestClient(
+                    s.workfront_url, s.workfront_api_key.get_secret_value(),
+                    api_version=s.workfront_api_version.removeprefix("v"), rate_per_minute=s.workfront_rate_per_minute,
+                )  # fmt: skip
+            else:
+                from mcp_servers.workfront.sandbox import WorkfrontSandbox
+
+                self._backends[key] = WorkfrontSandbox(self.settings.sandbox_dir / tenant_id / "workfront")
+        return self._backends[key]
+
+    def asana_backend(self, tenant_id: str) -> AsanaBackend:
+        """The tenant's Asana backend: its own sandbox under ``home/sandboxes/<tenant>`` or the REST API."""
+        key = ("asana", tenant_id)
+        if key not in self._backends:
+            from mcp_servers.asana.factory import make_asana_backend
+
+            s = self.settings
+            data_dir = self.settings.sandbox_dir / tenant_id / "asana"
+            data_dir.mkdir(parents=True, exist_ok=True)
+            self._backends[key] = make_asana_backend(
+                s.asana_backend, data_dir=data_dir, url=s.asana_url,
+                token=s.asana_token.get_secret_value() if s.asana_token else None,
+                workspace_gid=s.asana_workspace_gid, rate_per_minute=s.asana_rate_per_minute,
+            )  # fmt: skip
+        return self._backends[key]
+
+    def spine_server(self, principals: PrincipalSource, **server_kwargs: Any) -> MCPServer:
         """The campaign-spine MCP server, guarded."""
         from mcp_servers.spine.server import build_spine_server
 
-        return build_spine_server(self.sessions, self.guard("spine", principals))
+        return build_spine_server(self.sessions, self.guard("spine", principals), **server_kwargs)
+
+    def workfront_server(self, principals: PrincipalSource, **server_kwargs: Any) -> MCPServer:
+        """The Workfront MCP server over each tenant's backend, guarded (cross-tenant ids denied)."""
+        from mcp_servers.workfront.server import build_workfront_server, workfront_resource_tenant
+
+        guard = self.guard("workfront", principals, workfront_resource_tenant(self.sessions))
+        return build_workfront_server(self.workfront_backend, self.sessions, guard, **server_kwargs)
+
+    def asana_server(self, principals: PrincipalSource, **server_kwargs: Any) -> MCPServer:
+        """The Asana MCP server over each tenant's backend, guarded (cross-tenant ids denied)."""
+        from mcp_servers.asana.server import asana_resource_tenant, build_asana_server
+
+        guard = self.guard("asana", principals, asana_resource_tenant(self.sessions))
+        return build_asana_server(self.asana_backend, self.sessions, guard, **server_kwargs)
+
+    def knowledge_server(self, principals: PrincipalSource, **server_kwargs: Any) -> MCPServer:
+        """The playbook knowledge MCP server, guarded."""
+        from mcp_servers.knowledge.server import build_knowledge_server
+
+        return build_knowledge_server(self.knowledge, self.guard("knowledge", principals), **server_kwargs)
+
+    def server(self, name: str, principals: PrincipalSource, **server_kwargs: Any) -> MCPServer:
+        """One MCP server by name (spine, workfront, asana, knowledge)."""
+        builders = {
+            "spine": self.spine_server,
+            "workfront": self.workfront_server,
+            "asana": self.asana_server,
+            "knowledge": self.knowledge_server,
+        }
+        if name not in builders:
+            raise ValueError(f"server: unknown MCP server {name!r}; use one of {', '.join(SERVER_NAMES)}")
+        return builders[name](principals, **server_kwargs)
+
+    def groups_of(self, tenant_id: str, user_id: str) -> frozenset[str] | None:
+        """The directory groups of a user, or None when the tenant or user is unknown (token principals)."""
+        from spine.errors import SpineError
+        from spine.repositories import open_store
+
+        try:
+            with open_store(self.sessions, tenant_id) as store:
+                store.directory.get_user(user_id)
+                return frozenset(store.directory.groups_of(user_id))
+        except SpineError:
+            return None
+
+    def servers_for(self, principal: Principal) -> dict[str, MCPServer]:
+        """All four servers for one in-process principal (what the agents connect to by default)."""
+        from mcp_servers.guard.identity import FixedPrincipal
+
+        source = FixedPrincipal(principal)
+        return {name: self.server(name, source) for name in SERVER_NAMES}
+
+    def chat_model(self) -> ChatModel:
+        """Claude when ANTHROPIC_API_KEY is set, else the offline deterministic model (no network)."""
+        if self.settings.anthropic_api_key is not None:
+            from agents.models.claude import ClaudeModel
+
+            return ClaudeModel(api_key=self.settings.anthropic_api_key.get_secret_value(),
+                               model=self.settings.anthropic_model)  # fmt: skip
+        from agents.offline.model import OfflineModel
+
+        return OfflineModel()
 
     def ingest_default_playbooks(self) -> str:
         """Ingest (incrementally) the playbooks shipped in ``knowledge/playbooks``; a one-line summary."""
@@ -100,7 +204,22 @@ class App:
             f"{len(r.removed)} removed, {len(r.skipped)} skipped; {r.chunks_written} chunks written"
         )
 
+    async def aclose_backends(self) -> None:
+        """Close the backends from async code (HTTP clients, sandbox engines)."""
+        for backend in self._backends.values():
+            await backend.aclose()
+        self._backends.clear()
+
     def close(self) -> None:
+        """Dispose the engine and close the backends this process opened."""
+        import asyncio
+        import contextlib
+
+        for backend in self._backends.values():
+            # Inside a running loop asyncio.run refuses: the caller awaits aclose_backends() there instead.
+            with contextlib.suppress(RuntimeError):
+                asyncio.run(backend.aclose())
+        self._backends.clear()
         self.engine.dispose()
 
 
