@@ -1,0 +1,141 @@
+"""The agent node (one model step of the current part's agent) and the tools node (run its tool calls via MCP).
+
+The tools node never interrupts: when a call answers ``approval_required`` it stores the call as ``pending`` and
+hands over to the approval node, so the calls it already ran are checkpointed and never re-run on resume.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, cast
+
+from langgraph.runtime import Runtime
+from langgraph.types import Command
+
+from agents.bridge import APPROVAL_ARG, ToolOutcome
+from agents.graph.prompts import agent_system, step_metadata
+from agents.graph.state import ChatEvent, GraphContext, TurnState, dump_message, load_messages
+from agents.graph.steps import call_model
+from agents.models.base import Message, ModelRequest, ToolResultBlock, ToolUseBlock
+from agents.protocol import AgentName, split_tool_name
+
+MAX_CALLS_PER_STEP = 8  # tool calls run from one model step; the rest get an error asking to split them
+
+
+async def agent(state: TurnState, runtime: Runtime[GraphContext]) -> Command[Literal["agent", "tools", "finish"]]:
+    """One model step of the current part's agent: tool calls go to the tools node, text ends the part."""
+    ctx = runtime.context
+    part = state["parts"][state["part"]]
+    name = cast(AgentName, part["agent"])
+    update: dict[str, Any] = {}
+    if state["steps"] == 0:
+        update["route"] = [*state["route"], name]
+        ctx.emit(ChatEvent(kind="agent", agent=name, data={"request": part["request"]}))
+    if state["steps"] >= ctx.max_steps:
+        answer = (
+            f"I stopped working on this after {ctx.max_steps} steps without a final answer: {part['request']}. "
+            "Try asking for a smaller piece."
+        )
+        return _advance(state, answer, update)
+    request = ModelRequest(
+        system=agent_system(ctx, name),
+        messages=load_messages(state["messages"]),
+        tools=ctx.bridge.specs_for(name, read_only=ctx.user.read_only),
+        metadata=step_metadata(ctx, "agent", name),
+    )
+    response = await call_model(ctx, request, agent=name, final=len(state["parts"]) == 1)
+    update["messages"] = [*state["messages"], dump_message(response.to_message())]
+    update["steps"] = state["steps"] + 1
+    if response.tool_uses:
+        return Command(goto="tools", update={**update, "results": []})
+    return _advance(state, response.text.strip() or "(no answer)", update)
+
+
+def _advance(state: TurnState, answer: str, update: dict[str, Any]) -> Command[Literal["agent", "finish"]]:
+    """Record the part's answer and start the next part, or finish the turn."""
+    part = state["parts"][state["part"]]
+    update["answers"] = [*state["answers"], {"agent": part["agent"], "request": part["request"], "answer": answer}]
+    nxt = state["part"] + 1
+    if nxt < len(state["parts"]):
+        first = Message(role="user", content=state["parts"][nxt]["request"])
+        update.update(part=nxt, steps=0, messages=[dump_message(first)], results=[])
+        return Command(goto="agent", update=update)
+    return Command(goto="finish", update=update)
+
+
+async def tools(state: TurnState, runtime: Runtime[GraphContext]) -> Command[Literal["agent", "approval"]]:
+    """Run the last assistant message's tool calls in order; stop at the first that needs an approval."""
+    ctx = runtime.context
+    name = cast(AgentName, state["parts"][state["part"]]["agent"])
+    uses = [b for b in load_messages(state["messages"][-1:])[0].blocks if isinstance(b, ToolUseBlock)]
+    offered = {spec.name for spec in ctx.bridge.specs_for(name, read_only=ctx.user.read_only)}
+    results = list(state["results"])
+    done = {r["tool_use_id"] for r in results}
+    tool_calls, approvals = list(state["tool_calls"]), list(state["approvals"])
+    for index, use in enumerate(uses):
+        if use.id in done:
+            continue
+        if index >= MAX_CALLS_PER_STEP:
+            text = f"not run: at most {MAX_CALLS_PER_STEP} tool calls per step. Fix: send the rest in the next step."
+            results.append(ToolResultBlock(tool_use_id=use.id, content=text, is_error=True).model_dump())
+            continue
+        # approval_id is the graph's to add (after a human approved); a model never chooses one.
+        arguments = {k: v for k, v in use.input.items() if k != APPROVAL_ARG}
+        if use.name in offered:
+            outcome = await ctx.bridge.call(use.name, arguments)
+        else:
+            outcome = _not_offered(use.name, name, offered)
+        tool_calls.append(_record(outcome, arguments))
+        ctx.emit(ChatEvent(kind="tool", agent=name, data=tool_calls[-1]))
+        if outcome.approval is not None:
+            pending = _pending(use, outcome, arguments, name, len(tool_calls) - 1)
+            approvals.append({"approval_id": pending["approval_id"], "status": "pending",
+                              "required_group": pending["required_group"], "tool": outcome.tool})  # fmt: skip
+            ctx.emit(ChatEvent(kind="approval", agent=name, data=pending))
+            return Command(
+                goto="approval",
+                update={"results": results, "tool_calls": tool_calls, "approvals": approvals, "pending": pending},
+            )
+        results.append(outcome.to_result_block(use.id).model_dump())
+    order = {u.id: i for i, u in enumerate(uses)}
+    blocks = sorted((ToolResultBlock.model_validate(r) for r in results), key=lambda r: order.get(r.tool_use_id, 0))
+    reply = Message(role="user", content=list(blocks))
+    return Command(
+        goto="agent",
+        update={
+            "messages": [*state["messages"], dump_message(reply)], "results": [], "tool_calls": tool_calls,
+            "approvals": approvals, "pending": None,
+        },
+    )  # fmt: skip
+
+
+def record_of(server: str, tool: str, arguments: dict[str, Any], decision: str, status: str) -> dict[str, Any]:
+    """One entry of the turn's ``tool_calls``."""
+    return {"server": server, "tool": tool, "arguments": arguments, "decision": decision, "result_status": status}
+
+
+def _record(outcome: ToolOutcome, arguments: dict[str, Any]) -> dict[str, Any]:
+    return record_of(outcome.server, outcome.tool, arguments, outcome.decision, outcome.result_status)
+
+
+def _not_offered(model_name: str, agent: str, offered: set[str]) -> ToolOutcome:
+    try:
+        server, tool = split_tool_name(model_name)
+    except ValueError:
+        server, tool = "", model_name
+    text = (
+        f"tool {model_name!r} is not available to the {agent} agent for this user. "
+        f"Fix: use one of: {', '.join(sorted(offered)) or 'no tools'}."
+    )
+    return ToolOutcome(server, tool, text, True, "error", "error")
+
+
+def _pending(
+    use: ToolUseBlock, outcome: ToolOutcome, arguments: dict[str, Any], agent: str, call_index: int
+) -> dict[str, Any]:
+    approval = outcome.approval or {}
+    return {
+        "tool_use_id": use.id, "name": use.name, "server": outcome.server, "tool": outcome.tool,
+        "arguments": arguments, "approval_id": str(approval.get("approval_id", "")),
+        "required_group": str(approval.get("required_group", "")), "reason": str(approval.get("reason", "")),
+        "expires_at": approval.get("expires_at"), "agent": agent, "call_index": call_index,
+    }  # fmt: skip

@@ -1,0 +1,40 @@
+"""The finish node: one part's answer is the reply; several parts are synthesised into one reply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agents.graph.prompts import step_metadata, synthesiser_system
+from agents.graph.state import HISTORY_TURNS, ChatEvent, GraphContext, TurnState
+from agents.graph.steps import call_model
+from agents.models.base import Message, ModelRequest
+
+
+def answers_text(answers: list[dict[str, str]]) -> str:
+    """Each agent's answer under a heading naming the agent and its part of the request."""
+    return "\n\n".join(f"## {a['agent']}: {a['request']}\n\n{a['answer']}" for a in answers)
+
+
+async def finish(state: TurnState, runtime: Runtime[GraphContext]) -> dict[str, Any]:
+    """Compose the reply and append the turn to the conversation history."""
+    ctx = runtime.context
+    answers = state.get("answers", [])
+    if not state.get("parts"):
+        reply = state.get("reply", "")
+    elif len(answers) == 1:
+        reply = answers[0]["answer"]
+    else:
+        request = ModelRequest(
+            system=synthesiser_system(ctx),
+            messages=[Message(role="user", content=answers_text(answers))],
+            tools=[],
+            metadata=step_metadata(ctx, "synthesiser"),
+        )
+        response = await call_model(ctx, request, agent=None, final=True)
+        reply = response.text.strip() or answers_text(answers)
+    ctx.emit(ChatEvent(kind="reply", text=reply, final=True))
+    history = [*state.get("history", []), {"role": "user", "content": state["request"]},
+               {"role": "assistant", "content": reply}]  # fmt: skip
+    return {"reply": reply, "history": history[-2 * HISTORY_TURNS :], "messages": [], "results": []}

@@ -1,0 +1,138 @@
+"""The Assistant runtime API: persistence across instances, resuming after approvals, thread ownership."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agents.assistant import (
+    ApprovalOutcome,
+    Assistant,
+    AssistantError,
+    ThreadNotFound,
+    ThreadOwnedByOther,
+    ThreadWaiting,
+    TurnResult,
+)
+from agents.checkpoints import CheckpointURLError, describe, open_checkpointer
+from tests.agents.graph.support import (
+    TODAY,
+    ScriptedModel,
+    World,
+    call,
+    campaign_args,
+    make_world,
+    route,
+    say,
+)
+
+
+@pytest.fixture
+def world(engine: Any) -> World:
+    return make_world(engine)
+
+
+BIG = campaign_args("Restart Launch", "40000")
+
+
+def _model() -> ScriptedModel:
+    return ScriptedModel({
+        "supervisor": [route(("production", "create Restart Launch with 40k"))],
+        "production": [call("spine__create_campaign", **BIG), say("Restart Launch is created.")],
+    })  # fmt: skip
+
+
+def _assistant(world: World, model: ScriptedModel, saver, user: str = "maya.chen") -> Assistant:  # type: ignore[no-untyped-def]
+    return Assistant(model, world.servers(user), saver, world.user(user), today=TODAY)
+
+
+async def test_thread_survives_a_restart_and_resumes_after_an_approval_elsewhere(world: World, db_url: str) -> None:
+    model = _model()
+    async with open_checkpointer(db_url) as saver, _assistant(world, model, saver) as first:
+        turn = await first.send("create Restart Launch with 40k")
+    assert turn.waiting and turn.reply.count(turn.approvals[0].approval_id) == 1
+    approval_id = turn.approvals[0].approval_id
+
+    await world.resolve(approval_id, "approve", note="ok for Q1")  # another user, another client
+
+    # A new process would build everything again: new checkpointer connection, new clients, new Assistant.
+    async with open_checkpointer(db_url) as saver, _assistant(world, model, saver) as second:
+        resumed = await second.resume_waiting(approval_id)
+        assert resumed is not None and not resumed.waiting
+        assert resumed.thread_id == turn.thread_id and resumed.reply == "Restart Launch is created."
+        again = await second.resume_waiting(approval_id)  # nothing waits any more
+        assert again is None
+        status = await second.status(turn.thread_id)
+    assert status.reply == "Restart Launch is created." and status.route == ["production"]
+    assert world.executed("create_campaign") == 1
+    assert len(await world.campaigns_named("Restart Launch")) == 1
+
+
+async def test_resume_with_an_explicit_outcome_and_wrong_ids(world: World) -> None:
+    model = _model()
+    async with open_checkpointer() as saver, _assistant(world, model, saver) as assistant:
+        turn = await assistant.send("create Restart Launch with 40k")
+        approval_id = turn.approvals[0].approval_id
+        with pytest.raises(ThreadWaiting) as waiting:
+            await assistant.send("something else", turn.thread_id)
+        assert waiting.value.approval_id == approval_id
+        with pytest.raises(AssistantError, match="waits on approval"):
+            await assistant.resume(turn.thread_id, ApprovalOutcome(approval_id="0" * 36, status="approved"))
+        approved = await world.resolve(approval_id, "approve")
+        done = await assistant.resume(turn.thread_id, approved)  # the spine's approval record as the outcome
+        assert not done.waiting and done.reply == "Restart Launch is created."
+        with pytest.raises(AssistantError, match="not waiting"):
+            await assistant.resume(turn.thread_id, approved)
+        with pytest.raises(ThreadNotFound):
+            await assistant.status("no-such-thread")
+    assert world.executed("create_campaign") == 1
+
+
+async def test_threads_belong_to_their_user(world: World, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'checkpoints.db'}"
+    async with open_checkpointer(url) as saver:
+        async with _assistant(world, _model(), saver) as maya:
+            turn = await maya.send("create Restart Launch with 40k")
+        async with _assistant(world, ScriptedModel({}), saver, user="dana.reyes") as dana:
+            with pytest.raises(ThreadOwnedByOther):
+                await dana.status(turn.thread_id)
+            with pytest.raises(ThreadOwnedByOther):
+                await dana.send("hi", turn.thread_id)
+            with pytest.raises(ThreadOwnedByOther, match=r"maya\.chen"):
+                await dana.resume_waiting(turn.approvals[0].approval_id)
+
+
+async def test_a_follow_up_turn_sees_the_history(world: World) -> None:
+    model = ScriptedModel({
+        "supervisor": [route(("analytics", "spend?")), route(("analytics", "spend last week?"))],
+        "analytics": [say("USD 10."), say("USD 3.")],
+    })  # fmt: skip
+    async with open_checkpointer() as saver, _assistant(world, model, saver) as assistant:
+        first = await assistant.send("spend?")
+        second = await assistant.send("and last week?", first.thread_id)
+    assert second.reply == "USD 3." and second.route == ["analytics"] and second.tool_calls == []
+    history = model.requests_for("supervisor")[1].messages
+    assert [(m.role, m.content) for m in history] == [
+        ("user", "spend?"),
+        ("assistant", "USD 10."),
+        ("user", "and last week?"),
+    ]
+
+
+def test_turn_result_keys_are_the_documented_ones() -> None:
+    keys = set(TurnResult(thread_id="t", reply="r").model_dump(mode="json"))
+    assert keys == {"thread_id", "reply", "route", "tool_calls", "approvals", "waiting"}
+
+
+def test_checkpoint_urls() -> None:
+    assert describe(":memory:") == ("memory", ":memory:")
+    assert describe("sqlite:////abs/c.db") == ("sqlite", "/abs/c.db")
+    assert describe("sqlite:///rel/c.db") == ("sqlite", "rel/c.db")
+    assert describe("/plain/path.db") == ("sqlite", "/plain/path.db")
+    assert describe("postgresql+psycopg://u@h:5432/db?options=-csearch_path%3Dx") == (
+        "postgres", "postgresql://u@h:5432/db?options=-csearch_path%3Dx"
+    )  # fmt: skip
+    with pytest.raises(CheckpointURLError, match="Fix"):
+        describe("mysql://u@h/db")
