@@ -19,8 +19,12 @@ GID_LEN = 16
 
 
 def new_gid() -> str:
-    """A 16-digit numeric-string gid, like Asana's (never starting with 0)."""
-    return str(10 ** (GID_LEN - 1) + secrets.randbelow(9 * 10 ** (GID_LEN - 1)))
+    """A 16-digit numeric-string gid starting "12", like Asana's own (12xxxxxxxxxxxxxx).
+
+    The leading 1 matters: 16 digits starting 2-6 can pass the Luhn check and read as a card number, which
+    the guard's response check blocks.
+    """
+    return str(12 * 10 ** (GID_LEN - 2) + secrets.randbelow(10 ** (GID_LEN - 2)))
 
 
 class SandboxBase(DeclarativeBase):
