@@ -132,18 +132,30 @@ class App:
 
         return build_spine_server(self.sessions, self.guard("spine", principals), **server_kwargs)
 
+    def resource_tenant(self, server: str) -> ResourceTenant | None:
+        """How a server tells which tenant owns the external ids in a call (None: ids are tenant-scoped)."""
+        if server == "workfront":
+            from mcp_servers.workfront.server import workfront_resource_tenant
+
+            return workfront_resource_tenant(self.sessions)
+        if server == "asana":
+            from mcp_servers.asana.server import asana_resource_tenant
+
+            return asana_resource_tenant(self.sessions)
+        return None
+
     def workfront_server(self, principals: PrincipalSource, **server_kwargs: Any) -> MCPServer:
         """The Workfront MCP server over each tenant's backend, guarded (cross-tenant ids denied)."""
-        from mcp_servers.workfront.server import build_workfront_server, workfront_resource_tenant
+        from mcp_servers.workfront.server import build_workfront_server
 
-        guard = self.guard("workfront", principals, workfront_resource_tenant(self.sessions))
+        guard = self.guard("workfront", principals, self.resource_tenant("workfront"))
         return build_workfront_server(self.workfront_backend, self.sessions, guard, **server_kwargs)
 
     def asana_server(self, principals: PrincipalSource, **server_kwargs: Any) -> MCPServer:
         """The Asana MCP server over each tenant's backend, guarded (cross-tenant ids denied)."""
-        from mcp_servers.asana.server import asana_resource_tenant, build_asana_server
+        from mcp_servers.asana.server import build_asana_server
 
-        guard = self.guard("asana", principals, asana_resource_tenant(self.sessions))
+        guard = self.guard("asana", principals, self.resource_tenant("asana"))
         return build_asana_server(self.asana_backend, self.sessions, guard, **server_kwargs)
 
     def knowledge_server(self, principals: PrincipalSource, **server_kwargs: Any) -> MCPServer:

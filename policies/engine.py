@@ -124,10 +124,12 @@ class PolicyEngine:
         *,
         approved_group: str | None = None,
         now: float | None = None,
+        commit_rate: bool = True,
     ) -> Decision:
         """Decide one call. ``approved_group`` is the group of a valid approval the guard has verified for
-        exactly this call; ``now`` (seconds) drives the rate limiter. Never raises: an internal error is a
-        deny with rule ``engine.error``."""
+        exactly this call; ``now`` (seconds) drives the rate limiter; ``commit_rate=False`` evaluates without
+        using up rate-limit quota (``mcc policy check``). Never raises: an internal error is a deny with rule
+        ``engine.error``."""
         try:
             decision, rate = self._decide(principal, call, approved_group, now)
         except pii.PiiScanError as e:
@@ -135,6 +137,8 @@ class PolicyEngine:
         except Exception as e:
             msg = f"policy engine error ({type(e).__name__}: {e}); the call is denied"
             return _deny(call, "engine.error", msg, mode=self.mode)
+        if not commit_rate:
+            rate = None
         if self.mode == "log_only":
             if rate is not None:
                 self.rate_limiter.commit(rate)
