@@ -90,12 +90,10 @@ class TurnPrinter:
             d = event.data
             style = _STATUS_STYLE.get(d["result_status"], "white")
             verdict = "denied" if d["decision"] == "deny" else d["result_status"]
-            console.print(f"  [dim]tool[/dim] {d['server']}.{d['tool']} [{style}]{verdict}[/{style}]")
+            console.print(f"  [dim]tool[/dim] {escape(d['server'])}.{escape(d['tool'])} [{style}]{verdict}[/{style}]")
         elif event.kind == "approval":
-            d = event.data
-            console.print(
-                f"  [yellow]waits for approval[/yellow] by {d['required_group']} (approval id {d['approval_id']})"
-            )
+            group, approval_id = escape(event.data["required_group"]), event.data["approval_id"]
+            console.print(f"  [yellow]waits for approval[/yellow] by {group} (approval id {approval_id})")
         elif event.kind == "text" and event.final:
             console.print(event.text, end="", markup=False, highlight=False, soft_wrap=True)
             self.streamed = True
@@ -109,9 +107,10 @@ class TurnPrinter:
         self.streamed = False
         for a in turn.approvals:
             if a.status == "pending":
+                group = escape(a.required_group)
                 console.print(
-                    f"[yellow]pending approval[/yellow] {a.approval_id} ({a.tool}, group {a.required_group}): "
-                    f"`mcc approvals approve {a.approval_id} --as <member of {a.required_group}>`, then /resume "
+                    f"[yellow]pending approval[/yellow] {a.approval_id} ({escape(a.tool)}, group {group}): "
+                    f"`mcc approvals approve {a.approval_id} --as <member of {group}>`, then /resume "
                     f"(or `mcc ask --thread {turn.thread_id}`)"
                 )
 
@@ -194,6 +193,12 @@ async def _chat_loop(app: App, thread: str | None, as_user: str | None, tenant: 
                 continue
             try:
                 turn = await assistant.send(line, thread, on_event=printer)
+            except ThreadWaiting as exc:
+                console.print(
+                    f"[yellow]this conversation waits on approval {exc.approval_id}[/yellow]: /resume to check it, "
+                    "/new to start another"
+                )
+                continue
             except (AssistantError, ModelError) as exc:
                 err_console.print(f"[red]error[/red] {escape(str(exc))}")
                 continue
@@ -247,7 +252,8 @@ async def _print_approvals(assistant: Assistant) -> None:
     for col in ("approval id", "call", "requester", "group", "reason"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r["approval_id"], f"{r['server']}.{r['tool']}", r["requester"], r["required_group"], r["reason"])
+        cells = (r["approval_id"], f"{r['server']}.{r['tool']}", r["requester"], r["required_group"], r["reason"])
+        table.add_row(*(escape(c) for c in cells))
     console.print(table)
 
 
