@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -54,6 +55,70 @@ def asana_gid(seed: str) -> str:
 
 def _external_id(system: str, seed: str) -> str:
     return workfront_id(seed) if system == "workfront" else asana_gid(seed)
+
+
+# (system, seed) -> external id; the demo world passes the ids its sandboxes handed out.
+ExternalIds = Callable[[str, str], str]
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedItem:
+    """A demo work item as it should exist in the execution system (and in the spine)."""
+
+    seed: str
+    name: str
+    item_type: str
+    parent: int | None
+    status: str
+    start: dt.date
+    end: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedProject:
+    """A demo campaign that runs in Workfront or Asana: its project and work items."""
+
+    seed: str
+    system: str
+    name: str
+    status: str
+    launch: dt.date
+    end: dt.date | None
+    owner: str
+    items: list[PlannedItem]
+
+
+def _item_status(campaign_status: str, index: int, template_status: str) -> str:
+    if campaign_status == "completed":
+        return "completed"
+    if campaign_status in ("planning", "approved") and index:
+        return "not_started"
+    return template_status
+
+
+def external_plan(tenant_id: str, campaigns: list[dict[str, Any]], today: dt.date) -> list[PlannedProject]:
+    """The projects and work items the demo campaigns have in their execution systems (drafts have none)."""
+    plan = []
+    for spec in campaigns:
+        if spec["status"] == "draft":
+            continue
+        launch = today + dt.timedelta(days=spec["start"])
+        end = today + dt.timedelta(days=spec["end"]) if spec["end"] is not None else None
+        items = [
+            PlannedItem(
+                seed=f"{tenant_id}:{spec['name']}:{wname}",
+                name=f"{wname} — {spec['name']}" if parent is None else wname,
+                item_type=wtype,
+                parent=parent,
+                status=_item_status(spec["status"], j, wstatus),
+                start=launch - dt.timedelta(days=30),
+                end=launch + dt.timedelta(days=j),
+            )
+            for j, (wname, wtype, parent, wstatus) in enumerate(WORK_TEMPLATE)
+        ]
+        seed, name = f"{tenant_id}:{spec['name']}", spec["name"]
+        plan.append(PlannedProject(seed, spec["system"], name, spec["status"], launch, end, spec["owner"], items))
+    return plan
 
 
 def _external_url(system: str, kind: str, ext: str) -> str:
@@ -122,7 +187,9 @@ def _pace_spend(
     return rows
 
 
-def _load_tenant(session: Session, tenant_id: str, name: str, users: list, campaigns: list, today: dt.date) -> dict:
+def _load_tenant(
+    session: Session, tenant_id: str, name: str, users: list, campaigns: list, today: dt.date, ext: ExternalIds
+) -> dict:
     create_tenant(session, tenant_id, name)
     store = SpineStore(session, tenant_id)
     domain = f"{tenant_id}.example.com"
@@ -133,6 +200,7 @@ def _load_tenant(session: Session, tenant_id: str, name: str, users: list, campa
     producer = next((u for u, _, g in users if "production-team" in g), users[0][0])
     leader = next(u for u, _, g in users if "marketing-leadership" in g)
     counts = {"campaigns": 0, "work_items": 0, "strategies": 0, "measurements": 0}
+    plans = {p.name: p for p in external_plan(tenant_id, campaigns, today)}
     for i, spec in enumerate(campaigns):
         launch = today + dt.timedelta(days=spec["start"])
         end = today + dt.timedelta(days=spec["end"]) if spec["end"] is not None else None
@@ -159,27 +227,26 @@ def _load_tenant(session: Session, tenant_id: str, name: str, users: list, campa
         )
         counts["campaigns"] += 1
         system = spec["system"]
-        if spec["status"] != "draft":
-            ext = _external_id(system, f"{tenant_id}:{spec['name']}")
-            store.refs.link("campaign", c.id, system, ext, external_url=_external_url(system, "project", ext))
+        planned = plans.get(spec["name"])
+        if planned is not None:
+            pext = ext(system, planned.seed)
+            store.refs.link("campaign", c.id, system, pext, external_url=_external_url(system, "project", pext))
             store.campaigns.set_status(c.id, spec["status"], source=system, actor="sync")
             parents: list[str] = []
-            for j, (wname, wtype, parent, wstatus) in enumerate(WORK_TEMPLATE):
-                status = "completed" if spec["status"] == "completed" else wstatus
-                if spec["status"] in ("planning", "approved") and j:
-                    status = "not_started"
-                wext = _external_id(system, f"{tenant_id}:{spec['name']}:{wname}")
+            for item_plan in planned.items:
+                status, wtype = item_plan.status, item_plan.item_type
+                wext = ext(system, item_plan.seed)
                 item = store.work_items.create(
                     {
                         "campaign_id": c.id,
-                        "parent_item_id": parents[parent] if parent is not None else None,
-                        "name": f"{wname} — {spec['name']}" if parent is None else wname,
+                        "parent_item_id": parents[item_plan.parent] if item_plan.parent is not None else None,
+                        "name": item_plan.name,
                         "item_type": wtype,
                         "priority": "high" if spec["tier"] == 1 else "medium",
                         "status": status,
                         "percent_complete": 100 if status == "completed" else (50 if status == "in_progress" else 0),
-                        "planned_start_date": launch - dt.timedelta(days=30),
-                        "planned_end_date": launch + dt.timedelta(days=j),
+                        "planned_start_date": item_plan.start,
+                        "planned_end_date": item_plan.end,
                         "assignee_id": producer if wtype in ("deliverable", "task") else spec["owner"],
                         "source_system": system,
                         "external_id": wext,
@@ -232,9 +299,16 @@ def _load_tenant(session: Session, tenant_id: str, name: str, users: list, campa
     return counts
 
 
-def load_demo(session_factory: sessionmaker[Session], *, today: dt.date | None = None) -> DemoSummary:
-    """Create the demo tenants once (one transaction); calling again changes nothing."""
+def load_demo(
+    session_factory: sessionmaker[Session], *, today: dt.date | None = None, external_ids: ExternalIds | None = None
+) -> DemoSummary:
+    """Create the demo tenants once (one transaction); calling again changes nothing.
+
+    ``external_ids(system, seed)`` names the Workfront/Asana ids of the demo projects and tasks (the demo world
+    passes the ids its sandboxes created); by default stable made-up ids are used.
+    """
     today = today or dt.date.today()
+    ext = external_ids or _external_id
     with transaction(session_factory) as session:
         if session.get(Tenant, DEMO_TENANT) is not None:
             acme, globex = SpineStore(session, DEMO_TENANT), SpineStore(session, OTHER_TENANT)
@@ -247,8 +321,8 @@ def load_demo(session_factory: sessionmaker[Session], *, today: dt.date | None =
                 measurements=acme.measurements.count() + globex.measurements.count(),
                 created=False,
             )
-        a = _load_tenant(session, DEMO_TENANT, "Acme Corporation", ACME_USERS, ACME_CAMPAIGNS, today)
-        g = _load_tenant(session, OTHER_TENANT, "Globex Corporation", GLOBEX_USERS, GLOBEX_CAMPAIGNS, today)
+        a = _load_tenant(session, DEMO_TENANT, "Acme Corporation", ACME_USERS, ACME_CAMPAIGNS, today, ext)
+        g = _load_tenant(session, OTHER_TENANT, "Globex Corporation", GLOBEX_USERS, GLOBEX_CAMPAIGNS, today, ext)
     return DemoSummary(
         tenants=[DEMO_TENANT, OTHER_TENANT],
         users=a["users"] + g["users"],

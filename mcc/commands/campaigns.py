@@ -37,10 +37,11 @@ def demo(
     skip_knowledge: Annotated[bool, typer.Option(help="Do not ingest the shipped playbooks.")] = False,
 ) -> None:
     """Create the database, load the demo tenants, ingest the playbooks and show the campaign overview."""
-    from spine.demo import DEMO_TENANT, load_demo
+    from mcc.demo_world import load_demo_world
+    from spine.demo import DEMO_TENANT
 
     with open_app() as app:
-        summary = load_demo(app.sessions)
+        summary = load_demo_world(app)
         report = None if skip_knowledge else app.ingest_default_playbooks()
         if json_out:
             print_json({"demo": summary, "knowledge": report, "overview": _overview(app, DEMO_TENANT)})
