@@ -20,6 +20,7 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from mcc.commands.serve import parse_grants
+from spine.demo_data import ACME_CAMPAIGNS, GLOBEX_CAMPAIGNS
 
 pytestmark = pytest.mark.slow
 
@@ -32,6 +33,12 @@ READ_CALLS: dict[str, tuple[str, dict[str, Any]]] = {
     "knowledge": ("search_playbooks", {"query": "tier 1 campaign approval budget", "k": 3}),
     "workfront": ("search", {"obj_code": "PROJ", "limit": 50}),
     "asana": ("search_tasks", {"limit": 10}),
+}
+
+
+WORKFRONT_PROJECTS = {
+    tenant: sum(1 for c in campaigns if c["system"] == "workfront" and c["status"] != "draft")
+    for tenant, campaigns in (("acme", ACME_CAMPAIGNS), ("globex", GLOBEX_CAMPAIGNS))
 }
 
 
@@ -111,8 +118,10 @@ def _check_read(name: str, result: Any, tenant: str) -> None:
         assert all(c["tenant_id"] == tenant for c in data["campaigns"])
     elif name == "knowledge":
         assert data["count"] == 3 and all(h["citation"].startswith(h["doc_id"]) for h in data["hits"])
+    elif name == "workfront":  # one project per non-draft Workfront campaign, in the caller tenant's sandbox only
+        assert data["total"] == WORKFRONT_PROJECTS[tenant] and all(p["objCode"] == "PROJ" for p in data["items"])
     else:
-        assert data is not None
+        assert data["data"] and all(t["gid"].isdigit() for t in data["data"])
 
 
 @pytest.mark.parametrize("name", list(READ_CALLS))
