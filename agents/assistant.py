@@ -34,6 +34,7 @@ from agents.models.base import ChatModel
 from agents.protocol import model_tool_name
 
 __all__ = [
+    "INCOMPLETE_REPLY",
     "ApprovalOutcome",
     "ApprovalRecord",
     "Assistant",
@@ -47,6 +48,7 @@ __all__ = [
     "UserInfo",
 ]
 
+INCOMPLETE_REPLY = "The last message did not finish (the model or a tool server failed). Please send it again."
 _INDEX_PREFIX = "approval-wait:"  # pseudo-thread per approval id: which thread waits on it (see _remember_waiting)
 
 
@@ -234,7 +236,7 @@ class Assistant:
 
     async def _run(self, graph_input: Any, thread_id: str, on_event: EventSink | None) -> TurnResult:
         context = self._context(thread_id, on_event)
-        await self._graph.ainvoke(graph_input, self._config(thread_id), context=context)  # type: ignore[arg-type]
+        await self._graph.ainvoke(graph_input, self._config(thread_id), context=context, durability="exit")  # type: ignore[arg-type]
         snapshot = await self._snapshot(thread_id)
         approval_id = _waiting_on(snapshot)
         if approval_id is not None:
@@ -261,7 +263,12 @@ class Assistant:
     def _result(self, thread_id: str, snapshot: StateSnapshot) -> TurnResult:
         values = snapshot.values
         waiting = bool(snapshot.interrupts)
-        reply = waiting_reply(values, snapshot.interrupts[0].value) if waiting else str(values.get("reply", ""))
+        if waiting:
+            reply = waiting_reply(values, snapshot.interrupts[0].value)
+        elif snapshot.next:  # a node failed mid-turn (model or transport error): the turn has no reply
+            reply = INCOMPLETE_REPLY
+        else:
+            reply = str(values.get("reply", ""))
         return TurnResult(
             thread_id=thread_id,
             reply=reply,

@@ -64,6 +64,9 @@ async def open_checkpointer(url: str = MEMORY) -> AsyncIterator[BaseCheckpointSa
             # WAL lets a second process read a thread while this one writes; busy_timeout waits out a writer.
             await saver.conn.execute("PRAGMA journal_mode=WAL")
             await saver.conn.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
+            await saver.conn.execute(
+                "PRAGMA synchronous=NORMAL"
+            )  # WAL + NORMAL: survives process crashes; no fsync per commit
             await saver.setup()
             yield saver
     else:

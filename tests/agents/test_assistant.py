@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from agents.assistant import (
+    INCOMPLETE_REPLY,
     ApprovalOutcome,
     Assistant,
     AssistantError,
@@ -17,6 +18,7 @@ from agents.assistant import (
     TurnResult,
 )
 from agents.checkpoints import CheckpointURLError, describe, open_checkpointer
+from agents.models.base import ModelUnavailable
 from tests.agents.graph.support import (
     TODAY,
     ScriptedModel,
@@ -136,3 +138,21 @@ def test_checkpoint_urls() -> None:
     )  # fmt: skip
     with pytest.raises(CheckpointURLError, match="Fix"):
         describe("mysql://u@h/db")
+
+
+async def test_a_turn_that_failed_midway_says_so_and_the_next_message_starts_clean(world: World) -> None:
+    def down(_request):  # type: ignore[no-untyped-def]
+        raise ModelUnavailable("model unreachable")
+
+    model = ScriptedModel({
+        "supervisor": [route(("analytics", "first")), route(("analytics", "second"))],
+        "analytics": [call("spine__list_campaigns", limit=1), down, say("Second answer.")],
+    })  # fmt: skip
+    async with open_checkpointer() as saver, _assistant(world, model, saver) as assistant:
+        with pytest.raises(ModelUnavailable):
+            await assistant.send("first", "t-fail")
+        status = await assistant.status("t-fail")
+        assert status.reply == INCOMPLETE_REPLY and not status.waiting
+        again = await assistant.send("second", "t-fail")
+    assert again.reply == "Second answer." and again.tool_calls == [] and again.route == ["analytics"]
+    assert model.requests_for("analytics")[-1].messages[0].content == "second"
