@@ -10,19 +10,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from agents.assistant import Assistant, AssistantError, ChatEvent, ThreadWaiting, TurnResult, UserInfo
-from agents.checkpoints import open_checkpointer
-from agents.models.base import ModelError
 from mcc.output import console, err_console, print_json
 from mcc.settings import Settings
 from mcc.wiring import App, open_app
-from spine.errors import SpineError
+
+if TYPE_CHECKING:  # the agent stack (langgraph, mcp client) loads only when chat/ask run, not for every command
+    from agents.assistant import Assistant, ChatEvent, TurnResult
 
 AsOpt = Annotated[str | None, typer.Option("--as", help="Acting user (default: settings.user).")]
 TenantOpt = Annotated[str | None, typer.Option("--tenant", help="Tenant (default: settings.tenant).")]
@@ -48,6 +47,9 @@ def checkpoint_url(settings: Settings) -> str:
 @asynccontextmanager
 async def open_assistant(app: App, as_user: str | None, tenant: str | None) -> AsyncIterator[Assistant]:
     """An open ``Assistant`` for ``as_user`` over this process's servers, model and checkpoints."""
+    from agents.assistant import Assistant, UserInfo
+    from agents.checkpoints import open_checkpointer
+
     principal = app.principal(as_user, tenant)
     model = app.chat_model()
     user = UserInfo(user_id=principal.user_id, tenant_id=principal.tenant_id, groups=sorted(principal.groups))
@@ -157,6 +159,10 @@ def chat(thread: ThreadOpt = None, as_user: AsOpt = None, tenant: TenantOpt = No
 
 
 def _run(app: App, main: Any) -> Any:
+    from agents.assistant import AssistantError, ThreadWaiting
+    from agents.models.base import ModelError
+    from spine.errors import SpineError
+
     try:
         return asyncio.run(main(app))
     except ThreadWaiting as exc:
@@ -169,6 +175,9 @@ def _run(app: App, main: Any) -> Any:
 
 
 async def _chat_loop(app: App, thread: str | None, as_user: str | None, tenant: str | None) -> None:
+    from agents.assistant import AssistantError, ThreadWaiting
+    from agents.models.base import ModelError
+
     async with open_assistant(app, as_user, tenant) as assistant:
         user = assistant.user
         console.print(
@@ -208,6 +217,8 @@ async def _chat_loop(app: App, thread: str | None, as_user: str | None, tenant: 
 
 async def _command(line: str, assistant: Assistant, thread: str | None, printer: TurnPrinter) -> str | None:
     """Run one slash command; returns the thread id to continue with."""
+    from agents.assistant import AssistantError
+
     if line == "/new":
         console.print("[dim]new conversation[/dim]")
         return None
