@@ -28,13 +28,14 @@ class Settings(BaseSettings):
     workfront_url: str = "https://example.my.workfront.com"
     workfront_api_version: str = "v20.0"
     workfront_api_key: SecretStr | None = None
-    workfront_rate_per_minute: int = 100
+    workfront_rate_per_minute: int = Field(default=100, ge=1, description="Per system and per principal")
 
     asana_backend: Literal["sandbox", "rest"] = "sandbox"
     asana_url: str = "https://app.asana.com/api/1.0"
     asana_token: SecretStr | None = None
     asana_workspace_gid: str | None = None
     asana_rate_per_minute: int = 150
+    salesforce_rate_per_minute: int = 50
 
     embedding_model: str = Field(default="all-MiniLM-L6-v2", description="Model name or path")
     chroma_url: str | None = Field(default=None, description="Chroma server URL; default persistent client")

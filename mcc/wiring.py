@@ -65,8 +65,14 @@ class App:
     def policy_engine(self) -> PolicyEngine:
         """Cedar policies parsed and validated once per process; a bad policy file stops start-up here."""
         from policies.engine import PolicyEngine
+        from policies.ratelimit import RateRule
 
-        return PolicyEngine.from_directory(fx_rates=self.settings.fx_rates_to_usd, mode=self.settings.policy_mode)
+        s = self.settings
+        per_minute = {"workfront": s.workfront_rate_per_minute, "asana": s.asana_rate_per_minute,
+                      "salesforce": s.salesforce_rate_per_minute}  # fmt: skip
+        scopes = ("system", "principal")
+        rules = [RateRule(system, scope, limit) for system, limit in per_minute.items() for scope in scopes]
+        return PolicyEngine.from_directory(fx_rates=s.fx_rates_to_usd, mode=s.policy_mode, rate_rules=rules)
 
     def principal(self, user_id: str | None = None, tenant_id: str | None = None) -> Principal:
         """The directory entry of ``user_id`` in ``tenant_id`` (defaults from settings) as a policy principal."""
