@@ -8,7 +8,7 @@ Both build the four MCP servers for the acting user in-process (``App.servers_fo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -66,13 +66,15 @@ async def open_assistant(app: App, as_user: str | None, tenant: str | None) -> A
             await aclose()
 
 
-async def resume_after_resolution(app: App, approval: dict[str, Any]) -> TurnResult | None:
+async def resume_after_resolution(
+    app: App, approval: Mapping[str, Any], tenant: str | None = None
+) -> TurnResult | None:
     """After an approval was resolved (CLI, MCP tool or web): resume the requester's thread waiting on it.
 
-    ``approval`` is the spine's approval record (``approval_id``, ``requester``, ``tenant_id`` optional); the
-    thread resumes as the requester, because only the requester may re-send the approved call.
+    ``approval`` is the spine's approval record (``approval_id``, ``requester``); the thread resumes as the
+    requester, because only the requester may re-send the approved call. None when no thread waits on it.
     """
-    async with open_assistant(app, approval["requester"], approval.get("tenant_id")) as assistant:
+    async with open_assistant(app, approval["requester"], approval.get("tenant_id") or tenant) as assistant:
         return await assistant.resume_waiting(approval["approval_id"])
 
 

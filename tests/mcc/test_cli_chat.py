@@ -6,6 +6,7 @@ settings, wiring, the four in-process MCP servers, the guard, the SQLite checkpo
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -94,6 +95,25 @@ def test_ask_waits_for_approval_then_thread_resumes_after_approvals_approve(  # 
         ("create_campaign", "approval_required"), ("create_campaign", "ok")
     ]  # fmt: skip
     assert done["tool_calls"][1]["arguments"]["approval_id"] == approval_id
+
+
+def test_resolving_elsewhere_resumes_the_requesters_thread(home: Path, cli: typer.Typer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    use_model(monkeypatch, ScriptedModel({
+        "supervisor": [route(("production", "create Hook Launch"))],
+        "production": [call("spine__create_campaign", **campaign_args("Hook Launch", "20000")), say("Hook done.")],
+    }))  # fmt: skip
+    code, out = run(cli, "ask", "create Hook Launch", "--json")
+    waiting = json.loads(out)
+    code, out = run(cli, "approvals", "reject", waiting["approvals"][0]["approval_id"], "--as", "dana.reyes",
+                    "--note", "not now", "--json")  # fmt: skip
+    assert code == 0, out
+    record = json.loads(out)
+    with open_app() as app:
+        resumed = asyncio.run(chat.resume_after_resolution(app, record))
+        again = asyncio.run(chat.resume_after_resolution(app, record))
+    assert resumed is not None and resumed.thread_id == waiting["thread_id"] and not resumed.waiting
+    assert resumed.approvals[0].status == "rejected" and resumed.reply == "Hook done."
+    assert again is None
 
 
 def test_chat_streams_agents_tools_and_reply_and_runs_slash_commands(  # type: ignore[no-untyped-def]
