@@ -186,3 +186,24 @@ def test_token_settings_are_validated_without_echoing_the_secret() -> None:
     assert "secret-token-value-123" not in str(bad.value)
     with pytest.raises(ValueError, match="shorter than 16"):
         parse_grants({"short": "acme/maya.chen"})
+
+
+def _readme_desktop_config() -> dict[str, Any]:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Use from Claude Desktop") :]
+    block = section[section.index("```json") + len("```json") : section.index("```", section.index("```json") + 7)]
+    return json.loads(block)
+
+
+async def test_the_readme_claude_desktop_snippet_works_as_written(home: Path) -> None:
+    config = _readme_desktop_config()["mcpServers"]
+    assert {entry["args"][1] for entry in config.values()} == set(READ_CALLS)
+    checkout = str(Path(__file__).parents[2])
+    for entry in config.values():
+        command = entry["command"].replace("/path/to/mcc", checkout)
+        assert Path(command).exists(), command
+        name = entry["args"][1]
+        params = StdioServerParameters(command=command, args=entry["args"], env=_env(home))
+        async with Client(params) as client:
+            tool, args = READ_CALLS[name]
+            _check_read(name, await client.call_tool(tool, args), "acme")
