@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     anthropic_model: str = "claude-sonnet-4-5"
 
     policy_mode: Literal["enforce", "log_only"] = "enforce"
+    policy_dir: Path | None = Field(
+        default=None, description="Directory with *.cedar and schema.cedarschema; default the packaged policies"
+    )
     http_tokens: dict[str, str] = Field(
         default_factory=dict,
         description="Bearer tokens of `mcc serve --transport http`: token -> 'tenant/user_id'. Secrets: keep them in "

@@ -72,7 +72,9 @@ class App:
                       "salesforce": s.salesforce_rate_per_minute}  # fmt: skip
         scopes = ("system", "principal")
         rules = [RateRule(system, scope, limit) for system, limit in per_minute.items() for scope in scopes]
-        return PolicyEngine.from_directory(fx_rates=s.fx_rates_to_usd, mode=s.policy_mode, rate_rules=rules)
+        return PolicyEngine.from_directory(
+            s.policy_dir, fx_rates=s.fx_rates_to_usd, mode=s.policy_mode, rate_rules=rules
+        )
 
     def principal(self, user_id: str | None = None, tenant_id: str | None = None) -> Principal:
         """The directory entry of ``user_id`` in ``tenant_id`` (defaults from settings) as a policy principal."""

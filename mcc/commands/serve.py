@@ -69,6 +69,13 @@ def serve(
         raise typer.Exit(2)
     with open_app(settings) as app:
         try:
+            from policies.loader import PolicyLoadError
+
+            try:
+                app.policy_engine  # noqa: B018  (parse and validate the policies before serving anything)
+            except PolicyLoadError as exc:
+                err_console.print(f"[red]error[/red] policies: {exc}; the server does not start with broken policies")
+                raise typer.Exit(2) from None
             if name == "knowledge":
                 # Load the embedding model and index before accepting calls, so the first call is not the slow one.
                 app.knowledge.search("warm up", k=1)

@@ -84,7 +84,7 @@ class Guard:
 
         if decision.redacted_arguments is not None:
             args = tool.input_model.model_validate({**decision.redacted_arguments, **_control(args)})
-        self._audit(principal, tool.name, "allow", fp, decision.rule_ids, approval_id, _redaction_note(decision))
+        self._audit(principal, tool.name, "allow", fp, decision.rule_ids, approval_id, _allow_note(decision))
 
         if approval_id is not None:
             # Consumed before the side effect: a crash after this point can never replay the approved call.
@@ -171,10 +171,15 @@ def _control(args: pydantic.BaseModel) -> dict[str, Any]:
     return {k: getattr(args, k) for k in ("approval_id", "idempotency_key") if getattr(args, k, None) is not None}
 
 
-def _redaction_note(decision: Decision) -> dict[str, Any]:
-    if not decision.redactions:
-        return {}
-    return {"redacted": [f"{h.kind}@{h.path}" for h in decision.redactions]}
+def _allow_note(decision: Decision) -> dict[str, Any]:
+    note: dict[str, Any] = {}
+    if decision.redactions:
+        note["redacted"] = [f"{h.kind}@{h.path}" for h in decision.redactions]
+    would = decision.would_have
+    if would is not None and would.effect != "allow":
+        # LOG_ONLY rollout: the call ran, and the audit says what enforcement would have done and why.
+        note["log_only"] = {"would_have": would.effect, "rule_ids": list(would.rule_ids), "message": would.message()}
+    return note
 
 
 def _deny_fix(decision: Decision) -> str:
