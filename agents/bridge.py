@@ -8,19 +8,24 @@ here so the graph can interrupt instead of showing it to the model.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from mcp_types import CallToolResult, TextContent, Tool
+from pydantic import ValidationError
 
 from agents.models.base import ToolResultBlock, ToolSpec
 from agents.protocol import AGENT_TOOLS, AgentName, model_tool_name, split_tool_name
+
+log = logging.getLogger("mcc.agents")
 
 Decision = Literal["allow", "deny", "require_approval", "error"]
 ResultStatus = Literal["ok", "error", "approval_required", "rejected"]
 
 APPROVAL_ARG: str = "approval_id"
+MAX_RESULT_CHARS = 400_000  # ~100k tokens: a larger tool result is cut so one call cannot flood the context
 # Error codes the guard renders as "[code] ..." that mean the policy said no (everything else is an error).
 _DENY_CODES = ("[denied]", "[approval_rejected]")
 
@@ -74,7 +79,11 @@ class ToolBridge:
         for server, session in self.sessions.items():
             listing = await session.list_tools()
             for tool in listing.tools:
-                bridged = bridge_tool(server, tool)
+                try:
+                    bridged = bridge_tool(server, tool)
+                except ValidationError:  # a name a model API cannot carry (e.g. dots): no agent is offered it
+                    log.warning("tool %s of server %s has a name models cannot use; skipped", tool.name, server)
+                    continue
                 found[bridged.spec.name] = bridged
         self.tools = found
         return self
@@ -125,7 +134,7 @@ def bridge_tool(server: str, tool: Tool) -> BridgedTool:
 def classify(server: str, tool: str, result: CallToolResult) -> ToolOutcome:
     """An MCP result as a ``ToolOutcome``: structured ``{"result": x}`` unwrapped to JSON text, errors flagged."""
     if result.is_error:
-        text = _text_of(result.content) or f"{tool} failed without a message"
+        text = _bounded(_text_of(result.content) or f"{tool} failed without a message")
         decision: Decision = "deny" if any(code in text for code in _DENY_CODES) else "error"
         return ToolOutcome(server, tool, text, True, decision, "error")
     structured = result.structured_content
@@ -141,7 +150,14 @@ def classify(server: str, tool: str, result: CallToolResult) -> ToolOutcome:
         text = json.dumps(structured, ensure_ascii=False, sort_keys=False, default=str)
     if _is_approval(structured):
         return ToolOutcome(server, tool, text, False, "require_approval", "approval_required", structured, structured)
-    return ToolOutcome(server, tool, text, False, "allow", "ok", None, structured)
+    return ToolOutcome(server, tool, _bounded(text), False, "allow", "ok", None, structured)
+
+
+def _bounded(text: str) -> str:
+    if len(text) <= MAX_RESULT_CHARS:
+        return text
+    cut = len(text) - MAX_RESULT_CHARS
+    return f"{text[:MAX_RESULT_CHARS]}\n[truncated: {cut} more characters; narrow the request (filters, limit)]"
 
 
 def _is_approval(structured: Any) -> bool:

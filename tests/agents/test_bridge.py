@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
+from mcp_types import CallToolResult, ListToolsResult, TextContent, Tool
 
-from agents.bridge import ToolBridge, classify
+from agents.bridge import MAX_RESULT_CHARS, ToolBridge, classify
 from agents.protocol import AGENT_TOOLS
 from tests.agents.graph.support import World, campaign_args, make_world
 
@@ -98,3 +99,24 @@ async def test_structured_scalars_are_json_and_unstructured_text_passes_through(
         echoed = classify("plain", "echo", await client.call_tool("echo", {"word": "hi"}))
     assert (shouted.text, shouted.structured, shouted.result_status) == ('"HI"', "HI", "ok")
     assert json.loads(echoed.text) == {"word": "hi"} and echoed.structured == {"word": "hi"}
+
+
+class _Listed:
+    """A session listing fixed tools (a third-party server whose names a model API cannot carry)."""
+
+    def __init__(self, *names: str) -> None:
+        self.names = names
+
+    async def list_tools(self) -> ListToolsResult:
+        return ListToolsResult(tools=[Tool(name=n, input_schema={"type": "object"}) for n in self.names])
+
+    async def call_tool(self, name: str, arguments: dict[str, Any] | None = None) -> CallToolResult:
+        raise AssertionError("not called")
+
+
+async def test_oversized_results_are_cut_and_unusable_tool_names_are_skipped() -> None:
+    huge = CallToolResult(content=[TextContent(type="text", text="x")], structured_content={"result": "y" * 500_000})
+    outcome = classify("s", "t", huge)
+    assert len(outcome.text) < MAX_RESULT_CHARS + 200 and "[truncated:" in outcome.text
+    bridge = await ToolBridge({"s": _Listed("ok_tool", "dotted.name")}).load()
+    assert set(bridge.tools) == {"s__ok_tool"}
