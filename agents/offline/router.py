@@ -115,6 +115,7 @@ class Router:
         self.cache_key = cache_key
         self._labels: list[Intent] = [i for i, texts in self.examples.items() for _ in texts]
         self._texts: list[str] = [t for texts in self.examples.values() for t in texts]
+        self._rows = {i: np.flatnonzero([label == i for label in self._labels]) for i in self.examples}
         self._matrix: np.ndarray | None = None
         self._lock = threading.Lock()
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -182,9 +183,8 @@ class Router:
         matrix = self._example_matrix()
         sims = matrix @ self._embed(_without_quotes(text))
         out: dict[str, float] = {}
-        for intent in self.examples:
-            mask = np.fromiter((label == intent for label in self._labels), dtype=bool, count=len(self._labels))
-            best = np.sort(sims[mask])[::-1][:TOP_K]
+        for intent, rows in self._rows.items():
+            best = np.sort(sims[rows])[::-1][:TOP_K]
             out[intent] = float(best.mean()) if best.size else 0.0
         hits: set[str] = set()
         bare = _without_quotes(text)

@@ -18,10 +18,16 @@ _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
 INSTRUCTION_FLAG = "instruction_like_text"
 
 
+_META_RE = re.compile(r"^(this|the) (playbook|guide|document|policy|section)\b", re.I)
+
+
 def _sentences(text: str, n: int) -> str:
-    """The first ``n`` sentences of a playbook chunk, without heading lines (reference text, quoted as data)."""
-    body = " ".join(line.strip() for line in (text or "").splitlines() if line.strip() and not line.startswith("#"))
-    return " ".join(_SENTENCE_RE.split(body)[:n]).strip()
+    """The first ``n`` substantive sentences of a playbook chunk: no headings, tables or "This playbook defines..."
+    preambles (reference text, quoted as data)."""
+    lines = [ln.strip() for ln in (text or "").splitlines()]
+    body = " ".join(ln for ln in lines if ln and not ln.startswith(("#", "|")))
+    picked = [s for s in _SENTENCE_RE.split(body) if s and not _META_RE.match(s)]
+    return " ".join(picked[:n]).strip()
 
 
 def _usable(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -36,8 +42,13 @@ def _sections(c: dict[str, Any], tier_hits: list[dict[str, Any]], voice_hits: li
     sections = [
         {"heading": "Objective", "body": c.get("description") or f"Tier {c['tier']} {kind} campaign for {products}."},
         {"heading": "Audience", "body": f"{audiences}; regions {listing(c.get('regions') or []) or 'all'}."},
-        {"heading": "Core message", "body": f"{products} for {audiences}: {c.get('description') or c['name']}"},
+        {
+            "heading": "Core message",
+            "body": f"{(c.get('description') or c['name']).rstrip('. ')}. For {audiences}, featuring {products}.",
+        },
     ]
+    tier_hits = [h for h in tier_hits if _sentences(h["text"], 1)]
+    voice_hits = [h for h in voice_hits if _sentences(h["text"], 1)]
     if tier_hits:
         pillars = [f"- {_sentences(h['text'], 2)} ({h['citation']})" for h in tier_hits[:3]]
         sections.append({"heading": "Messaging pillars (from the playbooks)", "body": "\n".join(pillars)})
@@ -138,10 +149,8 @@ def playbook_question(ctx: PlanContext) -> str:
     data = outcome.data or {}
     if not data.get("answered"):
         return "The playbooks do not cover that, so I won't guess. Ask the owning team, or rephrase the question."
-    cites = []
-    for c in data.get("citations") or []:
-        cite = c.get("citation") or f"{c.get('doc_id')} § {' > '.join(c.get('heading_path') or [])}"
-        if cite not in cites:
-            cites.append(cite)
-    sources = "\n".join(f"- {c}" for c in cites)
+    # numbered in the tool's order: the answer's [n] markers refer to these
+    cites = [c.get("citation") or f"{c.get('doc_id')} § {' > '.join(c.get('heading_path') or [])}"
+             for c in data.get("citations") or []]  # fmt: skip
+    sources = "\n".join(f"[{i}] {c}" for i, c in enumerate(cites, 1))
     return f"{data.get('answer', '').strip()}\n\nSources:\n{sources}" if cites else data.get("answer", "").strip()

@@ -169,7 +169,7 @@ def test_playbook_question_quotes_the_answer_and_cites(fast_model: OfflineModel)
     final = fast_model.respond(conv.request())
     assert not final.tool_uses and final.stop_reason == "end_turn"
     assert final.text.startswith("Tier 1 campaigns need at least 12 weeks")
-    assert "- tier-1-campaign-playbook § Tier 1 Campaign Playbook > Planning" in final.text
+    assert "[1] tier-1-campaign-playbook § Tier 1 Campaign Playbook > Planning" in final.text
 
 
 def test_playbook_question_not_covered_says_so(fast_model: OfflineModel) -> None:

@@ -18,10 +18,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from agents.models.base import Message, ModelRequest, TextBlock, ToolResultBlock, ToolSpec
 from agents.offline import OfflineModel
 from agents.protocol import AGENT_TOOLS, REJECTED_PREFIX, model_tool_name, split_tool_name, user_meta
+from knowledge.service import KnowledgeBase
 from mcp_servers.asana.sandbox import AsanaSandbox
 from mcp_servers.asana.server import asana_resource_tenant, build_asana_server
 from mcp_servers.guard.guard import Guard
 from mcp_servers.guard.identity import FixedPrincipal
+from mcp_servers.knowledge.server import build_knowledge_server
 from mcp_servers.spine.server import build_spine_server
 from mcp_servers.workfront.sandbox import WorkfrontSandbox
 from mcp_servers.workfront.seed import seed_demo
@@ -57,6 +59,7 @@ class World:
     approvals: ApprovalStore
     workfront: WorkfrontSandbox
     asana: AsanaSandbox
+    knowledge: KnowledgeBase | None = None
     _servers: dict[tuple[str, str], MCPServer] = field(default_factory=dict)
 
     def server(self, name: str, user: str) -> MCPServer:
@@ -66,6 +69,10 @@ class World:
             if name == "spine":
                 guard = Guard("spine", self.policy, self.approvals, self.audit, ident)
                 self._servers[(name, user)] = build_spine_server(self.sessions, guard)
+            elif name == "knowledge":
+                assert self.knowledge is not None, "this world has no knowledge base"
+                guard = Guard("knowledge", self.policy, self.approvals, self.audit, ident)
+                self._servers[(name, user)] = build_knowledge_server(self.knowledge, guard)
             elif name == "workfront":
                 guard = Guard("workfront", self.policy, self.approvals, self.audit, ident,
                               resource_tenant=workfront_resource_tenant(self.sessions))  # fmt: skip
@@ -80,8 +87,8 @@ class World:
         """The agent's tools as the model sees them; a read-only user gets only read-only tools."""
         out: list[ToolSpec] = []
         for server, names in AGENT_TOOLS[agent].items():  # type: ignore[index]
-            if server == "knowledge":
-                continue  # the knowledge server needs the embedding model; its planner tests feed results directly
+            if server == "knowledge" and self.knowledge is None:
+                continue  # no knowledge base in this world: the agent works without playbooks
             async with Client(self.server(server, user)) as client:
                 listed = {t.name: t for t in (await client.list_tools()).tools}
             for n in names:
@@ -155,7 +162,7 @@ class World:
         await self.asana.aclose()
 
 
-async def open_world(sessions: sessionmaker[Session], tmp_path: Path) -> World:
+async def open_world(sessions: sessionmaker[Session], tmp_path: Path, knowledge: KnowledgeBase | None = None) -> World:
     load_demo(sessions, today=TODAY)
     audit = AuditLog(sessions)
     policy = PolicyEngine.from_directory(fx_rates={"USD": Decimal(1), "EUR": Decimal("1.08")}, rate_rules=())
@@ -164,7 +171,7 @@ async def open_world(sessions: sessionmaker[Session], tmp_path: Path) -> World:
     asana = AsanaSandbox(tmp_path / "asana.sqlite")
     people = [(name, f"{uid}@acme.example.com") for uid, name, _ in ACME_USERS]
     asana.seed_demo(workspace_name="Acme", users=people, projects=[])
-    return World(sessions, policy, audit, ApprovalStore(sessions, audit=audit), workfront, asana)
+    return World(sessions, policy, audit, ApprovalStore(sessions, audit=audit), workfront, asana, knowledge)
 
 
 def text_of(message: Message) -> str:
