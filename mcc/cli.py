@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from mcc.commands import campaigns, governance, knowledge, serve
+from mcc.commands import campaigns, chat, governance, knowledge, serve
 
 app = typer.Typer(
     name="mcc",
@@ -16,6 +16,7 @@ app = typer.Typer(
 # Top-level commands (init, demo) live with the spine commands; groups mount below.
 campaigns.register(app)
 app.command("serve")(serve.serve)
+chat.register(app)
 app.add_typer(governance.policy_app, name="policy", help="Evaluate tool calls against the policies.")
 app.add_typer(governance.approvals_app, name="approvals", help="List and resolve pending approvals.")
 app.add_typer(governance.audit_app, name="audit", help="Verify and read the hash-chained audit log.")

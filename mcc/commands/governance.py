@@ -209,14 +209,29 @@ def _resolve(decision: str, approval_id: str, as_user: str | None, tenant: str |
     args: dict[str, Any] = {"approval_id_to_resolve": approval_id, "decision": decision}
     if note:
         args["note"] = note
-    row = _run_spine("resolve_approval", args, as_user, tenant)
+    from spine.errors import SpineError
+
+    async def resolve_and_resume(app: App) -> tuple[Any, Any]:
+        from mcc.commands.chat import resume_after_resolution
+
+        row = await _spine_call(app, as_user, tenant, "resolve_approval", args)
+        # The requester's conversation waiting on this approval continues now (approved: the call runs once).
+        return row, await resume_after_resolution(app, row, tenant)
+
+    with open_app() as app:
+        try:
+            row, resumed = asyncio.run(resolve_and_resume(app))
+        except SpineError as exc:
+            raise _fail(str(exc)) from None
     if json_out:
-        print_json(row)
+        print_json({**row, "resumed_thread": resumed.model_dump(mode="json") if resumed else None})
         return
     line = f"approval {row['approval_id']} is now [bold]{row['status']}[/bold] (by {row['resolved_by']})"
-    if row["status"] == "approved":
+    if row["status"] == "approved" and resumed is None:
         line += f"; {row['requester']} may re-send {row['server']}.{row['tool']} with approval_id"
     console.print(line)
+    if resumed is not None:
+        console.print(f"resumed conversation {resumed.thread_id} of {row['requester']}: {resumed.reply}")
 
 
 @approvals_app.command("approve")

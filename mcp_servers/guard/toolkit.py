@@ -155,6 +155,8 @@ def build_server(
     names = [t.name for t in tools]
     if len(set(names)) != len(names):
         raise ValueError(f"duplicate tool names in {name}: {names}")
+    # MCPServer configures the root logger at this level: INFO would print library chatter into CLI output.
+    server_kwargs.setdefault("log_level", "WARNING")
     return MCPServer(
         name,
         instructions=instructions,
