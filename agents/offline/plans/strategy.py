@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from agents.offline.plans.common import Answer, campaigns, match_campaigns, ok_data, resolve_campaign
+from agents.offline.plans.common import Answer, campaigns, mentioned_campaigns, ok_data, resolve_campaign
 from agents.offline.render import bullets, day, listing, money_of, short_id
 from agents.offline.router import own_words
 from agents.offline.slots import find_tier
@@ -109,7 +109,7 @@ def list_strategies(ctx: PlanContext) -> str:
     if not ctx.has("spine__list_strategies"):
         raise Answer("I can't read strategies here: spine__list_strategies is not available to me.")
     items = campaigns(ctx)
-    found = match_campaigns(text, items)
+    found = mentioned_campaigns(ctx.request, items)
     campaign = found.items[0] if found.items and found.matches[0].score >= 0.6 else None
     status = next((s for s, p in _STRATEGY_STATUS if re.search(p, text, re.I)), None)
     if campaign and status == "draft" and re.search(r"\bmessaging strategy\b", text, re.I):

@@ -40,8 +40,13 @@ async def test_workfront_campaign_task_status_assignment_and_project_status(
     (task,) = (await world.workfront.search("TASK", {"name": "Design banner"})).items
     assert task["status"] == "CPL"
 
+    turn = await world.run(
+        fast_model, "production", "reopen it — referring to: Add a task 'Design banner' to Data Cloud GA"
+    )  # a later turn's "it", made self-contained by the supervisor
+    assert turn.calls[-1][:2] == ("workfront__update_status", {"obj_type": "task", "obj_id": task["ID"],
+                                                               "status": "NEW"})  # fmt: skip
     turn = await world.run(fast_model, "production", "What's the status of the Data Cloud GA project?")
-    assert 'Workfront project "Data Cloud GA"' in turn.answer and "1 task (1 complete)" in turn.answer
+    assert 'Workfront project "Data Cloud GA"' in turn.answer and "1 task (1 new)" in turn.answer
 
 
 async def test_event_campaign_over_budget_runs_in_asana_after_approval(world: World, fast_model: OfflineModel) -> None:

@@ -111,6 +111,20 @@ def test_a_new_request_after_a_question_is_routed_on_its_own(fast_model: Offline
     assert part.agent == "knowledge" and "Design banner" not in part.request
 
 
+def test_it_in_a_later_turn_carries_the_previous_request(fast_model: OfflineModel) -> None:
+    response = supervise(
+        fast_model,
+        text_message("user", "Add a task 'Design banner' to Q1 Cloud Platform Launch"),
+        text_message("assistant", "Added the task 'Design banner' to Q1 Cloud Platform Launch in Workfront."),
+        text_message("user", "Now mark it as done"),
+    )
+    (part,) = RouteDecision.model_validate(response.tool_uses[0].input).parts
+    assert part.agent == "production"
+    assert part.request == "Now mark it as done — referring to: Add a task 'Design banner' to Q1 Cloud Platform Launch"
+    alone = supervise(fast_model, text_message("user", "How is the Q1 Cloud Platform Launch doing?"))
+    assert "referring to" not in alone.tool_uses[0].input["parts"][0]["request"]
+
+
 # --- synthesiser and streaming ------------------------------------------------------------------------------------
 
 
