@@ -15,7 +15,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from mcc.commands import chat, governance
+from mcc import cli as mcc_cli
+from mcc.commands import chat
 from mcc.wiring import App, open_app
 from spine.demo import load_demo
 from tests.agents.graph.support import ScriptedModel, call, campaign_args, route, say
@@ -34,10 +35,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 @pytest.fixture
 def cli() -> typer.Typer:
-    app = typer.Typer()
-    chat.register(app)
-    app.add_typer(governance.approvals_app, name="approvals")
-    return app
+    return mcc_cli.app  # the real root app: chat and ask as mounted, approvals next to them
 
 
 def use_model(monkeypatch: pytest.MonkeyPatch, model: ScriptedModel) -> None:
@@ -97,7 +95,7 @@ def test_ask_waits_for_approval_then_thread_resumes_after_approvals_approve(  # 
     assert done["tool_calls"][1]["arguments"]["approval_id"] == approval_id
 
 
-def test_resolving_elsewhere_resumes_the_requesters_thread(home: Path, cli: typer.Typer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_resolving_an_approval_resumes_the_requesters_thread(home: Path, cli: typer.Typer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     use_model(monkeypatch, ScriptedModel({
         "supervisor": [route(("production", "create Hook Launch"))],
         "production": [call("spine__create_campaign", **campaign_args("Hook Launch", "20000")), say("Hook done.")],
@@ -108,12 +106,11 @@ def test_resolving_elsewhere_resumes_the_requesters_thread(home: Path, cli: type
                     "--note", "not now", "--json")  # fmt: skip
     assert code == 0, out
     record = json.loads(out)
+    resumed = record["resumed_thread"]  # the approvals command resumed maya's thread as maya
+    assert resumed["thread_id"] == waiting["thread_id"] and not resumed["waiting"]
+    assert resumed["approvals"][0]["status"] == "rejected" and resumed["reply"] == "Hook done."
     with open_app() as app:
-        resumed = asyncio.run(chat.resume_after_resolution(app, record))
-        again = asyncio.run(chat.resume_after_resolution(app, record))
-    assert resumed is not None and resumed.thread_id == waiting["thread_id"] and not resumed.waiting
-    assert resumed.approvals[0].status == "rejected" and resumed.reply == "Hook done."
-    assert again is None
+        assert asyncio.run(chat.resume_after_resolution(app, record)) is None  # nothing waits any more
 
 
 def test_chat_streams_agents_tools_and_reply_and_runs_slash_commands(  # type: ignore[no-untyped-def]
