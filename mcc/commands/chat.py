@@ -81,8 +81,9 @@ async def resume_after_resolution(
 class TurnPrinter:
     """Shows a turn live: which agent acts, each tool call and its outcome, the reply as it streams."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, in_chat: bool = False) -> None:
         self.streamed = False
+        self.in_chat = in_chat
 
     def __call__(self, event: ChatEvent) -> None:
         if event.kind == "route":
@@ -112,10 +113,11 @@ class TurnPrinter:
         for a in turn.approvals:
             if a.status == "pending":
                 group = escape(a.required_group)
+                see = "/resume" if self.in_chat else f"`mcc ask --thread {turn.thread_id}`"
                 console.print(
-                    f"[yellow]pending approval[/yellow] {a.approval_id} ({escape(a.tool)}, group {group}): "
-                    f"`mcc approvals approve {a.approval_id} --as <member of {group}>`, then /resume "
-                    f"(or `mcc ask --thread {turn.thread_id}`)"
+                    f"[yellow]pending approval[/yellow] {a.approval_id} ({escape(a.tool)}, group {group}): once a "
+                    f"member of {group} approves it (`mcc approvals approve {a.approval_id} --as USER`) this "
+                    f"conversation continues; {see} shows where it stands"
                 )
 
 
@@ -186,7 +188,7 @@ async def _chat_loop(app: App, thread: str | None, as_user: str | None, tenant: 
             f"[bold]MCC chat[/bold] as {user.user_id} ({user.tenant_id}), model {assistant.model.name}; "
             "/help lists commands"
         )
-        printer = TurnPrinter()
+        printer = TurnPrinter(in_chat=True)
         if thread:
             printer.finish(await assistant.status(thread, on_event=printer))
         while True:
