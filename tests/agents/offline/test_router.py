@@ -43,6 +43,18 @@ def test_minilm_splits_multi_domain_requests(minilm_model: OfflineModel, text: s
     assert [p.agent for p in minilm_model.router.split(text)] == agents
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("text", ["What's the weather in Paris?", "who won the football game"])
+def test_minilm_out_of_scope_requests_are_not_routed(minilm_model: OfflineModel, text: str) -> None:
+    from agents.models.base import ModelRequest
+    from agents.protocol import ROUTE_TOOL
+    from tests.agents.offline.requests import meta, text_message
+
+    request = ModelRequest(messages=[text_message("user", text)], tools=[ROUTE_TOOL], metadata=meta("supervisor"))
+    response = minilm_model.respond(request)
+    assert not response.tool_uses and response.text.startswith("I'm not sure how to help with that.")
+
+
 def test_keyword_rules_alone_route_most_requests() -> None:
     # the hashing encoder carries almost no meaning: this measures the keyword rules' share of the routing
     accuracy, misses = _accuracy(Router(HashingEncoder()))
