@@ -23,6 +23,15 @@ app.add_typer(governance.audit_app, name="audit", help="Verify and read the hash
 app.add_typer(knowledge.app, name="knowledge", help="Ingest and search the playbook knowledge base.")
 
 
+@app.callback()
+def _quiet_libraries() -> None:
+    """Library chatter (index builds, model loads) stays out of command output; warnings still show."""
+    import logging
+
+    for name in ("bm25s", "sentence_transformers", "chromadb", "httpx", "httpx2"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from mcc.output import console, err_console, money, pct, print_json
@@ -35,8 +37,10 @@ def init() -> None:
 def demo(
     json_out: JsonOpt = False,
     skip_knowledge: Annotated[bool, typer.Option(help="Do not ingest the shipped playbooks.")] = False,
+    skip_conversation: Annotated[bool, typer.Option(help="Do not run the scripted conversation.")] = False,
 ) -> None:
-    """Create the database, load the demo tenants, ingest the playbooks and show the campaign overview."""
+    """Create the database, load the demo world, ingest the playbooks, show the campaign overview and run a short
+    scripted conversation with the agent team (routing, tool calls, a cited answer, an approval)."""
     from mcc.demo_world import load_demo_world
     from spine.demo import DEMO_TENANT
 
@@ -44,7 +48,10 @@ def demo(
         summary = load_demo_world(app)
         report = None if skip_knowledge else app.ingest_default_playbooks()
         if json_out:
-            print_json({"demo": summary, "knowledge": report, "overview": _overview(app, DEMO_TENANT)})
+            turns = None if skip_conversation else _conversation(app, Console(file=io.StringIO()), not skip_knowledge)
+            print_json(
+                {"demo": summary, "knowledge": report, "overview": _overview(app, DEMO_TENANT), "conversation": turns}
+            )
             return
         verb = "loaded" if summary.created else "already present"
         console.print(
@@ -55,6 +62,18 @@ def demo(
         if report is not None:
             console.print(f"[bold]Playbooks[/bold]: {report}")
         _print_overview(_overview(app, DEMO_TENANT), DEMO_TENANT)
+        if not skip_conversation:
+            model = "Claude" if app.settings.anthropic_api_key else "the offline model"
+            console.print(f"\n[bold]A short conversation with the agent team[/bold] ({model})")
+            _conversation(app, console, not skip_knowledge)
+
+
+def _conversation(app: App, out: Console, with_knowledge: bool) -> list[dict[str, object]]:
+    import asyncio
+
+    from mcc.demo_conversation import run_demo_conversation
+
+    return asyncio.run(run_demo_conversation(app, out, with_knowledge=with_knowledge))
 
 
 def _overview(app: App, tenant: str) -> list[dict[str, object]]:

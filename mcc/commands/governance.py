@@ -139,7 +139,8 @@ def _print_check(result: dict[str, Any]) -> None:
 
 
 # ------------------------------------------------------------------------------------------------- approvals
-async def _spine_call(app: App, user: str | None, tenant: str | None, tool: str, args: dict[str, Any]) -> Any:
+async def spine_call(app: App, user: str | None, tenant: str | None, tool: str, args: dict[str, Any]) -> Any:
+    """One spine-server tool call as ``user``, in-process and guarded; a tool error exits with code 2."""
     from mcp import Client
 
     from mcp_servers.guard.identity import FixedPrincipal
@@ -157,7 +158,7 @@ def _run_spine(tool: str, args: dict[str, Any], user: str | None, tenant: str | 
 
     with open_app() as app:
         try:
-            return asyncio.run(_spine_call(app, user, tenant, tool, args))
+            return asyncio.run(spine_call(app, user, tenant, tool, args))
         except SpineError as exc:
             raise _fail(str(exc)) from None
 
@@ -214,7 +215,7 @@ def _resolve(decision: str, approval_id: str, as_user: str | None, tenant: str |
     async def resolve_and_resume(app: App) -> tuple[Any, Any]:
         from mcc.commands.chat import resume_after_resolution
 
-        row = await _spine_call(app, as_user, tenant, "resolve_approval", args)
+        row = await spine_call(app, as_user, tenant, "resolve_approval", args)
         # The requester's conversation waiting on this approval continues now (approved: the call runs once).
         return row, await resume_after_resolution(app, row, tenant)
 

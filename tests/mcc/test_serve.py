@@ -43,13 +43,8 @@ WORKFRONT_PROJECTS = {
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh MCC_HOME with the demo world and the playbooks ingested, made by the real CLI."""
-    path = tmp_path_factory.mktemp("mcc-home")
-    done = subprocess.run([sys.executable, "-m", "mcc", "demo", "--json"], env=_env(path), capture_output=True,
-                          text=True, timeout=600)  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return path
+def home(demo_home: tuple[Path, dict[str, Any]]) -> Path:
+    return demo_home[0]
 
 
 def _env(home: Path, **extra: str) -> dict[str, str]:
