@@ -22,7 +22,7 @@ def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("mcc-home")
-    out = run(home, "demo", "--skip-knowledge", "--json")
+    out = run(home, "demo", "--skip-knowledge", "--skip-conversation", "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["demo"]["created"] is True and data["demo"]["campaigns"] >= 12
@@ -36,7 +36,7 @@ def test_init_creates_the_database(tmp_path: Path) -> None:
 
 
 def test_demo_is_idempotent_and_prints_an_overview(home: Path) -> None:
-    out = run(home, "demo", "--skip-knowledge")
+    out = run(home, "demo", "--skip-knowledge", "--skip-conversation")
     assert out.returncode == 0, out.stderr
     assert "already present" in out.stdout and "Campaigns of tenant acme" in out.stdout
 
