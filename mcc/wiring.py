@@ -170,7 +170,8 @@ class App:
         """The playbook knowledge MCP server, guarded."""
         from mcp_servers.knowledge.server import build_knowledge_server
 
-        return build_knowledge_server(self.knowledge, self.guard("knowledge", principals), **server_kwargs)
+        # A factory: the vector store and model load on the first knowledge call, not when tools are listed.
+        return build_knowledge_server(lambda: self.knowledge, self.guard("knowledge", principals), **server_kwargs)
 
     def server(self, name: str, principals: PrincipalSource, **server_kwargs: Any) -> MCPServer:
         """One MCP server by name (spine, workfront, asana, knowledge)."""
