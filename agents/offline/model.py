@@ -34,7 +34,7 @@ from agents.models.base import (
 )
 from agents.offline.encoder import HashingEncoder, MiniLMEncoder, TextEncoder
 from agents.offline.examples import INTENT_AGENT, WRITE_INTENTS
-from agents.offline.plans import analytics, approvals, production, strategy
+from agents.offline.plans import analytics, approvals, messaging, production, strategy
 from agents.offline.plans.common import CLARIFY_MARK, Answer
 from agents.offline.router import CONTEXT_MARK, Router, own_words
 from agents.offline.transcript import MAX_CALLS, InvalidCall, NeedCalls, PlanContext, Transcript, tool_use_id
@@ -52,7 +52,7 @@ PLANNERS: dict[str, Planner] = {
     "campaign_performance": analytics.campaign_performance,
     "compare_campaigns": analytics.compare_campaigns,
     "list_campaigns": analytics.list_campaigns,
-    "draft_messaging": strategy.draft_messaging,
+    "draft_messaging": messaging.draft_messaging,
     "list_strategies": strategy.list_strategies,
     "playbook_question": strategy.playbook_question,
 }
@@ -264,7 +264,7 @@ def _previous_user_text(messages: list[Message]) -> str:
 
 def _with_earlier(request: str, earlier: str) -> str:
     """A part that says "it" without naming anything carries the previous turn's words as context."""
-    if not earlier or CONTEXT_MARK in request or not _REFERENCE_RE.search(request) or re.search(r"['\"‘“]", request):
+    if not earlier or CONTEXT_MARK in request or not _REFERENCE_RE.search(request):
         return request
     return request + CONTEXT_MARK + own_words(earlier)[0]
 

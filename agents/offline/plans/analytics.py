@@ -131,7 +131,7 @@ def compare_campaigns(ctx: PlanContext) -> str:
     wanted = {c["id"] for c in chosen}
     rows = [r for r in data.get("by_campaign") or [] if r["campaign_id"] in wanted]
     if not rows:
-        return f"None of those campaigns has measurements {period}."
+        return f"None of {listing([c['name'] for c in found.items]) or 'those campaigns'} has measurements {period}."
     reverse = higher_better != lowest
     present = [r for r in rows if r["metrics"].get(key) is not None]
     ranked = sorted(present, key=lambda r: Decimal(str(r["metrics"][key])), reverse=reverse)
@@ -139,7 +139,10 @@ def compare_campaigns(ctx: PlanContext) -> str:
     currencies = {r["metrics"].get("currency") for r in ranked}
     warn = " (they report in different currencies; money figures are not converted)" if len(currencies) > 1 else ""
     if len(found.items) >= 2:
-        lines = [f"**{r['name']}** ({period}): {_summary(r['metrics'])}." for r in rows]
+        by_id = {r["campaign_id"]: r for r in rows}
+        lines = [f"**{c['name']}** ({period}): {_summary(by_id[c['id']]['metrics'])}." if c["id"] in by_id else
+                 f"**{c['name']}** has no measurements {period} (status {c['status'].replace('_', ' ')}, launch "
+                 f"{day(c['launch_date'])})." for c in found.items]  # fmt: skip
         if ranked:
             lines.append(f"On {label}, {ranked[0]['name']} does best ({_value(ranked[0]['metrics'], key)}){warn}.")
         return "\n".join(lines + ([f"No {label} for {listing(missing)}."] if missing else []))
@@ -193,13 +196,14 @@ def list_campaigns(ctx: PlanContext) -> str:
     rows = [c for c in items if (tier is None or c["tier"] == tier) and (kind is None or c["type"] == kind)
             and (not statuses or c["status"] in statuses) and (system is None or campaign_system(c) == system)
             and (period is None or period[0].isoformat() <= c["launch_date"] <= period[1].isoformat())]  # fmt: skip
-    filters = [f"tier {tier}" if tier else "", kind.replace("_", " ") if kind else "", listing(sorted(statuses), "or"),
+    filters = [f"tier {tier}" if tier else "", kind.replace("_", " ") if kind else "",
+               listing([s.replace("_", " ") for s in sorted(statuses)], "or"),
                f"in {system.title()}" if system else "", "launching in that period" if period else ""]  # fmt: skip
     scope = " ".join(f for f in filters if f)
     if not rows:
         return f"No campaigns match ({scope or 'none visible'})."
     head = f"{len(rows)} campaign{'s' if len(rows) != 1 else ''}{' (' + scope + ')' if scope else ''}:"
     return head + "\n" + bullets(
-        f"{c['name']} — {c['type'].replace('_', ' ')}, tier {c['tier']}, {c['status']}, "
+        f"{c['name']} — {c['type'].replace('_', ' ')}, tier {c['tier']}, {c['status'].replace('_', ' ')}, "
         f"launch {day(c['launch_date'])}, budget {money_of(c.get('budget_planned'))}" for c in rows[:25]
     )  # fmt: skip

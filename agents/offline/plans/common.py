@@ -15,6 +15,7 @@ from agents.offline.transcript import Outcome, PlanContext
 
 CLARIFY_MARK = "Re: “"  # a clarifying question ends with _Re: “<the request it is about>”_ (see the supervisor)
 SPINE_LIST = "spine__list_campaigns"
+_IT_RE = re.compile(r"\b(it|its|that task|this task|the new task|the task|this campaign|that campaign)\b", re.I)
 LIST_LIMIT = 500
 
 
@@ -125,6 +126,9 @@ def resolve_campaign(ctx: PlanContext, text: str, purpose: str) -> tuple[dict[st
     """The one campaign ``text`` (or, failing that, the request's context) names, or a clarifying question."""
     items = campaigns(ctx)
     own, context = own_words(text)
+    last = ctx.memory.get("last_campaign")
+    if last is not None and _IT_RE.search(own) and not match_campaigns(own, items).items:
+        return last, Found([last], [])  # created earlier in this request, so not in the campaign list read before
     names = [c["name"] for c in items]
     for source in (own, context):
         if not source:
@@ -179,9 +183,6 @@ class TaskRef:
     name: str
     campaign: str | None = None
     status: str | None = None
-
-
-_IT_RE = re.compile(r"\b(it|that task|this task|the new task|the task)\b", re.I)
 
 
 def find_task(ctx: PlanContext, text: str, purpose: str) -> TaskRef:

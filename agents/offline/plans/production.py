@@ -91,6 +91,7 @@ def create_campaign(ctx: PlanContext) -> str:
     )
     note = (f" You asked for {SYSTEM_LABEL[wanted]}, but {TYPE_LABEL[kind]} campaigns run in {SYSTEM_LABEL[system]}."
             if wanted and wanted != system else "")  # fmt: skip
+    ctx.memory["last_campaign"] = c  # "... and add a task to it" later in the same request
     return head + note + " " + _create_project(ctx, c, system, launch, end)
 
 
