@@ -199,7 +199,7 @@ class OfflineModel:
             except Answer as done:
                 answers.append(done.text)
             except NeedCalls as need:
-                thread = str(request.metadata.get(THREAD_KEY, ""))
+                thread = f"{request.metadata.get(THREAD_KEY, '')}|{transcript.request}"
                 blocks = [ToolUseBlock(id=tool_use_id(len(transcript.calls) + i, c, thread), name=c.name, input=c.input)
                           for i, c in enumerate(need.calls)]  # fmt: skip
                 return self._response(request, blocks, "tool_use")

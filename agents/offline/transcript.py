@@ -171,7 +171,7 @@ class PlanContext:
             return  # a schema we cannot read is the server's to enforce
 
 
-def tool_use_id(position: int, c: Call, thread: str = "") -> str:
-    """A deterministic, conversation-unique tool_use id."""
-    digest = hashlib.sha256(f"{thread}|{position}|{call_key(c.name, c.input)}".encode()).hexdigest()[:24]
+def tool_use_id(position: int, c: Call, scope: str = "") -> str:
+    """A deterministic tool_use id, unique within ``scope`` (thread and request) by the call's position."""
+    digest = hashlib.sha256(f"{scope}|{position}|{call_key(c.name, c.input)}".encode()).hexdigest()[:24]
     return f"toolu_off_{digest}"

@@ -419,3 +419,59 @@ def test_every_call_validates_against_the_tool_schema(fast_model: OfflineModel, 
     assert response.tool_uses
     assert_valid_calls(response)
     assert json.loads(json.dumps([u.input for u in response.tool_uses]))  # plain JSON, nothing exotic
+
+
+APPROVAL = {
+    "approval_id": "9b1d2c3e-1111-4222-8333-444455556666", "server": "spine", "tool": "create_campaign",
+    "arguments": {"name": "Big Launch", "budget_planned": {"amount": "50000", "currency": "USD"}},
+    "requester": "maya.chen", "required_group": "marketing-leadership",
+    "reason": "budget above USD 10,000 needs marketing-leadership approval", "rule_ids": ["budget_over_10k"],
+    "status": "pending", "created_at": "2026-11-01T10:00:00Z", "expires_at": "2026-11-04T10:00:00Z",
+    "resolved_by": None, "resolved_at": None, "note": None,
+}  # fmt: skip
+
+
+def test_one_approval_is_explained_from_its_record(fast_model: OfflineModel) -> None:
+    conv = Conversation("production", f"What is approval {APPROVAL['approval_id']} about?", user="dana.reyes")
+    first = fast_model.respond(conv.request())
+    (use,) = first.tool_uses
+    assert use.name == "spine__get_approval" and use.input == {"approval_id_to_get": APPROVAL["approval_id"]}
+    conv.answer(first, {"spine__get_approval": APPROVAL})
+    text = fast_model.respond(conv.request()).text
+    assert "spine.create_campaign 'Big Launch' budget $50,000, requested by maya.chen" in text
+    assert "needs marketing-leadership (budget above USD 10,000" in text and "expires Wed 2026-11-04" in text
+    assert "you can approve or reject it" in text  # dana is in the group and not the requester
+
+
+def test_campaign_list_filters_by_tier_and_status(fast_model: OfflineModel) -> None:
+    planning = campaign("Brand Awareness Q2", "standard", 1, status="planning")
+    conv = Conversation("analytics", "Which tier 1 campaigns are in planning?")
+    first = fast_model.respond(conv.request())
+    conv.answer(first, {"spine__list_campaigns": campaign_list(Q1, SUMMIT, planning)})
+    text = fast_model.respond(conv.request()).text
+    assert text.startswith("1 campaign (tier 1 planning):") and "Brand Awareness Q2" in text and "Q1 Cloud" not in text
+
+
+def test_strategies_of_a_campaign_are_listed_with_sections(fast_model: OfflineModel) -> None:
+    strategy = {
+        "id": "s1", "campaign_id": Q1["id"], "type": "messaging", "title": "Q1 messaging", "status": "pending_review",
+        "version": 2, "updated_at": "2026-10-30T09:00:00Z",
+        "content": {"sections": [{"heading": "Objective", "body": "x"}, {"heading": "Audience", "body": "y"}]},
+    }  # fmt: skip
+    conv = Conversation("strategy", "Which strategies of the Q1 Cloud Platform Launch are pending review?")
+    first = fast_model.respond(conv.request())
+    conv.answer(first, {"spine__list_campaigns": CAMPAIGNS})
+    second = fast_model.respond(conv.request())
+    assert second.tool_uses[0].input == {"campaign_id": Q1["id"], "status": "pending_review"}
+    conv.answer(second, {"spine__list_strategies": {"strategies": [strategy]}})
+    text = fast_model.respond(conv.request()).text
+    assert "Q1 messaging — messaging, v2, pending review" in text and "sections: Objective and Audience" in text
+
+
+async def test_streamed_text_adds_up_to_the_answer(fast_model: OfflineModel) -> None:
+    conv = Conversation("knowledge", "What is our brand voice?")
+    first = await fast_model.complete(conv.request())
+    conv.answer(first, {"knowledge__answer_question": ANSWERED})
+    events = [e async for e in fast_model.stream(conv.request())]
+    text = "".join(e.text for e in events if isinstance(e, TextDelta))
+    assert len([e for e in events if isinstance(e, TextDelta)]) > 3 and text == events[-1].response.text
