@@ -213,7 +213,8 @@ class App:
                                model=self.settings.anthropic_model)  # fmt: skip
         from agents.offline.model import OfflineModel
 
-        return OfflineModel()
+        # Example-utterance embeddings are cached on disk: a new process skips re-encoding them.
+        return OfflineModel(cache_dir=self.settings.home / "cache")
 
     def ingest_default_playbooks(self) -> str:
         """Ingest (incrementally) the playbooks shipped in ``knowledge/playbooks``; a one-line summary."""
