@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,21 @@ def torch_bfloat16():
     import torch
 
     return torch.bfloat16
+
+
+def quantize_int8(model: SentenceTransformer) -> SentenceTransformer:
+    """Dynamic int8 quantization of every Linear layer, per output channel.
+
+    Measured on the playbook chunks (2-core AVX2 CPU): ~1.5x the fp32 throughput; cosine to fp32 mean 0.98
+    (per-tensor weights: 0.94). Opt-in (precision="int8"): on the dev set it costs one question of hybrid doc
+    recall@1 (0.94 -> 0.89) and section recall@5 (1.00 -> 0.94), below the issue's bars."""
+    import torch
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao deprecation notice; the API still works in torch 2.x
+        linear = {n: per_channel_dynamic_qconfig for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
+        return quantize_dynamic(model, linear, dtype=torch.qint8)
 
 
 class Embedder:
@@ -90,6 +106,8 @@ class Embedder:
                             hf_logging.enable_progress_bar()
                     if self._use_bf16():
                         self._model = self._model.to(torch_bfloat16())
+                    elif self.precision == "int8":
+                        self._model = quantize_int8(self._model)
                     self.load_seconds = time.perf_counter() - t0
         return self._model
 

@@ -54,6 +54,7 @@ class BenchmarkReport(BaseModel):
     unanswerable_detection_rate: float
     false_unanswerable_rate: float = Field(description="Answerable questions wrongly declared not in the playbooks")
     undetected: list[str] = Field(default_factory=list)
+    wrongly_refused: list[str] = Field(default_factory=list, description="ids of answerable questions refused")
 
 
 def load_qa(path: str | Path) -> list[QAItem]:
@@ -145,7 +146,7 @@ def evaluate(kb: Any, items: list[QAItem], modes: tuple[Mode, ...] = MODES) -> B
         modes=results,
         unanswerable_detection_rate=round(1 - len(undetected) / len(unanswerable), 4) if unanswerable else 1.0,
         false_unanswerable_rate=round(len(false_neg) / len(answerable), 4) if answerable else 0.0,
-        undetected=undetected,
+        undetected=undetected, wrongly_refused=false_neg,
     )  # fmt: skip
 
 

@@ -11,11 +11,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from knowledge.lexical import STOPWORDS, tokenize
+from knowledge.answerability import MIN_RELEVANCE, Answerability, WordVectors, assess, unknown_names
+from knowledge.lexical import tokenize
 from knowledge.models import Citation, GroundedAnswer, SearchHit, SentenceSupport
 from knowledge.retrieval import looks_like_instruction
 
-DEFAULT_MIN_RELEVANCE = 0.37  # best dense cosine below this: off-topic (dev: answerable >= 0.38)
+DEFAULT_MIN_RELEVANCE = MIN_RELEVANCE
 NOT_FOUND = "The playbooks do not contain an answer to this question."
 SUPPORT_MIN_OVERLAP = 0.6
 ANSWER_POOL_HITS = 5  # sentences are drawn from the best hits only
@@ -25,7 +26,6 @@ KEEP_RATIO = 0.7  # a sentence joins the answer only if it scores within 70% of 
 _SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+")
 _CITE_MARK = re.compile(r"\s*\[\d+(?:,\s*\d+)*\]")
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-'][A-Za-z0-9]+)*")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -42,38 +42,18 @@ def _numbers(text: str) -> set[str]:
     return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
 
 
-def unknown_terms(question: str, vocabulary: set[str]) -> list[str]:
+def unknown_terms(question: str, vocabulary: set[str], surface: set[str] | None = None) -> list[str]:
     """Specific terms of the question the playbooks never use: names (TikTok, Pinterest) and compounds
     (per-diem) absent from the index. Ordinary words are not counted: paraphrases use them all the time."""
-    found = []
-    for m in _WORD.finditer(question):
-        word = m.group(0)
-        if word.lower().endswith("'s"):
-            word = word[:-2]
-        toks = tokenize(word)
-        if not toks:
-            continue
-        is_name = (m.start() > 0 and word[0].isupper()) or any(c.isupper() for c in word[1:])
-        parts = [t for t in tokenize(word.replace("-", " ")) if t not in STOPWORDS]
-        unknown_compound = "-" in word and any(p not in vocabulary for p in parts)
-        if toks[0] not in vocabulary and (is_name or unknown_compound):
-            found.append(word)
-    return found
+    return unknown_names(question, vocabulary, surface)
 
 
 def is_answerable(
     question: str, hits: list[SearchHit], min_relevance: float, vocabulary: set[str] | None = None
 ) -> tuple[bool, float | None, list[str]]:
-    """(answerable, best dense similarity, reasons when not): the best hit must reach the relevance threshold
-    and the question must not hinge on a name or term the playbooks never mention."""
-    dense = [h.scores.dense for h in hits if h.scores.dense is not None]
-    top = max(dense) if dense else None
-    if top is None or top < min_relevance:
-        return False, top, [f"best relevance {top if top is None else round(top, 3)} below {min_relevance}"]
-    missing = unknown_terms(question, vocabulary) if vocabulary is not None else []
-    if missing:
-        return False, top, [f"terms not found in the playbooks: {', '.join(missing)}"]
-    return True, top, []
+    """(answerable, best dense similarity, reasons when not); see ``knowledge.answerability.assess``."""
+    verdict = assess(question, hits, min_relevance=min_relevance, vocabulary=vocabulary)
+    return verdict.answerable, verdict.top_dense, verdict.reasons
 
 
 def check_support(
@@ -134,13 +114,20 @@ def compose_answer(
     max_sentences: int = 3,
     idf: Callable[[str], float] | None = None,
     embed: Callable[[list[str]], np.ndarray] | None = None,
+    surface: set[str] | None = None,
+    words: WordVectors | None = None,
+    verdict: Answerability | None = None,
 ) -> GroundedAnswer:
     """Answer from the hits only: the most relevant sentences of the best chunks, each with a [n] citation.
 
     Sentences are ranked by IDF-weighted word overlap with the question and, when ``embed`` is given, by
-    embedding similarity (which catches paraphrases). Instruction-like sentences are never used."""
-    ok, top, warnings = is_answerable(question, hits, min_relevance, vocabulary)
-    if not ok:
+    embedding similarity (which catches paraphrases). Instruction-like sentences are never used.
+    ``verdict`` (or the signals ``vocabulary``/``surface``/``idf``/``words``) decides answerability first."""
+    if verdict is None:
+        verdict = assess(question, hits, min_relevance=min_relevance, vocabulary=vocabulary, surface=surface,
+                         idf=idf, words=words)  # fmt: skip
+    top, warnings = verdict.top_dense, list(verdict.reasons)
+    if not verdict.answerable:
         return GroundedAnswer(question=question, answered=False, answer=NOT_FOUND, warnings=warnings, top_score=top,
                               hits=hits)  # fmt: skip
     q_toks = set(tokenize(question))

@@ -16,6 +16,7 @@ were what when where which while who whom why will with would you your yours i'm
 whats we're let's there's
 """
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+_SURFACE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-'][A-Za-z0-9]+)*")
 _TOKEN = re.compile(r"[a-z0-9]+(?:[._'#$%/-][a-z0-9]+)*|[$#%]\d[\d,.]*", re.IGNORECASE)
 
 
@@ -68,6 +69,8 @@ class LexicalIndex:
             for tok in set(toks):
                 self._df[tok] = self._df.get(tok, 0) + 1
         self.vocabulary: set[str] = set(self._df)
+        # unstemmed lowercase word forms: a name in a question must occur in exactly this form
+        self.surface: set[str] = {w.lower() for t in texts for w in _SURFACE.findall(t)}
         self._bm25 = bm25s.BM25(k1=k1, b=b)
         self._empty = not ids
         if not self._empty:

@@ -112,16 +112,25 @@ def rrf(rankings: list[list[str]], k: int = RRF_K, weights: list[float] | None =
     return fused
 
 
-def intent_factor(intent: QueryIntent, tier: str, domain: str) -> float:
+def mentioned_tiers(text: str) -> frozenset[str]:
+    """Tiers a text talks about ('Tier 1', 'T2', 'tier-three')."""
+    values = ((m.group(1) or m.group(2)).lower() for m in _TIER_RE.finditer(text))
+    return frozenset(_TIER_WORDS.get(v, v) for v in values)
+
+
+def intent_factor(intent: QueryIntent, tier: str, domain: str, text_tiers: frozenset[str] = frozenset()) -> float:
     """Down-weight chunks that contradict the tier / domain the query names.
 
     A domain named outright ("the brand guidelines") demotes every other domain. A named tier demotes
-    documents of another tier, and 'event' vs 'campaign' picks among the per-tier documents; tier-neutral
-    documents ('all') are not demoted for a tier: a question about Tier 3 may be answered by a general process."""
+    documents of another tier, and 'event' vs 'campaign' picks among the per-tier documents. A tier-neutral
+    document ('all') is not demoted for a tier (a question about Tier 3 may be answered by a general process),
+    unless the chunk itself is about other tiers only ("Tier 1 and Tier 2 campaigns hold a reserve")."""
     factor = 1.0
     if intent.domains and domain not in intent.domains:
         factor *= 0.5
     if tier == "all":
+        if intent.tiers and text_tiers and not text_tiers & intent.tiers:
+            factor *= 0.3
         return factor
     if intent.tiers and tier not in intent.tiers:
         factor *= 0.3
@@ -149,6 +158,7 @@ class HybridRetriever:
         self._lexical = LexicalIndex([], [])
         self._domains = np.zeros(0, dtype=object)
         self._tiers = np.zeros(0, dtype=object)
+        self._text_tiers: list[frozenset[str]] = []
 
     def refresh(self, force: bool = False) -> None:
         """Rebuild the in-memory BM25 index when the store changed since the last build.
@@ -166,6 +176,7 @@ class HybridRetriever:
         self._lexical = LexicalIndex([c.chunk_id for c in self._chunks], [c.index_text for c in self._chunks])
         self._domains = np.array([c.meta["domain"] for c in self._chunks], dtype=object)
         self._tiers = np.array([c.meta["tier"] for c in self._chunks], dtype=object)
+        self._text_tiers = [mentioned_tiers(c.text) for c in self._chunks]
         self._signature = sig
 
     def invalidate(self) -> None:
@@ -177,6 +188,12 @@ class HybridRetriever:
         """Every indexed term (tokenized), for the answerability check."""
         self.refresh()
         return self._lexical.vocabulary
+
+    @property
+    def surface(self) -> set[str]:
+        """Every indexed word form (lowercased, unstemmed), for matching names exactly."""
+        self.refresh()
+        return self._lexical.surface
 
     def idf(self, token: str) -> float:
         return self._lexical.idf(token)
@@ -225,8 +242,9 @@ class HybridRetriever:
         for cid, base in fused.items():
             if cid not in self._row:
                 continue  # written by another process after our refresh; next refresh picks it up
-            meta = self._chunks[self._row[cid]].meta
-            ranked.append((base * intent_factor(intent, meta["tier"], meta["domain"]), cid))
+            row = self._row[cid]
+            meta = self._chunks[row].meta
+            ranked.append((base * intent_factor(intent, meta["tier"], meta["domain"], self._text_tiers[row]), cid))
         ranked.sort(key=lambda x: (-x[0], x[1]))
         hits = []
         for score, cid in ranked[:k]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from knowledge.answerability import WordVectors
 from knowledge.chunking import DEFAULT_MAX_CHARS, DEFAULT_OVERLAP, chunk_document
 from knowledge.embedding import Embedder
 from knowledge.errors import BadInputFile
@@ -53,6 +54,7 @@ class KnowledgeBase:
         # the model loads lazily on the first encode, never at construction
         self.embedder = embedder if embedder is not None else Embedder(model_name_or_path)
         self.retriever = HybridRetriever(self.store, self.embedder)
+        self.word_vectors = WordVectors(self.embedder.encode)  # single-word embeddings for the answerability check
         self.max_chars = max_chars
         self.overlap = overlap
         self.max_file_bytes = max_file_bytes
@@ -204,5 +206,6 @@ class KnowledgeBase:
         hits = self.search(question, k=k, domain=domain, tier=tier)  # k >= 5 gives the composer enough to choose
         return compose_answer(
             question, hits, min_relevance=self.min_relevance, vocabulary=self.retriever.vocabulary,
-            idf=self.retriever.idf, embed=self.embedder.encode,
+            surface=self.retriever.surface, idf=self.retriever.idf, embed=self.embedder.encode,
+            words=self.word_vectors,
         )  # fmt: skip

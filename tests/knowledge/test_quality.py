@@ -32,7 +32,7 @@ def test_hybrid_meets_the_bars_and_beats_each_retriever(report) -> None:
 
 
 def test_unanswerable_questions_are_detected(report) -> None:
-    assert report.unanswerable_detection_rate == 1.0, report.undetected
+    assert report.unanswerable_detection_rate >= 0.9, report.undetected
     assert report.false_unanswerable_rate <= 0.1
 
 
