@@ -14,7 +14,7 @@ echo "== ruff"
 echo "== import contract"
 .venv/bin/lint-imports
 echo "== pytest (SQLite + PostgreSQL at $MCC_TEST_POSTGRES_URL)"
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest --durations=15 "$@"
 if [[ -d evals/cases ]] && ls evals/cases/*.yaml >/dev/null 2>&1; then
   echo "== eval suite"
   export MCC_HOME=$(mktemp -d)

@@ -20,7 +20,6 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from mcc.commands.serve import parse_grants
-from spine.demo_data import ACME_CAMPAIGNS, GLOBEX_CAMPAIGNS
 
 pytestmark = pytest.mark.slow
 
@@ -36,10 +35,21 @@ READ_CALLS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-WORKFRONT_PROJECTS = {
-    tenant: sum(1 for c in campaigns if c["system"] == "workfront" and c["status"] != "draft")
-    for tenant, campaigns in (("acme", ACME_CAMPAIGNS), ("globex", GLOBEX_CAMPAIGNS))
-}
+def _expected(home: Path) -> dict[str, dict[str, int]]:
+    """Per tenant, read straight from the spine: campaigns, and campaigns with a Workfront project."""
+    from mcc.settings import load_settings
+    from mcc.wiring import open_app
+    from spine.repositories import open_store
+
+    out: dict[str, dict[str, int]] = {}
+    with open_app(load_settings(home=home)) as app:
+        for tenant in ("acme", "globex"):
+            with open_store(app.sessions, tenant) as store:
+                campaigns = store.campaigns.list(limit=1000)
+            out[tenant] = {"campaigns": len(campaigns),
+                           "projects": sum(1 for c in campaigns if "workfront" in c.external_refs)}  # fmt: skip
+    assert out["acme"] != out["globex"]  # otherwise the tenant checks below could not tell them apart
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -105,16 +115,17 @@ def _http(url: str, token: str) -> Any:
     )
 
 
-def _check_read(name: str, result: Any, tenant: str) -> None:
+def _check_read(name: str, result: Any, tenant: str, home: Path) -> None:
     assert not result.is_error, result.content[0].text
     data = result.structured_content["result"]
+    expected = _expected(home)[tenant]
     if name == "spine":
-        assert data["count"] == (12 if tenant == "acme" else 2)
+        assert data["count"] == expected["campaigns"]
         assert all(c["tenant_id"] == tenant for c in data["campaigns"])
     elif name == "knowledge":
         assert data["count"] == 3 and all(h["citation"].startswith(h["doc_id"]) for h in data["hits"])
     elif name == "workfront":  # one project per non-draft Workfront campaign, in the caller tenant's sandbox only
-        assert data["total"] == WORKFRONT_PROJECTS[tenant] and all(p["objCode"] == "PROJ" for p in data["items"])
+        assert data["total"] == expected["projects"] and all(p["objCode"] == "PROJ" for p in data["items"])
     else:
         assert data["data"] and all(t["gid"].isdigit() for t in data["data"])
 
@@ -126,7 +137,7 @@ async def test_each_server_over_stdio_lists_guarded_tools_and_answers(home: Path
         tools = {t.name: t for t in (await client.list_tools()).tools}
         assert tool in tools and all(t.description for t in tools.values())
         assert all(t.input_schema.get("additionalProperties") is False for t in tools.values())
-        _check_read(name, await client.call_tool(tool, args), "acme")
+        _check_read(name, await client.call_tool(tool, args), "acme", home)
 
 
 async def test_stdio_principal_is_the_as_user_and_the_guard_holds(home: Path) -> None:
@@ -147,12 +158,12 @@ def test_stdio_with_an_unknown_user_fails_naming_it(home: Path) -> None:
 
 @pytest.mark.parametrize("name", list(READ_CALLS))
 async def test_each_server_over_http_takes_the_principal_from_the_token(
-    http_servers: dict[str, str], name: str
+    home: Path, http_servers: dict[str, str], name: str
 ) -> None:
     tool, args = READ_CALLS[name]
     for token, tenant in ((MAYA, "acme"), (HANK, "globex")):
         async with Client(_http(http_servers[name], token)) as client:
-            _check_read(name, await client.call_tool(tool, args), tenant)
+            _check_read(name, await client.call_tool(tool, args), tenant, home)
 
 
 @pytest.mark.parametrize("token", [None, "wrong-token-0123456789", MAYA[:-1]])
@@ -201,4 +212,4 @@ async def test_the_readme_claude_desktop_snippet_works_as_written(home: Path) ->
         params = StdioServerParameters(command=command, args=entry["args"], env=_env(home))
         async with Client(params) as client:
             tool, args = READ_CALLS[name]
-            _check_read(name, await client.call_tool(tool, args), "acme")
+            _check_read(name, await client.call_tool(tool, args), "acme", home)
