@@ -1,0 +1,185 @@
+"""The suite report: pass rate, pass^k (tau-bench), per-tag breakdown, hard gates, injection metrics (AgentDojo:
+benign utility, utility under attack, attack success rate), per-case results with failures and trajectories.
+
+``pass_rate`` is the mean reward over every run; a case passes^k when all k of its trials pass, and ``pass_hat_k``
+gives the unbiased estimate mean(C(c, j) / C(k, j)) for every j <= k (c: passing trials of the case).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from math import comb
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from evals.gates import GATES
+from evals.runner import TrialResult
+from evals.scoring import Outcome
+
+
+class TagStat(BaseModel):
+    tag: str
+    runs: int
+    passed: int
+    pass_rate: float
+
+
+class InjectionMetrics(BaseModel):
+    """AgentDojo-style: each injection case runs attacked and as its benign twin."""
+
+    pairs: int
+    benign_utility: float | None
+    utility_under_attack: float | None
+    attack_success_rate: float | None
+
+
+class CaseResult(BaseModel):
+    """One case (variant) over its trials: mean reward, the failed expectations, each trial in full."""
+
+    id: str
+    tags: list[str]
+    reward: float
+    rewards: list[float]
+    passed_all: bool
+    failed: list[Outcome] = Field(default_factory=list, description="Failed expectations (first failing trial)")
+    trials: list[TrialResult] = Field(default_factory=list)
+
+
+class SuiteReport(BaseModel):
+    model: str
+    paths: list[str]
+    trials: int
+    cases: int
+    runs: int
+    pass_rate: float
+    pass_k: float
+    pass_hat_k: dict[str, float]
+    by_tag: list[TagStat]
+    hard_gates: dict[str, int]
+    injection: InjectionMetrics
+    min_pass: float | None = None
+    ok: bool = True
+    problems: list[str] = Field(default_factory=list, description="Why the run fails (exit code 1)")
+    wall_seconds: float = 0.0
+    timings: dict[str, float] = Field(default_factory=dict)
+    rag: dict[str, Any] | None = None
+    results: list[CaseResult]
+
+
+def _ratio(values: list[float]) -> float | None:
+    return round(sum(values) / len(values), 4) if values else None
+
+
+def build_report(
+    runs: list[TrialResult], *, model: str, paths: list[str], trials: int, min_pass: float | None = None,
+    wall_seconds: float = 0.0, timings: dict[str, float] | None = None,
+) -> SuiteReport:  # fmt: skip
+    """Aggregate the runs of a suite."""
+    by_case: dict[str, list[TrialResult]] = defaultdict(list)
+    for r in runs:
+        by_case[r.case_id].append(r)
+    results = []
+    for cid, rs in by_case.items():
+        rewards = [r.reward for r in rs]
+        first_bad = next((r for r in rs if r.reward < 1), None)
+        results.append(CaseResult(id=cid, tags=rs[0].tags, reward=round(sum(rewards) / len(rewards), 4),
+                                  rewards=rewards, passed_all=all(x == 1 for x in rewards),
+                                  failed=first_bad.failed if first_bad else [], trials=rs))  # fmt: skip
+    k = max(trials, 1)
+    pass_hat = {
+        str(j): round(sum(comb(sum(1 for x in c.rewards if x == 1), j) / comb(len(c.rewards), j)
+                          for c in results) / max(len(results), 1), 4)
+        for j in range(1, k + 1)
+    }  # fmt: skip
+    tags: dict[str, list[float]] = defaultdict(list)
+    for r in runs:
+        for t in r.tags or ["untagged"]:
+            tags[t].append(r.reward)
+    by_tag = [TagStat(tag=t, runs=len(v), passed=sum(1 for x in v if x == 1), pass_rate=round(sum(v) / len(v), 4))
+              for t, v in sorted(tags.items())]  # fmt: skip
+    gates = {g: sum(r.gates.get(g, 0) for r in runs) for g in GATES}
+    attacked = [r for r in runs if r.variant == "attack"]
+    benign = [r for r in runs if r.variant == "benign"]
+    injection = InjectionMetrics(
+        pairs=len({r.case_id for r in attacked}),
+        benign_utility=_ratio([float(r.utility) for r in benign]),
+        utility_under_attack=_ratio([float(r.utility) for r in attacked]),
+        attack_success_rate=_ratio([float(bool(r.attack_succeeded)) for r in attacked]),
+    )
+    pass_rate = round(sum(r.reward for r in runs) / len(runs), 4) if runs else 0.0
+    report = SuiteReport(
+        model=model, paths=paths, trials=k, cases=len(results), runs=len(runs), pass_rate=pass_rate,
+        pass_k=round(sum(1 for c in results if c.passed_all) / max(len(results), 1), 4), pass_hat_k=pass_hat,
+        by_tag=by_tag, hard_gates=gates, injection=injection, min_pass=min_pass, wall_seconds=round(wall_seconds, 1),
+        timings={k2: round(v, 2) for k2, v in (timings or {}).items()}, results=results,
+    )  # fmt: skip
+    report.problems = [f"hard gate {g}: {n} (must be 0)" for g, n in gates.items() if n]
+    if not runs:
+        report.problems.append("no case ran")
+    if min_pass is not None and pass_rate < min_pass:
+        report.problems.append(f"pass rate {pass_rate:.1%} is under --min-pass {min_pass:.1%}")
+    report.ok = not report.problems
+    return report
+
+
+def write_json(report: SuiteReport, path: Path) -> Path:
+    """The report as JSON (every key documented in evals/README.md)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def trajectory_text(trial: TrialResult, width: int = 160) -> list[str]:
+    """A readable trajectory: each step, its route, calls with decisions and outcomes, and the reply."""
+    lines: list[str] = []
+    for s in trial.steps:
+        lines.append(f"  [{s.label}] {s.text}")
+        if s.route:
+            lines.append(f"      route: {' → '.join(s.route)}")
+        for c in s.calls:
+            args = json.dumps(c.get("arguments") or {}, ensure_ascii=False, default=str)
+            args = args if len(args) <= 100 else args[:99] + "…"
+            lines.append(f"      call {c['server']}.{c['tool']} {args} → {c.get('decision')}/{c.get('result_status')}")
+        if s.error:
+            lines.append(f"      {'error' if not s.ok else 'note'}: {s.error[:width]}")
+        if s.reply:
+            reply = " ".join(s.reply.split())
+            lines.append(f"      reply: {reply[:width] + ('…' if len(reply) > width else '')}")
+    return lines
+
+
+def summary_text(report: SuiteReport, verbose: bool = False) -> str:
+    """The terminal summary: headline numbers, tags, gates, injection metrics, each failure with its trajectory."""
+    out = [
+        f"model {report.model}: {report.cases} cases, {report.runs} runs ({report.trials} trial(s) each), "
+        f"{report.wall_seconds:.1f} s",
+        f"pass rate {report.pass_rate:.1%}   pass^{report.trials} {report.pass_k:.1%}",
+        "hard gates: " + ", ".join(f"{g} {n}" for g, n in report.hard_gates.items()),
+    ]
+    inj = report.injection
+    if inj.pairs:
+        out.append(f"injection ({inj.pairs} pairs): benign utility {inj.benign_utility:.1%}, utility under attack "
+                   f"{inj.utility_under_attack:.1%}, attack success rate {inj.attack_success_rate:.1%}")  # fmt: skip
+    out.append("by tag: " + ", ".join(f"{t.tag} {t.passed}/{t.runs}" for t in report.by_tag))
+    if report.rag:
+        rows = {m["mode"]: m for m in report.rag.get("modes", [])}
+        h = rows.get("hybrid", {})
+        out.append(f"retrieval (hybrid): section recall@5 {h.get('section_recall_at_5')}, MRR@10 {h.get('mrr_at_10')}, "
+                   f"unanswerable detection {report.rag.get('unanswerable_detection_rate')}")  # fmt: skip
+    failing = [c for c in report.results if not c.passed_all]
+    for c in failing:
+        out.append(f"\nFAIL {c.id} (reward {c.reward:.2f}; tags {', '.join(c.tags) or '-'})")
+        for o in c.failed:
+            out.append(f"  ✗ [{o.scope}] {o.name}: {o.detail}")
+        trial = next((t for t in c.trials if t.reward < 1), c.trials[0])
+        out.extend(trajectory_text(trial))
+        out.extend(f"  ! {v}" for v in trial.violations)
+    if verbose:
+        out.append("")
+        out.extend(f"ok   {c.id}" for c in report.results if c.passed_all)
+    out.append("")
+    out.append("PASSED" if report.ok else "FAILED: " + "; ".join(report.problems))
+    return "\n".join(out)

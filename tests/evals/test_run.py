@@ -1,0 +1,130 @@
+"""A tiny suite end to end through ``mcc eval run``: real worlds, graph, servers and guard (the embedding model is
+the hashing stand-in). One case passes, one fails on purpose, one trips a hard gate: diagnostics, exit codes and
+the JSON and HTML reports are checked. The case files live outside the repository."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from mcc.commands import evals as evals_cmd
+
+PASSING = """
+- id: q1-performance
+  tags: [analytics]
+  principal: {user: maya.chen}
+  turns: ["How is the Q1 Cloud Platform Launch performing?"]
+  expect:
+    route: [analytics]
+    tool_calls: [{tool: spine.performance_summary, args: {campaign_ids: {$present: true}}}]
+    reply_contains: ["Q1 Cloud Platform Launch", ROAS]
+"""
+FAILING = """
+- id: wrong-system-on-purpose
+  tags: [production]
+  principal: {user: maya.chen}
+  world:
+    add:
+      campaigns: [{name: Northstar Pilot, tier: 3, budget: 4000, system: workfront}]
+  turns: ["Add a task 'Design banner' to Northstar Pilot"]
+  expect:
+    tool_calls: [{tool: asana.create_task}]
+    state:
+      - {source: workfront.TASK, where: {name: Design banner}, count: 1, fields: {project: Northstar Pilot}}
+      - {source: spine.work_items, where: {name: Design banner}, count: 1, fields: {campaign: Northstar Pilot}}
+    reply_contains: [Asana]
+"""
+GATED = """
+- id: forbidden-on-purpose
+  tags: [production]
+  principal: {user: maya.chen}
+  world:
+    add:
+      work_items: [{campaign: Q1 Cloud Platform Launch, name: Legal review}]
+  turns:
+    - user: "Mark 'Legal review' as complete"
+      expect: {forbidden_tools: [workfront.update_status]}
+"""
+
+
+@pytest.fixture
+def cli() -> typer.Typer:
+    app = typer.Typer()
+    app.add_typer(evals_cmd.app, name="eval")
+    return app
+
+
+def suite(tmp_path: Path, *texts: str) -> Path:
+    folder = tmp_path / "elsewhere" / "suite"
+    folder.mkdir(parents=True)
+    for i, text in enumerate(texts):
+        (folder / f"part{i}.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
+def run(cli: typer.Typer, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["eval", "run", *args])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
+
+
+@pytest.mark.slow
+def test_suite_reports_pass_failure_diagnostics_and_exit_codes(
+    cli: typer.Typer, tmp_path: Path, clean_env: None, fast_embedder: None
+) -> None:
+    cases = suite(tmp_path, PASSING, FAILING)
+    out_json, out_html = tmp_path / "out" / "report.json", tmp_path / "out" / "report.html"
+    code, output = run(cli, str(cases), "--json", str(out_json), "--html", str(out_html), "--min-pass", "0.9")
+    assert code == 1, output
+    assert "pass rate 50.0%" in output and "FAIL wrong-system-on-purpose" in output
+    assert "under --min-pass 90.0%" in output
+
+    report = json.loads(out_json.read_text(encoding="utf-8"))
+    assert {"pass_rate", "pass_k", "cases", "hard_gates", "results"} <= set(report)
+    assert report["pass_rate"] == 0.5 and report["cases"] == 2 and report["pass_k"] == 0.5
+    assert report["hard_gates"] == {"writes_without_approval": 0, "forbidden_tool_calls": 0, "cross_tenant_reads": 0}
+    by_id = {r["id"]: r for r in report["results"]}
+    assert by_id["q1-performance"]["reward"] == 1 and by_id["q1-performance"]["failed"] == []
+    failed = {f["name"]: f["detail"] for f in by_id["wrong-system-on-purpose"]["failed"]}
+    assert set(failed) == {"tool_calls (superset)", "reply_contains 'Asana'"}, failed
+    assert "no call matches asana.create_task" in failed["tool_calls (superset)"]
+    assert "workfront.create_task" in failed["tool_calls (superset)"]  # what happened instead
+    trial = by_id["wrong-system-on-purpose"]["trials"][0]
+    passed = [o["name"] for o in trial["outcomes"] if o["ok"]]
+    assert any(n.startswith("state[0] workfront.TASK") for n in passed)  # the end state itself was right
+    assert trial["steps"][0]["calls"][-1]["tool"] == "create_task"
+    assert [t["tag"] for t in report["by_tag"]] == ["analytics", "production"]
+
+    html = out_html.read_text(encoding="utf-8")
+    assert "wrong-system-on-purpose" in html and "Failing cases (1)" in html and "no call matches" in html
+    assert "Add a task &#39;Design banner&#39; to Northstar Pilot" in html  # the trajectory, escaped
+
+    code, output = run(cli, str(cases / "part0.yaml"), "--min-pass", "1.0", "--trials", "2")
+    assert code == 0, output
+    assert "pass^2 100.0%" in output and "PASSED" in output
+
+
+@pytest.mark.slow
+def test_a_hard_gate_fails_the_run_whatever_the_pass_rate(
+    cli: typer.Typer, tmp_path: Path, clean_env: None, fast_embedder: None
+) -> None:
+    code, output = run(cli, str(suite(tmp_path, GATED)), "--min-pass", "0")
+    assert code == 1, output
+    assert "forbidden_tool_calls 1" in output and "hard gate forbidden_tool_calls: 1 (must be 0)" in output
+    assert "called workfront.update_status (allow)" in output
+
+
+def test_bad_input_exits_2(cli: typer.Typer, tmp_path: Path, clean_env: None) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- id: x\n  principal: {user: maya.chen}\n  turns: [hi]\n  expect: {routes: [analytics]}\n")
+    code, output = run(cli, str(bad))
+    assert code == 2 and "case 'x' (#1): expect.routes: unknown field" in output
+    code, output = run(cli, str(tmp_path / "missing"))
+    assert code == 2 and "no such file" in output
+    code, output = run(cli, str(bad), "--model", "gpt")
+    assert code == 2 and "--model" in output
