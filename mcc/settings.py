@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     asana_workspace_gid: str | None = None
     asana_rate_per_minute: int = 150
     salesforce_rate_per_minute: int = 50
+    rate_store: Literal["database", "memory"] = Field(
+        default="database", description="Rate-limit counters: shared in the database (all replicas) or per process"
+    )
 
     embedding_model: str = Field(default="all-MiniLM-L6-v2", description="Model name or path")
     chroma_url: str | None = Field(default=None, description="Chroma server URL; default persistent client")

@@ -72,8 +72,13 @@ class App:
                       "salesforce": s.salesforce_rate_per_minute}  # fmt: skip
         scopes = ("system", "principal")
         rules = [RateRule(system, scope, limit) for system, limit in per_minute.items() for scope in scopes]
+        store = None
+        if s.rate_store == "database":
+            from spine.rate_counters import SqlRateStore
+
+            store = SqlRateStore(self.sessions)  # one budget across every process and replica
         return PolicyEngine.from_directory(
-            s.policy_dir, fx_rates=s.fx_rates_to_usd, mode=s.policy_mode, rate_rules=rules
+            s.policy_dir, fx_rates=s.fx_rates_to_usd, mode=s.policy_mode, rate_rules=rules, rate_store=store
         )
 
     def principal(self, user_id: str | None = None, tenant_id: str | None = None) -> Principal:

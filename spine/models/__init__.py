@@ -6,7 +6,7 @@ import importlib.util
 from spine.models.core import Asset, Campaign, GroupMembership, Strategy, Tenant, User, WorkItem
 from spine.models.mapping import CampaignTrackingKeys, SyncState, SystemRef
 from spine.models.measurement import Measurement
-from spine.models.ops import CampaignRequest, ErrorLog, EventLog, Run
+from spine.models.ops import CampaignRequest, ErrorLog, EventLog, RateCounter, Run
 
 # Governance models (approvals, audit) live in their own module, written separately; register them too.
 if importlib.util.find_spec("spine.models.governance") is not None:
@@ -21,6 +21,7 @@ __all__ = [
     "EventLog",
     "GroupMembership",
     "Measurement",
+    "RateCounter",
     "Run",
     "Strategy",
     "SyncState",

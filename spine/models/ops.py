@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from spine.db import Base, JSONType, UTCDateTime, utcnow
@@ -69,3 +69,12 @@ class Run(IdMixin, TenantMixin, SchemaVersionMixin, TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     base_run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id"))
     context: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+
+class RateCounter(Base):
+    """One rate-limit counter (GCRA theoretical arrival time, seconds) shared by every server replica."""
+
+    __tablename__ = "rate_counters"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tat: Mapped[float] = mapped_column(Float(precision=53))
