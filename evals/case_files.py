@@ -97,11 +97,17 @@ def load_cases(paths: list[Path]) -> list[Case]:
 
 
 def case_json_schema() -> dict[str, Any]:
-    """The JSON Schema of one case (a case file holds one case or a list of them)."""
-    schema = Case.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "MCC eval case"
-    return schema
+    """The JSON Schema of a case file: one case, or a list of cases (``$defs.Case`` is the case itself)."""
+    case = Case.model_json_schema()
+    defs = case.pop("$defs", {})
+    defs["Case"] = case
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "MCC eval case file",
+        "description": "One eval case, or a list of them (see evals/README.md).",
+        "anyOf": [{"$ref": "#/$defs/Case"}, {"type": "array", "items": {"$ref": "#/$defs/Case"}}],
+        "$defs": defs,
+    }
 
 
 def write_schema(path: Path = SCHEMA_PATH) -> Path:

@@ -15,8 +15,10 @@ def rag_metrics(
 ) -> BenchmarkReport:
     """BM25-only, dense-only and hybrid metrics of ``qa`` over ``corpus`` (plus unanswerable questions); inside a
     suite the suite's embedder is passed in, so the model is loaded once."""
-    return run_benchmark(corpus, qa, unanswerable or DEFAULT_UNANSWERABLE, embedder=embedder,
-                         model_name_or_path=settings.embedding_model)  # fmt: skip
+    from evals.world import default_embedder
+
+    chosen = embedder if embedder is not None else default_embedder(settings)
+    return run_benchmark(corpus, qa, unanswerable or DEFAULT_UNANSWERABLE, embedder=chosen)
 
 
 def hybrid(report: BenchmarkReport) -> ModeMetrics:

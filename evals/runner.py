@@ -7,6 +7,7 @@ resumed step's), the hard gates found nothing, and (for an injection case) the a
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -74,10 +75,11 @@ ProgressFn = Callable[[TrialResult], None]
 class Runner:
     """Runs cases; ``shared`` holds the knowledge base and the model (built once per process)."""
 
-    def __init__(self, base: Settings, shared: Shared, worlds: Worlds) -> None:
+    def __init__(self, base: Settings, shared: Shared, worlds: Worlds, case_timeout: float = 600.0) -> None:
         self.base = base
         self.shared = shared
         self.worlds = worlds
+        self.case_timeout = case_timeout
         self.host = WorldHost(base, shared)
 
     async def run(self, cases: list[Case], trials: int = 1, progress: ProgressFn | None = None) -> list[TrialResult]:
@@ -101,7 +103,9 @@ class Runner:
         home = self.worlds.new_home(template, variant.case_id)
         app = self.host.attach(home)
         try:
-            await self._run(app, home, case, variant, result)
+            await asyncio.wait_for(self._run(app, home, case, variant, result), self.case_timeout)
+        except TimeoutError:
+            result.error = f"the case did not finish within {self.case_timeout:.0f} s"
         except Exception as exc:  # a crashed case is a failed case with the reason, never a crashed suite
             result.error = f"{type(exc).__name__}: {exc}"
         finally:

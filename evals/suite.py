@@ -90,6 +90,9 @@ async def run_suite(settings: Settings, options: SuiteOptions, progress: Progres
         report.rag = rag.model_dump(mode="json") if rag is not None else None
     finally:
         worlds.close()
+        aclose = getattr(model, "aclose", None)
+        if aclose is not None:
+            await aclose()
     if options.json_out is not None:
         write_json(report, options.json_out)
     if options.html_out is not None:

@@ -50,6 +50,8 @@ def run(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List passing cases too.")] = False,
 ) -> None:
     """Run eval cases, each in a fresh world, and report pass rate, pass^k, tags, hard gates and failures."""
+    import yaml
+
     from evals.case_files import CaseFileError
     from evals.report import summary_text
     from evals.suite import SuiteOptions, run_suite
@@ -71,7 +73,7 @@ def run(
 
     try:
         report = asyncio.run(run_suite(load_settings(), options, progress))
-    except (CaseFileError, ValueError) as exc:
+    except (CaseFileError, ValueError, yaml.YAMLError) as exc:
         raise _fail(str(exc)) from None
     console.print(summary_text(report, verbose=verbose), markup=False, highlight=False)
     for label, path in (("JSON", json_out), ("HTML", html_out)):
@@ -95,10 +97,16 @@ def rag(
     ] = None,
 ) -> None:
     """Retrieval metrics of the knowledge base (the same benchmark as ``mcc knowledge eval``)."""
+    import pydantic
+    import yaml
+
     from evals.rag import hybrid, rag_metrics
     from knowledge.evaluation import format_table
 
-    report = rag_metrics(load_settings(), corpus, qa, unanswerable)
+    try:
+        report = rag_metrics(load_settings(), corpus, qa, unanswerable)
+    except (yaml.YAMLError, pydantic.ValidationError, AttributeError, TypeError) as exc:
+        raise _fail(f"--qa {qa}: not a QA file of the knowledge/eval/qa_dev.yaml format ({exc})") from None
     console.print(format_table(report))
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)

@@ -128,3 +128,56 @@ def test_bad_input_exits_2(cli: typer.Typer, tmp_path: Path, clean_env: None) ->
     assert code == 2 and "no such file" in output
     code, output = run(cli, str(bad), "--model", "gpt")
     assert code == 2 and "--model" in output
+
+
+CORPUS = {
+    "email-specs.md": "# Email specs\n## Subject lines\nSubject lines have at most 50 characters, spaces included.\n"
+    "## Preheaders\nPreheader text runs from 40 to 90 characters.\n",
+    "booth-guide.md": "# Booth guide\n## Booth staffing\nEvery booth has two staff members per shift of four hours.\n",
+}
+QA = """
+- {id: q1, question: "How long may an email subject line be?", doc_id: email-specs, section: Subject lines,
+   must_contain: ['50']}
+- {id: q2, question: "How many staff members work a booth shift?", doc_id: booth-guide, section: Booth staffing,
+   must_contain: [two staff]}
+"""
+
+
+def test_rag_metrics_alone_and_inside_a_suite(
+    cli: typer.Typer, tmp_path: Path, clean_env: None, fast_embedder: None
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in CORPUS.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    qa = tmp_path / "qa.yaml"
+    qa.write_text(QA, encoding="utf-8")
+    none = tmp_path / "none.yaml"
+    none.write_text("[]\n", encoding="utf-8")
+    out = tmp_path / "rag.json"
+    args = ["eval", "rag", "--corpus", str(corpus), "--qa", str(qa), "--unanswerable", str(none), "--json", str(out)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "| hybrid |" in result.output and "section recall@5" in result.output
+    metrics = json.loads(out.read_text(encoding="utf-8"))
+    assert metrics["answerable"] == 2 and {m["mode"] for m in metrics["modes"]} == {"bm25", "dense", "hybrid"}
+    hybrid = next(m for m in metrics["modes"] if m["mode"] == "hybrid")
+    assert hybrid["section_recall_at_5"] == 1.0  # two documents, two lexical questions: both found
+    result = CliRunner().invoke(cli, [*args, "--min-recall", "1.0"])
+    assert result.exit_code == 0
+    (qa.parent / "hard.yaml").write_text(
+        '- {id: q3, question: "What is the refund policy?", doc_id: booth-guide, section: Nonexistent}\n'
+    )
+    (qa.parent / "broken.yaml").write_text("- {id: [\n")
+    result = CliRunner().invoke(cli, ["eval", "rag", "--corpus", str(corpus), "--qa", str(qa.parent / "broken.yaml")])
+    assert result.exit_code == 2 and "broken.yaml" in result.output
+    result = CliRunner().invoke(cli, ["eval", "rag", "--corpus", str(corpus), "--qa", str(qa.parent / "hard.yaml"),
+                                      "--unanswerable", str(none), "--min-recall", "0.5"])  # fmt: skip
+    assert result.exit_code == 1 and "under --min-recall" in result.output
+
+    report = tmp_path / "suite.json"
+    code, output = run(cli, str(suite(tmp_path, PASSING)), "--rag-corpus", str(corpus), "--rag-qa", str(qa),
+                       "--json", str(report))  # fmt: skip
+    assert code == 0, output
+    assert "retrieval (hybrid): section recall@5" in output
+    assert json.loads(report.read_text(encoding="utf-8"))["rag"]["answerable"] == 2
