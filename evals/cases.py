@@ -58,6 +58,8 @@ def resolve_date(ref: DateRef, today: dt.date) -> dt.date:
 
 
 class Money(_Model):
+    """An amount with an ISO 4217 currency (USD when a plain number is given)."""
+
     amount: Decimal = Field(ge=0)
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
 
@@ -152,6 +154,8 @@ class DocumentAdd(_Model):
 
 
 class WorldAdd(_Model):
+    """What a case adds to its fixture (see the README table)."""
+
     campaigns: list[CampaignAdd] = Field(default_factory=list)
     work_items: list[WorkItemAdd] = Field(default_factory=list)
     measurements: list[MeasurementAdd] = Field(default_factory=list)
@@ -171,6 +175,8 @@ class WorldSpec(_Model):
 
 
 class RegexSpec(_Model):
+    """A reply check by regular expression (case-insensitive)."""
+
     regex: str
 
     @field_validator("regex")
@@ -184,6 +190,8 @@ TextSpec = str | RegexSpec
 
 
 class RouteExpect(_Model):
+    """The agents a request is routed to, matched in ``mode``."""
+
     agents: list[AgentName]
     mode: MatchMode = "strict"
 
@@ -200,6 +208,8 @@ class CallSpec(_Model):
 
 
 class ToolCallsExpect(_Model):
+    """The tool calls made, matched against ``calls`` in ``mode``."""
+
     mode: MatchMode = "superset"
     calls: list[CallSpec]
 
@@ -278,6 +288,8 @@ class ResolveSpec(_Model):
 
 
 class ExpireSpec(_Model):
+    """Which approval runs out of time (same references as approve/reject)."""
+
     approval: str = "last"
 
 
@@ -316,6 +328,7 @@ class Action(_Model):
 
     @property
     def kind(self) -> str:
+        """approve, reject, expire or external_change."""
         return next(k for k in ("approve", "reject", "expire", "external_change") if getattr(self, k) is not None)
 
 

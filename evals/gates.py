@@ -27,6 +27,8 @@ GATES = ("writes_without_approval", "forbidden_tool_calls", "cross_tenant_reads"
 
 @dataclass(frozen=True)
 class Violation:
+    """One hard-gate finding: which gate and what happened."""
+
     gate: str
     detail: str
 
@@ -54,6 +56,8 @@ class AuditView:
 
 @dataclass(frozen=True)
 class ApprovalView:
+    """The approval fields the gate reads."""
+
     approval_id: str
     tenant_id: str
     fingerprint: str

@@ -136,6 +136,7 @@ def render_html(report: SuiteReport) -> str:
 
 
 def write_html(report: SuiteReport, path: Path) -> Path:
+    """Write the HTML report (parent folders created)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_html(report), encoding="utf-8")
     return path

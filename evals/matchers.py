@@ -43,6 +43,7 @@ def _show(value: Any) -> str:
 
 
 def is_operator(expected: Any) -> bool:
+    """True for a one-key mapping whose key is a ``$`` operator."""
     return isinstance(expected, Mapping) and len(expected) == 1 and next(iter(expected)) in OPERATORS
 
 
@@ -206,6 +207,7 @@ def match_call(spec: CallSpec, call: Mapping[str, Any]) -> str | None:
 
 
 def call_label(call: Mapping[str, Any]) -> str:
+    """``server.tool`` of a recorded call."""
     return f"{call['server']}.{call['tool']}"
 
 
@@ -280,4 +282,5 @@ def text_matches(spec: TextSpec, text: str) -> bool:
 
 
 def text_label(spec: TextSpec) -> str:
+    """How a reply check is named in diagnostics."""
     return f"/{spec.regex}/" if isinstance(spec, RegexSpec) else repr(spec)

@@ -21,6 +21,8 @@ from evals.scoring import Outcome
 
 
 class TagStat(BaseModel):
+    """Runs and passes of one tag."""
+
     tag: str
     runs: int
     passed: int
@@ -49,6 +51,8 @@ class CaseResult(BaseModel):
 
 
 class SuiteReport(BaseModel):
+    """Everything a run produced; ``--json`` writes exactly this (keys in evals/README.md)."""
+
     model: str
     paths: list[str]
     trials: int

@@ -48,11 +48,14 @@ class TrialResult(BaseModel):
 
     @property
     def failed(self) -> list[Outcome]:
+        """The expectations that did not hold."""
         return [o for o in self.outcomes if not o.ok]
 
 
 @dataclass
 class Variant:
+    """One way to run a case: itself, or an injection case attacked or as its benign twin."""
+
     case_id: str
     tags: list[str]
     name: str | None

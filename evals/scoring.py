@@ -46,6 +46,7 @@ class Scope:
 
     @property
     def reply(self) -> str:
+        """The last reply of the scope."""
         return self.replies[-1] if self.replies else ""
 
 

@@ -67,6 +67,7 @@ class RecordingGuard(Guard):
     recorder: Recorder | None = None
 
     async def run(self, principal: Principal, tool: ToolDef, raw_arguments: dict[str, Any]) -> pydantic.BaseModel:
+        """``Guard.run``, then the result (or the error text) is recorded for the principal."""
         try:
             result = await super().run(principal, tool, raw_arguments)
         except ToolFailure as exc:
@@ -91,6 +92,7 @@ class CachingEmbedder:
 
     @property
     def load_seconds(self) -> float:
+        """The wrapped model's load time (for the ingest report)."""
         return float(getattr(self.inner, "load_seconds", 0.0))
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -130,6 +132,7 @@ class EvalApp(App):
 
     @property  # type: ignore[override]
     def knowledge(self) -> KnowledgeBase:
+        """This case's own knowledge base when it adds documents, else the shared one."""
         if self.case_knowledge is not None:
             return self.case_knowledge
         if self.shared is None:
@@ -137,6 +140,7 @@ class EvalApp(App):
         return self.shared.knowledge
 
     def guard(self, server: str, principals: PrincipalSource, resource_tenant: ResourceTenant | None = None) -> Guard:
+        """``App.guard`` with a recording guard (same engine, approvals and audit log)."""
         from spine.approvals import ApprovalStore
         from spine.audit import AuditLog
 
@@ -145,6 +149,7 @@ class EvalApp(App):
         return RecordingGuard(server, self.policy_engine, approvals, audit, principals, resource_tenant, self.recorder)
 
     def chat_model(self) -> ChatModel:
+        """The model under evaluation (shared by every case)."""
         if self.shared is None:
             raise RuntimeError("EvalApp.shared is not set: attach a world with WorldHost")
         return self.shared.model
@@ -161,6 +166,7 @@ class EvalApp(App):
         return self._servers[key]
 
     def servers_for(self, principal: Principal) -> dict[str, MCPServer]:  # type: ignore[override]
+        """All four servers for ``principal``, built once."""
         return {name: self.server_for(name, principal) for name in SERVER_NAMES}
 
 
@@ -174,6 +180,7 @@ class WorldHost:
         self.app: EvalApp | None = None
 
     def attach(self, home: Path) -> EvalApp:
+        """Point the app at the case world in ``home`` (its database and sandboxes)."""
         settings = case_settings(self.base, home)
         engine = make_engine(settings.resolved_database_url)
         if self.app is None:
@@ -192,6 +199,7 @@ class WorldHost:
         return self.app
 
     async def detach(self) -> None:
+        """Close the case world's backends and database connections."""
         if self.app is not None:
             await self.app.aclose_backends()
             self.app.engine.dispose()
@@ -251,13 +259,16 @@ class Worlds:
         return home
 
     def templates(self) -> list[Template]:
+        """The templates built so far (for timings)."""
         return list(self._templates.values())
 
     def discard(self, home: Path) -> None:
+        """Delete a case's home (kept with --keep)."""
         if not self.keep:
             shutil.rmtree(home, ignore_errors=True)
 
     def close(self) -> None:
+        """Delete every world of this run (kept with --keep)."""
         if not self.keep:
             shutil.rmtree(self.root, ignore_errors=True)
 

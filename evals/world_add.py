@@ -82,6 +82,7 @@ class Builder:
     # --- campaigns and tasks -----------------------------------------------------------------------------------
 
     async def campaign(self, c: CampaignAdd) -> None:
+        """A campaign in the spine and, unless system is none, its linked project and tasks."""
         tenant = c.tenant or self.tenant
         launch = resolve_date(c.launch, self.today)
         end = resolve_date(c.end, self.today) if c.end is not None else None
@@ -176,6 +177,7 @@ class Builder:
     # --- measurements and approvals ----------------------------------------------------------------------------
 
     def measurement(self, m: Any) -> None:
+        """One day of metrics for a campaign named in the tenant."""
         tenant = m.tenant or self.tenant
         with open_store(self.app.sessions, tenant) as store:
             found = [c for c in store.campaigns.list(limit=10_000) if c.name.casefold() == m.campaign.casefold()]
@@ -188,6 +190,7 @@ class Builder:
             store.measurements.append([{k: v for k, v in row.items() if v is not None}], actor="eval")
 
     def approval(self, a: ApprovalAdd) -> None:
+        """An approval request, resolved or expired as asked; its ref is remembered."""
         tenant = a.tenant or self.tenant
         server, tool = a.tool.split(".", 1)
         if self.app.groups_of(tenant, a.requester) is None:

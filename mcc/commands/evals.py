@@ -66,6 +66,7 @@ def run(
     )  # fmt: skip
 
     def progress(result: object) -> None:
+        """One line per finished run on stderr."""
         r = result  # a TrialResult
         mark = "[green]ok[/green]" if r.reward == 1 else "[red]FAIL[/red]"  # type: ignore[attr-defined]
         trial = f" #{r.trial + 1}" if trials > 1 else ""  # type: ignore[attr-defined]
