@@ -138,13 +138,13 @@ class KnowledgeBase:
         for doc, _ in group:
             if doc.source_path in manifest:
                 reuse.update(self.store.embeddings_by_key(doc.source_path))
-        todo = [c for _, cs in group for c in cs if keys[id(c)] not in reuse]
+        # each distinct text once: repeated boilerplate sections and unchanged text cost nothing
+        todo = {keys[id(c)]: c.index_text for _, cs in group for c in cs if keys[id(c)] not in reuse}
         te = time.perf_counter()
-        fresh = self.embedder.encode([c.index_text for c in todo]) if todo else np.zeros((0, 0))
+        fresh = self.embedder.encode(list(todo.values())) if todo else np.zeros((0, 0))
         embed_s = time.perf_counter() - te
         vectors = dict(reuse)
-        for c, vec in zip(todo, fresh, strict=True):
-            vectors[keys[id(c)]] = vec
+        vectors.update(zip(todo, fresh, strict=True))
         all_chunks = [c for _, cs in group for c in cs]
         embeddings = np.stack([vectors[keys[id(c)]] for c in all_chunks]).astype(np.float32)
         self._write_group(group, all_chunks, embeddings, [keys[id(c)] for c in all_chunks], manifest, report)

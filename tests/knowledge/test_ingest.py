@@ -72,6 +72,23 @@ def test_unchanged_text_is_not_re_embedded(tmp_path: Path) -> None:
     assert len(encoded) == 1 and "edited" in encoded[0]
 
 
+def test_identical_text_is_embedded_once(tmp_path: Path) -> None:
+    root = tmp_path / "docs"
+    root.mkdir()
+    body = "## Footer\n\nEvery page ends with the legal footer.\n\n## Body\n\n{}"
+    for name in ("copy-a", "copy-b"):  # same title and boilerplate section in two files
+        (root / f"{name}.md").write_text(f"---\ntitle: Shared\ndoc_id: {name}\n---\n\n" + body.format(name))
+    emb = HashingEmbedder()
+    encoded: list[str] = []
+    original = emb.encode
+    emb.encode = lambda texts: (encoded.extend(texts), original(texts))[1]  # type: ignore[method-assign]
+    kb = KnowledgeBase(persist_dir=tmp_path / "chroma", embedder=emb)
+    report = kb.ingest([root])
+    assert report.chunks_written == 4 == kb.store.count()
+    assert sum("legal footer" in t for t in encoded) == 1 and len(encoded) == 3
+    _consistent(kb)
+
+
 def test_bad_files_are_skipped_and_the_run_continues(tmp_path: Path) -> None:
     root = _corpus(tmp_path / "docs")
     (root / "empty.md").write_text("", encoding="utf-8")

@@ -77,3 +77,11 @@ def test_injected_document_is_not_obeyed(real_embedder, tmp_path: Path) -> None:
     answer = kb.answer("How much can we spend per branded giveaway unit?")
     assert answer.answered and "$8" in answer.answer
     assert "unlimited" not in answer.answer.lower() and "delete_project" not in answer.answer
+
+
+def test_heldout_questions_naming_a_tier_or_domain_use_that_document(dev_kb: KnowledgeBase) -> None:
+    heldout = load_qa(Path(QA_DEV).with_name("qa_heldout.yaml"))
+    named = [i for i in heldout if i.kind in ("tier", "domain")]
+    assert len(named) >= 5
+    wrong = [i.id for i in named if dev_kb.search(i.question, k=1)[0].doc_id != i.doc_id]
+    assert wrong == []
