@@ -8,8 +8,10 @@ resumed step's), the hard gates found nothing, and (for an injection case) the a
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,18 +86,48 @@ class Runner:
         self.worlds = worlds
         self.case_timeout = case_timeout
         self.host = WorldHost(base, shared)
+        self._stack: AsyncExitStack | None = None
+        self._saver: Any = None
+        self._assistants: dict[tuple[Any, ...], Assistant] = {}
 
     async def run(self, cases: list[Case], trials: int = 1, progress: ProgressFn | None = None) -> list[TrialResult]:
-        """Every variant of every case, ``trials`` times each, in order."""
+        """Every variant of every case, ``trials`` times each, in order (all in this one task: the MCP clients
+        opened along the way are closed by the task that opened them)."""
         out: list[TrialResult] = []
-        for case in cases:
-            for variant in variants(case):
-                for trial in range(trials):
-                    result = await self.run_case(case, variant, trial)
-                    out.append(result)
-                    if progress is not None:
-                        progress(result)
+        async with AsyncExitStack() as stack:
+            self._stack, self._assistants = stack, {}
+            self._saver = await stack.enter_async_context(
+                open_checkpointer(f"sqlite:///{self.worlds.root / 'checkpoints.db'}")
+            )
+            try:
+                for case in cases:
+                    for variant in variants(case):
+                        for trial in range(trials):
+                            result = await self.run_case(case, variant, trial)
+                            out.append(result)
+                            if progress is not None:
+                                progress(result)
+            finally:
+                self._stack, self._assistants = None, {}
         return out
+
+    async def _assistant(
+        self, app: EvalApp, principal: Principal, today: dt.date, case_stack: AsyncExitStack
+    ) -> Assistant:
+        """The principal's open ``Assistant``: one per principal and date for the run (its MCP sessions keep their
+        compiled output-schema validators), a new one when the case has its own knowledge base. Every case is a
+        new thread; threads and approval waits are keyed by random ids, so cases never see each other's."""
+        user = UserInfo(user_id=principal.user_id, tenant_id=principal.tenant_id, groups=sorted(principal.groups))
+        if self._stack is None or self._saver is None:
+            raise RuntimeError("Runner.run_case runs inside Runner.run")
+        if app.case_knowledge is not None:
+            fresh = Assistant(app.chat_model(), app.servers_for(principal), self._saver, user, today=today)
+            return await case_stack.enter_async_context(fresh)
+        key = (principal.user_id, principal.tenant_id, principal.groups, today)
+        if key not in self._assistants:
+            made = Assistant(app.chat_model(), app.servers_for(principal), self._saver, user, today=today)
+            self._assistants[key] = await self._stack.enter_async_context(made)
+        return self._assistants[key]
 
     async def run_case(self, case: Case, variant: Variant, trial: int = 0) -> TrialResult:
         """One trial of one case in a fresh world."""
@@ -106,9 +138,11 @@ class Runner:
         home = self.worlds.new_home(template, variant.case_id)
         app = self.host.attach(home)
         try:
-            await asyncio.wait_for(self._run(app, home, case, variant, result), self.case_timeout)
+            async with asyncio.timeout(self.case_timeout):  # same task: see run()
+                await self._run(app, home, case, variant, result)
         except TimeoutError:
             result.error = f"the case did not finish within {self.case_timeout:.0f} s"
+            self._assistants.clear()  # a cancelled call may have left a session unusable: open new ones
         except Exception as exc:  # a crashed case is a failed case with the reason, never a crashed suite
             result.error = f"{type(exc).__name__}: {exc}"
         finally:
@@ -138,12 +172,9 @@ class Runner:
         app.recorder.enabled = True
         baseline = AuditLog(app.sessions).head()[0]
         principal = _principal(app, case.principal)
-        user = UserInfo(user_id=principal.user_id, tenant_id=principal.tenant_id, groups=sorted(principal.groups))
         outcomes = result.outcomes  # the same list, so a crash midway keeps what was scored
-        async with (
-            open_checkpointer(f"sqlite:///{home / 'checkpoints.db'}") as saver,
-            Assistant(app.chat_model(), app.servers_for(principal), saver, user, today=today) as assistant,
-        ):
+        async with AsyncExitStack() as case_stack:
+            assistant = await self._assistant(app, principal, today, case_stack)
             convo = Conversation(app, assistant, tenant, builder.approval_refs)
             result.steps = convo.steps  # the same list: a case that crashes midway keeps its trajectory
             forbidden: set[tuple[int, int]] = set()

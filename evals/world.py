@@ -193,8 +193,9 @@ class WorldHost:
             app._backends.clear()
             app.recorder.calls.clear()
             app.case_knowledge = None
-            if "policy_engine" in app.__dict__:  # parsed once; the counters start at zero for each case
-                app.policy_engine.rate_limiter.store = InMemoryRateStore()
+            limiter = app.policy_engine.rate_limiter if "policy_engine" in app.__dict__ else None
+            if limiter is not None and isinstance(limiter.store, InMemoryRateStore):
+                limiter.store = InMemoryRateStore()  # a database store already counts in the case's own database
         self.app.recorder.enabled = True
         return self.app
 
