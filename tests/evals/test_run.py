@@ -108,6 +108,14 @@ def test_suite_reports_pass_failure_diagnostics_and_exit_codes(
     assert code == 0, output
     assert "pass^2 100.0%" in output and "PASSED" in output
 
+    # every trial starts from a fresh world: the second trial finds exactly one 'Design banner' again
+    code, output = run(cli, str(cases / "part1.yaml"), "--trials", "2", "--json", str(out_json))
+    assert code == 0, output  # no --min-pass and no gate: a failing case alone does not fail the run
+    trials = json.loads(out_json.read_text(encoding="utf-8"))["results"][0]["trials"]
+    assert [t["trial"] for t in trials] == [0, 1]
+    for t in trials:
+        assert [o["ok"] for o in t["outcomes"] if o["name"].startswith("state[")] == [True, True]
+
 
 @pytest.mark.slow
 def test_a_hard_gate_fails_the_run_whatever_the_pass_rate(
