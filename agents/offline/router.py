@@ -21,6 +21,9 @@ TOP_K = 3  # an intent's similarity is the mean of its best 3 examples: one odd 
 _CACHE_SIZE = 512
 
 # (intent, pattern, bonus): a strong cue adds to the embedding similarity (cosine, roughly 0.2-0.9).
+_STATUS_CHANGE_RE = re.compile(r"\b(change|set|update|move|mark)\b.{0,40}\bstatus\b|\bstatus\b.{0,80}\bto\b", re.I)
+_CREATE_VERB_RE = re.compile(r"\b(create|set ?up|spin up|kick off|new|make|build|register)\b", re.I)
+
 KEYWORD_RULES: list[tuple[Intent, re.Pattern[str], float]] = [
     ("create_campaign", re.compile(r"\b(create|set ?up|start|open|spin up|kick off|new|make|build|register|need|"
                                    r"add|launch)\b(?:(?!\btask).){0,50}\bcampaign\b", re.I), 0.3),
@@ -195,6 +198,10 @@ class Router:
             if intent in out and pattern.search(bare):
                 out[intent] += bonus
                 hits.add(intent)
+        if _STATUS_CHANGE_RE.search(bare) and not _CREATE_VERB_RE.search(bare) and "create_campaign" in out:
+            # "Change the status of the Q1 ... Launch campaign": a word of the name is not a request to create one.
+            out["create_campaign"] -= 0.3
+            hits.discard("create_campaign")
         return out, hits
 
     def classify(self, text: str, agent: str | None = None) -> Classification:

@@ -189,6 +189,8 @@ def update_task_status(ctx: PlanContext) -> str:
     text, _ = own_words(ctx.request)
     require_tools(ctx, "change task statuses")
     state = find_task_state(blank(text, quoted(text)))
+    if not quoted(text) and _CAMPAIGN_STATUS_RE.search(text) and not re.search(r"\btasks?\b", text, re.I):
+        return campaign_status(ctx)
     if state is None:
         raise clarify(ctx, "Which status should the task get: new, in progress or complete?")
     task = find_task(ctx, ctx.request, "should change status")
@@ -211,11 +213,30 @@ def update_task_status(ctx: PlanContext) -> str:
     return f"Marked '{task.name}'{where} as {'complete' if done else 'not complete'} in Asana (task {task.id})."
 
 
+_CAMPAIGN_STATUS_RE = re.compile(r"\bcampaign\b", re.I)
+
+
+def campaign_status(ctx: PlanContext) -> str:
+    """A campaign's status belongs to its execution system and arrives by sync: say where to change it."""
+    campaign, _ = resolve_campaign(ctx, ctx.request, "should change status")
+    system = campaign_system(campaign)
+    label = SYSTEM_LABEL[system]
+    pid = project_id(ctx, campaign, system)
+    where = f"its {label} project {pid}" if pid else f"its {label} project (none is linked yet)"
+    return (f"{campaign['name']} is {campaign['status']}. A campaign's status is owned by {label}: it comes from "
+            f"{where} by sync, so MCC does not set it directly. Change the project's status in {label} and the "
+            f"spine follows.")  # fmt: skip
+
+
 def assign_task(ctx: PlanContext) -> str:
     """Find the task and the person in its system, then workfront__assign_resource or asana__update_task."""
     text, _ = own_words(ctx.request)
     require_tools(ctx, "assign tasks")
     person = find_person(blank(text, quoted(text)))
+    if not person and " — " in text:
+        # The answer to our own clarifying question arrives joined after a dash: "Assign X — Priya Natarajan".
+        tail = text.rsplit(" — ", 1)[1].strip(" .!")
+        person = tail if tail and len(tail.split()) <= 4 else None
     if not person:
         raise clarify(ctx, "Who should the task be assigned to?")
     task = find_task(ctx, ctx.request, "should be assigned")
