@@ -37,7 +37,7 @@ async def seed_demo_world(app: App, today: dt.date | None = None) -> DemoSummary
             return load_demo(app.sessions, today=today)
     ids: dict[tuple[str, str], str] = {}
     for tenant, users, campaigns in TENANTS:
-        plan = external_plan(tenant, campaigns, today)
+        plan = external_plan(tenant, campaigns, users, today)
         if app.settings.workfront_backend == "sandbox":
             ids |= await _seed_workfront(app, tenant, users, [p for p in plan if p.system == "workfront"])
         if app.settings.asana_backend == "sandbox":
@@ -72,7 +72,6 @@ async def _seed_workfront(
     user_id = {uid: u.id for (uid, _, _), u in zip(users, wf_users, strict=True)}
     teams = [Team(ID=creative, name="Creative"), Team(ID=ops, name="Marketing Ops")]
     directory = Directory(users=wf_users, teams=teams, portfolios=base.portfolios, templates=base.templates)
-    producer = next((uid for uid, _, g in users if "production-team" in g), users[0][0])
     projects = [
         SeedProject(
             key=p.seed, name=p.name, planned_start_date=p.launch - dt.timedelta(days=30),
@@ -80,7 +79,7 @@ async def _seed_workfront(
             portfolio_id=base.portfolios[0].id, status=project_codes_for(p.status)[0],
             tasks=[
                 SeedTask(name=i.name, planned_start_date=i.start, planned_completion_date=max(i.start, i.end),
-                         assigned_to_id=user_id[producer if i.item_type in ("deliverable", "task") else p.owner],
+                         assigned_to_id=user_id[i.assignee],
                          status=task_codes_for(i.status)[0] if task_codes_for(i.status) else None)
                 for i in p.items
             ],
@@ -99,7 +98,6 @@ async def _seed_workfront(
 async def _seed_asana(
     app: App, tenant: str, users: list[tuple[str, str, list[str]]], plan: list[PlannedProject]
 ) -> dict[tuple[str, str], str]:
-    producer = next((uid for uid, _, g in users if "production-team" in g), users[0][0])
     section = {"completed": "Done", "in_progress": "In progress", "pending_review": "In progress"}
     projects = [
         {
@@ -108,7 +106,7 @@ async def _seed_asana(
             "due_on": (p.end or p.launch + dt.timedelta(days=30)).isoformat(), "sections": list(ASANA_SECTIONS),
             "tasks": [
                 {"name": i.name, "section": section.get(i.status, "To do"), "completed": i.status == "completed",
-                 "assignee": _email(tenant, producer if i.item_type in ("deliverable", "task") else p.owner),
+                 "assignee": _email(tenant, i.assignee),
                  "start_on": i.start.isoformat(), "due_on": max(i.start, i.end).isoformat()}
                 for i in p.items
             ],

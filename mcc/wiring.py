@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
     from agents.models.base import ChatModel
+    from knowledge.embedding import Embedder
     from knowledge.service import KnowledgeBase
     from mcp_servers.asana.backend import AsanaBackend
     from mcp_servers.guard.guard import Guard, ResourceTenant
@@ -51,6 +52,14 @@ class App:
         return cls(settings=settings, engine=engine, sessions=make_session_factory(engine))
 
     @cached_property
+    def embedder(self) -> Embedder:
+        """The one sentence-transformers model of this process (loaded on first encode), shared by retrieval and
+        the offline model's router."""
+        from knowledge.embedding import Embedder
+
+        return Embedder(self.settings.embedding_model)
+
+    @cached_property
     def knowledge(self) -> KnowledgeBase:
         """The playbook knowledge base (model loaded lazily on first embed)."""
         from knowledge.service import KnowledgeBase
@@ -58,7 +67,7 @@ class App:
         return KnowledgeBase(
             persist_dir=None if self.settings.chroma_url else self.settings.chroma_path,
             chroma_url=self.settings.chroma_url,
-            model_name_or_path=self.settings.embedding_model,
+            embedder=self.embedder,
         )
 
     @cached_property
@@ -219,7 +228,8 @@ class App:
         from agents.offline.model import OfflineModel
 
         # Example-utterance embeddings are cached on disk: a new process skips re-encoding them.
-        return OfflineModel(cache_dir=self.settings.home / "cache")
+        return OfflineModel(encoder=self.embedder, cache_dir=self.settings.home / "cache",
+                            cache_key=f"minilm:{self.settings.embedding_model}")  # fmt: skip
 
     def ingest_default_playbooks(self) -> str:
         """Ingest (incrementally) the playbooks shipped in ``knowledge/playbooks``; a one-line summary."""
@@ -240,12 +250,13 @@ class App:
     def close(self) -> None:
         """Dispose the engine and close the backends this process opened."""
         import asyncio
-        import contextlib
 
-        for backend in self._backends.values():
-            # Inside a running loop asyncio.run refuses: the caller awaits aclose_backends() there instead.
-            with contextlib.suppress(RuntimeError):
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no loop running: close the backends here
+            for backend in self._backends.values():
                 asyncio.run(backend.aclose())
+        # Inside a running loop the caller awaits aclose_backends() instead; nothing is left un-awaited.
         self._backends.clear()
         self.engine.dispose()
 

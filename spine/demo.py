@@ -72,6 +72,7 @@ class PlannedItem:
     status: str
     start: dt.date
     end: dt.date
+    assignee: str  # user id: the production team does deliverables and tasks, the campaign owner the rest
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +97,11 @@ def _item_status(campaign_status: str, index: int, template_status: str) -> str:
     return template_status
 
 
-def external_plan(tenant_id: str, campaigns: list[dict[str, Any]], today: dt.date) -> list[PlannedProject]:
+def external_plan(
+    tenant_id: str, campaigns: list[dict[str, Any]], users: list[tuple[str, str, list[str]]], today: dt.date
+) -> list[PlannedProject]:
     """The projects and work items the demo campaigns have in their execution systems (drafts have none)."""
+    producer = next((u for u, _, g in users if "production-team" in g), users[0][0])
     plan = []
     for spec in campaigns:
         if spec["status"] == "draft":
@@ -113,6 +117,7 @@ def external_plan(tenant_id: str, campaigns: list[dict[str, Any]], today: dt.dat
                 status=_item_status(spec["status"], j, wstatus),
                 start=launch - dt.timedelta(days=30),
                 end=launch + dt.timedelta(days=j),
+                assignee=producer if wtype in ("deliverable", "task") else spec["owner"],
             )
             for j, (wname, wtype, parent, wstatus) in enumerate(WORK_TEMPLATE)
         ]
@@ -197,10 +202,9 @@ def _load_tenant(
         store.directory.add_user(
             {"user_id": user_id, "display_name": display, "email": f"{user_id}@{domain}", "groups": groups}
         )
-    producer = next((u for u, _, g in users if "production-team" in g), users[0][0])
     leader = next(u for u, _, g in users if "marketing-leadership" in g)
     counts = {"campaigns": 0, "work_items": 0, "strategies": 0, "measurements": 0}
-    plans = {p.name: p for p in external_plan(tenant_id, campaigns, today)}
+    plans = {p.name: p for p in external_plan(tenant_id, campaigns, users, today)}
     for i, spec in enumerate(campaigns):
         launch = today + dt.timedelta(days=spec["start"])
         end = today + dt.timedelta(days=spec["end"]) if spec["end"] is not None else None
@@ -247,7 +251,7 @@ def _load_tenant(
                         "percent_complete": 100 if status == "completed" else (50 if status == "in_progress" else 0),
                         "planned_start_date": item_plan.start,
                         "planned_end_date": item_plan.end,
-                        "assignee_id": producer if wtype in ("deliverable", "task") else spec["owner"],
+                        "assignee_id": item_plan.assignee,
                         "source_system": system,
                         "external_id": wext,
                         "external_url": _external_url(system, "task", wext),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import typer
@@ -153,14 +154,19 @@ async def spine_call(app: App, user: str | None, tenant: str | None, tool: str, 
     return result.structured_content["result"]
 
 
-def _run_spine(tool: str, args: dict[str, Any], user: str | None, tenant: str | None) -> Any:
+def _run(work: Callable[[App], Awaitable[Any]]) -> Any:
+    """Run ``work`` on a fresh app; a spine error (unknown user, tenant...) exits with code 2."""
     from spine.errors import SpineError
 
     with open_app() as app:
         try:
-            return asyncio.run(spine_call(app, user, tenant, tool, args))
+            return asyncio.run(work(app))
         except SpineError as exc:
             raise _fail(str(exc)) from None
+
+
+def _run_spine(tool: str, args: dict[str, Any], user: str | None, tenant: str | None) -> Any:
+    return _run(lambda app: spine_call(app, user, tenant, tool, args))
 
 
 @approvals_app.command("list")
@@ -210,7 +216,6 @@ def _resolve(decision: str, approval_id: str, as_user: str | None, tenant: str |
     args: dict[str, Any] = {"approval_id_to_resolve": approval_id, "decision": decision}
     if note:
         args["note"] = note
-    from spine.errors import SpineError
 
     async def resolve_and_resume(app: App) -> tuple[Any, Any]:
         from mcc.commands.chat import resume_after_resolution
@@ -219,11 +224,7 @@ def _resolve(decision: str, approval_id: str, as_user: str | None, tenant: str |
         # The requester's conversation waiting on this approval continues now (approved: the call runs once).
         return row, await resume_after_resolution(app, row, tenant)
 
-    with open_app() as app:
-        try:
-            row, resumed = asyncio.run(resolve_and_resume(app))
-        except SpineError as exc:
-            raise _fail(str(exc)) from None
+    row, resumed = _run(resolve_and_resume)
     if json_out:
         print_json({**row, "resumed_thread": resumed.model_dump(mode="json") if resumed else None})
         return

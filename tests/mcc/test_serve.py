@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
@@ -35,6 +36,7 @@ READ_CALLS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
+@functools.cache
 def _expected(home: Path) -> dict[str, dict[str, int]]:
     """Per tenant, read straight from the spine: campaigns, and campaigns with a Workfront project."""
     from mcc.settings import load_settings
