@@ -53,7 +53,10 @@ DEFAULT_RATE_RULES: tuple[RateRule, ...] = (
 
 
 class RateCounterStore(Protocol):
-    """Where TATs live. ``compare_and_set`` must be atomic for a shared store (DB row, Redis WATCH/Lua)."""
+    """Where TATs live. ``compare_and_set`` must be atomic for a shared store (DB row, Redis WATCH/Lua).
+
+    A store may set ``lease_fraction`` (0..1): the limiter then reserves that share of a limit per round trip and
+    spends it locally (see ``RateLimiter``)."""
 
     def get(self, key: str) -> float | None: ...
 
@@ -85,15 +88,38 @@ class GcraResult:
     retry_after_s: float
 
 
-def gcra(tat: float | None, now: float, limit: int, window_s: float) -> GcraResult:
-    """Pure GCRA step: may a call at ``now`` pass, the TAT to store if it does, and how long to wait if not."""
+def gcra(tat: float | None, now: float, limit: int, window_s: float, cells: int = 1) -> GcraResult:
+    """Pure GCRA step: may ``cells`` calls at ``now`` pass, the TAT to store if they do, and how long to wait if
+    not."""
     interval = window_s / limit
     base = now if tat is None or tat < now else tat
-    new_tat = base + interval
+    new_tat = base + interval * cells
     excess = new_tat - now - window_s
     if excess > 1e-9:
         return GcraResult(False, tat if tat is not None else now, excess)
     return GcraResult(True, new_tat, 0.0)
+
+
+# How long a process may spend cells it reserved: bounds how far it runs ahead of the shared counter.
+LEASE_TTL_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """One rule's share of an admitted call: a cell of a local lease, or ``cells`` cells to take from the store."""
+
+    key: str
+    expected: float | None
+    new_tat: float
+    cells: int
+    local: bool
+    now: float
+
+
+@dataclass(slots=True)
+class _Lease:
+    cells: int
+    valid_until: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +128,7 @@ class RateCheck:
 
     exceeded: tuple[RateRule, ...]
     retry_after_s: float
-    pending: tuple[tuple[str, float | None, float], ...]
+    pending: tuple[_Pending, ...]
 
     @property
     def limited(self) -> bool:
@@ -113,7 +139,12 @@ class RateCheck:
 
 
 class RateLimiter:
-    """Applies ``RateRule``s to calls. ``check`` peeks; ``commit`` records an admitted call."""
+    """Applies ``RateRule``s to calls. ``check`` peeks; ``commit`` records an admitted call.
+
+    With a shared store that sets ``lease_fraction``, one store round trip reserves ``limit * lease_fraction``
+    cells (at least 1) for this process, spent locally for up to ``LEASE_TTL_S``: the shared budget is never
+    exceeded by more than one lease per process, and most calls skip the store. When a full lease no longer fits,
+    a single cell is taken, so the limit stays exact at its edge."""
 
     def __init__(self, rules: Iterable[RateRule], store: RateCounterStore | None = None) -> None:
         by_system: dict[str, list[RateRule]] = {}
@@ -121,6 +152,9 @@ class RateLimiter:
             by_system.setdefault(r.system, []).append(r)
         self._rules: Mapping[str, tuple[RateRule, ...]] = {k: tuple(v) for k, v in by_system.items()}
         self.store: RateCounterStore = store if store is not None else InMemoryRateStore()
+        self._lease_fraction = float(getattr(self.store, "lease_fraction", 0.0))
+        self._leases: dict[str, _Lease] = {}
+        self._lock = threading.Lock()
 
     def rules_for(self, system: str) -> tuple[RateRule, ...]:
         return self._rules.get(system, ())
@@ -128,14 +162,22 @@ class RateLimiter:
     def check(self, principal: Principal, system: str, now: float) -> RateCheck:
         """Which rules a call to ``system`` at ``now`` would exceed (nothing is recorded)."""
         exceeded: list[RateRule] = []
-        pending: list[tuple[str, float | None, float]] = []
+        pending: list[_Pending] = []
         retry = 0.0
         for rule in self._rules.get(system, ()):
             key = rule.key(principal)
+            lease = self._leases.get(key)
+            if lease is not None and lease.cells > 0 and now <= lease.valid_until:
+                pending.append(_Pending(key, None, 0.0, 1, True, now))
+                continue
             tat = self.store.get(key)
-            res = gcra(tat, now, rule.limit, rule.window_s)
+            cells = max(1, int(rule.limit * self._lease_fraction))
+            res = gcra(tat, now, rule.limit, rule.window_s, cells)
+            if not res.allowed and cells > 1:
+                cells = 1
+                res = gcra(tat, now, rule.limit, rule.window_s)
             if res.allowed:
-                pending.append((key, tat, res.new_tat))
+                pending.append(_Pending(key, tat, res.new_tat, cells, False, now))
             else:
                 exceeded.append(rule)
                 retry = max(retry, res.retry_after_s)
@@ -144,6 +186,18 @@ class RateLimiter:
     def commit(self, check: RateCheck) -> bool:
         """Record the call; False if another caller raced us (the caller may re-check)."""
         ok = True
-        for key, expected, new in check.pending:
-            ok = self.store.compare_and_set(key, expected, new) and ok
+        for p in check.pending:
+            if p.local:
+                with self._lock:
+                    lease = self._leases.get(p.key)
+                    spent = lease is not None and lease.cells > 0
+                    if spent:
+                        lease.cells -= 1  # type: ignore[union-attr]
+                ok = spent and ok
+                continue
+            stored = self.store.compare_and_set(p.key, p.expected, p.new_tat)
+            if stored and p.cells > 1:
+                with self._lock:
+                    self._leases[p.key] = _Lease(p.cells - 1, p.now + LEASE_TTL_S)
+            ok = stored and ok
         return ok
