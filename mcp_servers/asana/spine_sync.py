@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mcp_servers.asana.models import Project, Task
 from mcp_servers.guard.guard import ResourceTenant
+from mcp_servers.guard.tenancy import ResourceTenants
 from mcp_servers.guard.toolkit import ToolFailure
 from spine.errors import SpineError
-from spine.models import Campaign, EventLog, SystemRef
+from spine.models import EventLog
 from spine.repositories import SpineStore, open_store
 
 log = logging.getLogger("mcc.asana.sync")
@@ -261,8 +262,6 @@ def _logged(s: SpineStore, event_type: str, aggregate_id: str, **match: Any) -> 
 
 # Arguments that hold an Asana gid the spine may have mapped (projects -> campaigns, tasks -> work items).
 _GID_ARGS = ("project_gid", "task_gid", "parent_gid", "section_gid", "project", "insert_before", "insert_after")
-MIXED_TENANTS = "<several tenants>"
-LOOKUP_FAILED = "<tenant lookup failed>"
 
 
 def named_gids(args: Mapping[str, Any]) -> set[str]:
@@ -279,27 +278,4 @@ def asana_resource_tenant(sessions: sessionmaker[Session]) -> ResourceTenant:
     """The guard hook: the tenant owning any Asana gid (via the spine's SystemRefs) or campaign_id in the
     arguments, None when none is mapped. Gids of several tenants, or a failed lookup, yield a value that is
     no tenant, so the cross-tenant rule denies the call (fail closed)."""
-
-    def tenant_of(tool: str, args: Mapping[str, Any]) -> str | None:
-        gids = named_gids(args)
-        campaign_id = args.get("campaign_id")
-        if not gids and not isinstance(campaign_id, str):
-            return None
-        try:
-            with sessions() as s:
-                tenants: set[str] = set()
-                if gids:
-                    q = select(SystemRef.tenant_id).where(SystemRef.system == SYSTEM, SystemRef.external_id.in_(gids))
-                    tenants.update(s.scalars(q.distinct()))
-                if isinstance(campaign_id, str):
-                    owner = s.scalar(select(Campaign.tenant_id).where(Campaign.id == campaign_id))
-                    if owner is not None:
-                        tenants.add(owner)
-        except Exception:
-            log.exception("asana %s: tenant lookup failed; denying", tool)
-            return LOOKUP_FAILED
-        if len(tenants) > 1:
-            return MIXED_TENANTS
-        return next(iter(tenants), None)
-
-    return tenant_of
+    return ResourceTenants(sessions, SYSTEM, lambda _tool, args: named_gids(args))

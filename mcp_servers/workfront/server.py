@@ -7,18 +7,16 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mcp_servers.guard.guard import Guard, ResourceTenant
-from mcp_servers.guard.toolkit import ToolFailure, build_server
+from mcp_servers.guard.tenancy import ResourceTenants
+from mcp_servers.guard.toolkit import build_server
 from mcp_servers.workfront.backend import WorkfrontBackend
 from mcp_servers.workfront.models import GUID_RE
 from mcp_servers.workfront.project_tools import project_tools
 from mcp_servers.workfront.spine_sync import SYSTEM, SpineSync
 from mcp_servers.workfront.task_tools import task_tools
-from spine.models import Campaign, SystemRef
 
 INSTRUCTIONS = (
     "Adobe Workfront for Marketing Command Center: create projects from templates (optionally linked to a "
@@ -55,32 +53,6 @@ def _named_ids(tool: str, args: Mapping[str, Any]) -> set[str]:
 
 def workfront_resource_tenant(sessions: sessionmaker[Session]) -> ResourceTenant:
     """For ``Guard(resource_tenant=...)``: the tenant owning the Workfront ids (through spine SystemRefs) and the
-    ``campaign_id`` a call names, or None when none is known. Ids of several tenants give a value that equals no
-    tenant, so the cross-tenant rule denies the call."""
-
-    def resource_tenant(tool: str, args: Mapping[str, Any]) -> str | None:
-        ids = _named_ids(tool, args)
-        campaign_id = args.get("campaign_id")
-        if not ids and not isinstance(campaign_id, str):
-            return None
-        try:
-            with sessions() as session:
-                tenants = set(
-                    session.scalars(
-                        select(SystemRef.tenant_id).where(SystemRef.system == SYSTEM, SystemRef.external_id.in_(ids))
-                    )
-                ) if ids else set()  # fmt: skip
-                if isinstance(campaign_id, str):
-                    owner = session.scalar(select(Campaign.tenant_id).where(Campaign.id == campaign_id))
-                    tenants.update([owner] if owner else [])
-        except SQLAlchemyError:
-            raise ToolFailure(
-                "could not check which tenant owns the objects of this call; nothing was done",
-                code="internal",
-                fix="retry later",
-            ) from None
-        if not tenants:
-            return None
-        return "+".join(sorted(tenants))
-
-    return resource_tenant
+    ``campaign_id`` a call names, or None when none is known; ids of several tenants, or a failed lookup, give a
+    value that is no tenant, so the cross-tenant rule denies the call."""
+    return ResourceTenants(sessions, SYSTEM, _named_ids)

@@ -10,9 +10,10 @@ from mcp import Client
 
 from mcp_servers.asana.sandbox_store import new_gid
 from mcp_servers.asana.server import build_asana_server
-from mcp_servers.asana.spine_sync import MIXED_TENANTS, asana_resource_tenant
+from mcp_servers.asana.spine_sync import asana_resource_tenant
 from mcp_servers.guard.guard import Guard
 from mcp_servers.guard.identity import FixedPrincipal
+from mcp_servers.guard.tenancy import MIXED_TENANTS
 from policies.catalog import DEFAULT_CATALOG
 from policies.model import Principal
 from policies.pii import scan_response
