@@ -36,6 +36,7 @@ from spine.enums import CampaignStatus, WorkItemStatus
 from spine.errors import SpineError
 from spine.models import EventLog
 from spine.repositories import SpineStore, open_store
+from spine.repositories.mapping import canonical_of
 
 log = logging.getLogger("mcc.workfront")
 T = TypeVar("T")
@@ -124,8 +125,8 @@ class SpineSync:
     # ---------------------------------------------------------------- reads (pre-checks, lookups)
     def campaign_of_project(self, tenant: str, project_id: str) -> str | None:
         """Canonical campaign linked to a Workfront project, or None."""
-        with open_store(self.sessions, tenant) as store:
-            return store.refs.canonical_id(SYSTEM, "campaign", project_id)
+        with self.sessions() as session:
+            return canonical_of(session, tenant, SYSTEM, "campaign", project_id)
 
     def campaign_of_task(self, tenant: str, task_id: str) -> str | None:
         """Canonical campaign of a task mirrored as a work item, or None."""

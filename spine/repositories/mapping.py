@@ -53,6 +53,21 @@ def resolve_external_id(session: Session, system: str, entity_type: str, externa
     return SystemRefOut.model_validate(row) if row is not None else None
 
 
+def canonical_of(session: Session, tenant_id: str, system: str, entity_type: str, external_id: str) -> str | None:
+    """External id -> canonical id of ``tenant_id`` (None when unmapped) in one Core query: the read tools call
+    this on every call. Another tenant's mapping is a ``TenantIsolationError``."""
+    row = session.execute(
+        select(SystemRef.tenant_id, SystemRef.canonical_id).where(
+            SystemRef.system == system, SystemRef.entity_type == entity_type, SystemRef.external_id == external_id
+        )
+    ).first()
+    if row is None:
+        return None
+    if row[0] != tenant_id:
+        raise TenantIsolationError("system_ref", f"{system}:{external_id}", tenant_id)
+    return str(row[1])
+
+
 def _check_enum(field: str, value: str, allowed: Iterable[str]) -> None:
     allowed = list(allowed)
     if value not in allowed:
@@ -120,12 +135,7 @@ class SystemRefRepository(TenantScoped):
 
     def canonical_id(self, system: str, entity_type: str, external_id: str) -> str | None:
         """External id -> canonical id (None when unmapped); another tenant's mapping is an error."""
-        ref = resolve_external_id(self.session, system, entity_type, external_id)
-        if ref is None:
-            return None
-        if ref.tenant_id != self.tenant_id:
-            raise TenantIsolationError("system_ref", f"{system}:{external_id}", self.tenant_id)
-        return ref.canonical_id
+        return canonical_of(self.session, self.tenant_id, system, entity_type, external_id)
 
     def external_ids(self, entity_type: str, canonical_id: str) -> list[SystemRefOut]:
         """Canonical id -> every external mapping."""
