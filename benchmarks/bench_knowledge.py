@@ -7,14 +7,17 @@ peak RSS <= 1.5 GB. Prints a markdown table; exits non-zero when a bar is missed
 Ingest runs the real pipeline (parse, chunk, embed, write) over copies of the shipped playbooks. The 10k-chunk
 store is synthesized: real chunk texts recombined, with embeddings derived from real ones plus noise (query
 latency does not depend on how stored vectors were produced); queries are encoded by the real model.
+
+Environment: BENCH_EMBEDDING_BACKEND (onnx, the default, or torch), BENCH_KNOWLEDGE_PRECISION, _COPIES, _RUNS.
 """
 
 from __future__ import annotations
 
 import os
 
-# Idle OpenMP threads sleep instead of spinning: on a shared 2-core machine spinning threads collapse throughput
-# when another process holds a core. Must be set before torch is imported.
+# Torch backend: idle OpenMP threads sleep instead of spinning: on a shared 2-core machine spinning threads collapse
+# throughput when another process holds a core. Must be set before torch is imported. (The onnx backend turns
+# spinning off in its session options.)
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import re
 import statistics
@@ -37,7 +40,8 @@ QUERY_P50_BAR_MS = 50.0
 RSS_BAR_MB = 1.5 * 1024
 COPIES = int(os.environ.get("BENCH_KNOWLEDGE_COPIES", "3"))
 RUNS = int(os.environ.get("BENCH_KNOWLEDGE_RUNS", "3"))  # ingest repeated on fresh stores; the median is reported
-PRECISION = os.environ.get("BENCH_KNOWLEDGE_PRECISION", "auto")  # auto (fp32 here, bf16 on AVX512-BF16), int8
+PRECISION = os.environ.get("BENCH_KNOWLEDGE_PRECISION", "auto")  # auto (fp32; torch: bf16 on AVX512-BF16), int8
+BACKEND = os.environ.get("BENCH_EMBEDDING_BACKEND", "onnx")  # onnx or torch
 TARGET_CHUNKS = 10_000
 QUERIES = [
     "What is the maximum subject line length for a marketing email?",
@@ -129,7 +133,7 @@ def _ingest_runs(tmp: Path, docs: Path, embedder: Embedder) -> tuple[list[float]
 
 def main() -> int:
     t0 = time.perf_counter()
-    embedder = Embedder(precision=PRECISION)
+    embedder = Embedder(precision=PRECISION, backend=BACKEND)
     embedder.encode(["warm-up sentence so kernels are ready"])
     load_s = time.perf_counter() - t0
     load_before = os.getloadavg()[0]
@@ -167,7 +171,8 @@ def main() -> int:
     report.add("warm hybrid query p50 at 10k chunks", percentile(samples, 50), QUERY_P50_BAR_MS, "ms")
     report.add("peak RSS, model loaded, 10k-chunk store", rss, RSS_BAR_MB, "MiB")
     report.notes.append(
-        f"embedding precision {PRECISION} (bf16={embedder._use_bf16()}); ingest runs "
+        f"embedding backend {BACKEND}, precision {embedder.effective_precision}"
+        f"{f' (first-use ONNX export {embedder.export_seconds:.1f} s)' if BACKEND == 'onnx' else ''}; ingest runs "
         f"{', '.join(f'{r:.0f}' for r in rates)} chunks/s; median run: wall {ingest.seconds:.1f} s of which "
         f"embedding {ingest.embed_seconds:.1f} s "
         f"({embed_rate:.0f} chunks/s); CPU-time estimate with 2 idle cores {cpu_rate:.0f} chunks/s; "

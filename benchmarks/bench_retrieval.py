@@ -5,6 +5,7 @@ Bars (issue "Quality and speed"): hybrid doc recall@1 >= 0.90, section recall@5 
 and hybrid beats each retriever alone. Prints markdown tables; exits non-zero when a bar is missed.
 
 Usage: python -m benchmarks.bench_retrieval [--corpus DIR] [--qa FILE] [--unanswerable FILE] [--precision P]
+                                            [--backend onnx|torch]
 Corpus and QA default to ../shared/corpus (falling back to the copies shipped in the package); the unanswerable
 questions default to knowledge/eval/unanswerable_dev.yaml. Held-out run:
   --qa knowledge/eval/qa_heldout.yaml --unanswerable knowledge/eval/unanswerable_heldout.yaml
@@ -15,12 +16,12 @@ from __future__ import annotations
 import argparse
 import os
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see bench_knowledge: no spin-waits on a shared CPU
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # torch backend, see bench_knowledge: no spin-waits
 import sys
 from pathlib import Path
 
 from benchmarks.harness import Report
-from knowledge.embedding import Embedder
+from knowledge.embedding import BACKENDS, Embedder
 from knowledge.evaluation import DEFAULT_UNANSWERABLE, format_table, run_benchmark
 from knowledge.service import default_playbooks_dir
 
@@ -37,10 +38,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=default_corpus)
     parser.add_argument("--qa", type=Path, default=default_qa)
     parser.add_argument("--unanswerable", type=Path, default=DEFAULT_UNANSWERABLE)
-    parser.add_argument("--precision", default="auto", help="embedding precision: auto, fp32, bf16 or int8")
+    parser.add_argument("--precision", default="auto", help="embedding precision: auto, fp32, bf16 (torch) or int8")
+    parser.add_argument("--backend", choices=BACKENDS, default=os.environ.get("BENCH_EMBEDDING_BACKEND", "onnx"),
+                        help="embedding backend (default onnx, or $BENCH_EMBEDDING_BACKEND)")  # fmt: skip
     args = parser.parse_args(argv)
-    result = run_benchmark(args.corpus, args.qa, args.unanswerable, embedder=Embedder(precision=args.precision))
-    print(f"\ncorpus: {args.corpus}  qa: {args.qa}  unanswerable: {args.unanswerable}  chunks: {result.chunks}\n")
+    embedder = Embedder(precision=args.precision, backend=args.backend)
+    result = run_benchmark(args.corpus, args.qa, args.unanswerable, embedder=embedder)
+    print(f"\ncorpus: {args.corpus}  qa: {args.qa}  unanswerable: {args.unanswerable}  chunks: {result.chunks}")
+    print(f"embedding backend {args.backend}, precision {embedder.effective_precision}\n")
     print(format_table(result))
     print(f"\nmisses (section not in top 5): { {m.mode: m.misses for m in result.modes} }")
     print(f"unanswerable questions answered: {result.undetected}; answerable refused: {result.wrongly_refused}")

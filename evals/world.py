@@ -23,7 +23,7 @@ import pydantic
 
 from mcc.demo_world import seed_demo_world
 from mcc.settings import Settings
-from mcc.wiring import SERVER_NAMES, App
+from mcc.wiring import SERVER_NAMES, App, build_embedder
 from mcp_servers.guard.guard import Guard
 from mcp_servers.guard.toolkit import ToolDef, ToolFailure
 from policies.model import Principal
@@ -275,10 +275,8 @@ class Worlds:
 
 
 def default_embedder(settings: Settings) -> Any:
-    """The configured sentence-transformers model (loaded on first use); tests substitute a hashing stand-in."""
-    from knowledge.embedding import Embedder
-
-    return Embedder(settings.embedding_model)
+    """The configured embedding model (loaded on first use); tests substitute a hashing stand-in."""
+    return build_embedder(settings)
 
 
 def build_shared(base: Settings, root: Path, model: ChatModel | None, offline: bool) -> Shared:

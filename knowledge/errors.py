@@ -18,3 +18,11 @@ class BadInputFile(KnowledgeError):
 
 class ModelNotFound(KnowledgeError):
     """The embedding model named in settings cannot be found locally."""
+
+
+class UnsupportedModel(KnowledgeError):
+    """The embedding model's layout is one the ONNX backend does not reproduce (use the torch backend)."""
+
+
+class EmbeddingCacheError(KnowledgeError):
+    """An exported ONNX model in the cache cannot be loaded even after re-exporting it."""

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     )
 
     embedding_model: str = Field(default="all-MiniLM-L6-v2", description="Model name or path")
+    embedding_backend: Literal["onnx", "torch"] = Field(
+        default="onnx",
+        description="onnx: ONNX Runtime on a copy exported once under home/cache (no torch import after that); "
+        "torch: sentence-transformers (same vectors, slower start)",
+    )
     chroma_url: str | None = Field(default=None, description="Chroma server URL; default persistent client")
 
     anthropic_api_key: SecretStr | None = Field(default=None, validation_alias="ANTHROPIC_API_KEY")

@@ -31,6 +31,13 @@ if TYPE_CHECKING:
 SERVER_NAMES: tuple[str, ...] = ("spine", "workfront", "asana", "knowledge")
 
 
+def build_embedder(settings: Settings) -> Embedder:
+    """The configured embedding model (nothing loads until the first encode; the ONNX export goes to home/cache)."""
+    from knowledge.embedding import Embedder
+
+    return Embedder(settings.embedding_model, backend=settings.embedding_backend, cache_dir=settings.home / "cache")
+
+
 @dataclass
 class App:
     """One process's wiring. Heavy parts (embedding model, vector store) are built on first use."""
@@ -53,11 +60,9 @@ class App:
 
     @cached_property
     def embedder(self) -> Embedder:
-        """The one sentence-transformers model of this process (loaded on first encode), shared by retrieval and
-        the offline model's router."""
-        from knowledge.embedding import Embedder
-
-        return Embedder(self.settings.embedding_model)
+        """The one embedding model of this process (loaded on first encode; the ONNX export is cached under
+        home/cache), shared by retrieval and the offline model's router."""
+        return build_embedder(self.settings)
 
     @cached_property
     def knowledge(self) -> KnowledgeBase:

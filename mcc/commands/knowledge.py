@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 
 app = typer.Typer(no_args_is_help=True)
 
-# Idle OpenMP threads sleep instead of spinning (torch is imported later, lazily): on a shared 2-core machine
-# spinning threads collapse embedding throughput whenever another process holds a core.
+# Torch embedding backend: idle OpenMP threads sleep instead of spinning (torch is imported later, lazily): on a
+# shared 2-core machine spinning threads collapse embedding throughput whenever another process holds a core.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -29,11 +29,12 @@ PROGRESS_MIN_FILES = 20  # below this a run is short; no progress bar
 def build_knowledge_base(settings: Settings) -> KnowledgeBase:
     """The knowledge base configured by settings (persistent Chroma under MCC_HOME, or a Chroma server URL)."""
     from knowledge.service import KnowledgeBase
+    from mcc.wiring import build_embedder
 
     return KnowledgeBase(
         persist_dir=None if settings.chroma_url else settings.chroma_path,
         chroma_url=settings.chroma_url,
-        model_name_or_path=settings.embedding_model,
+        embedder=build_embedder(settings),
     )
 
 
@@ -132,10 +133,10 @@ def eval_(
 ) -> None:
     """Retrieval benchmark: BM25-only, dense-only and hybrid (recall, MRR, nDCG, unanswerable detection)."""
     from knowledge.evaluation import DEFAULT_UNANSWERABLE, format_table, run_benchmark
+    from mcc.wiring import build_embedder
 
-    settings = load_settings()
     extra = unanswerable or DEFAULT_UNANSWERABLE
-    report = run_benchmark(corpus, qa, extra, model_name_or_path=settings.embedding_model)
+    report = run_benchmark(corpus, qa, extra, embedder=build_embedder(load_settings()))
     if json_out:
         print_json(report.model_dump())
         return

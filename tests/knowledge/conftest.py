@@ -84,11 +84,17 @@ def fake_kb(tmp_path: Path) -> KnowledgeBase:
 
 
 @pytest.fixture(scope="session")
-def real_embedder():
-    """The packaged all-MiniLM-L6-v2, loaded once per test session."""
+def onnx_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An embedding cache for the whole test session: the ONNX export (seconds) happens once, by real_embedder."""
+    return tmp_path_factory.mktemp("embedding-cache")
+
+
+@pytest.fixture(scope="session")
+def real_embedder(onnx_cache_dir: Path):
+    """The packaged all-MiniLM-L6-v2 on the default (ONNX) backend, exported and loaded once per test session."""
     from knowledge.embedding import Embedder
 
-    emb = Embedder()
+    emb = Embedder(cache_dir=onnx_cache_dir)
     emb.encode(["warm up"])
     return emb
 
