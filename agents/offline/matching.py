@@ -76,11 +76,39 @@ def match_names(text: str, names: Sequence[str], cutoff: float = 0.55) -> list[N
             continue
         score = sum(weight[t] for t in matched) / sum(weight.values())
         unique = [t for t in matched if df[t] == 1]
-        if any(not _PERIODISH.match(t) for t in unique) or (unique and len(matched) >= 2):
+        boost = any(not _PERIODISH.match(t) for t in unique) or (unique and len(matched) >= 2)
+        if boost and _names_something_else(text, text_tokens, matched.values(), set(toks)):
+            boost = False
+        if boost:
             score = max(score, 0.6)
         if score >= cutoff:
             out.append(NameMatch(i, name, round(score, 3), tuple(sorted(matched.values()))))
     return sorted(out, key=lambda m: (-m.score, m.index))
+
+
+def _names_something_else(
+    text: str, text_tokens: list[tuple[str, int, int]], spans: object, name_toks: set[str]
+) -> bool:
+    """True when a matched word sits in a Title Case run the user wrote with two or more other words of no part
+    of this name ("the Spring Product Launch campaign" is not "Spring Partner Co-Marketing")."""
+    hit = set(spans)  # type: ignore[arg-type]
+    run: list[tuple[str, int, int]] = []
+    runs: list[list[tuple[str, int, int]]] = []
+    for tok in text_tokens:
+        if text[tok[1]].isupper() or text[tok[1]].isdigit():
+            run.append(tok)
+            continue
+        if run:
+            runs.append(run)
+        run = []
+    if run:
+        runs.append(run)
+    for r in runs:
+        if any((s, e) in hit for _, s, e in r):
+            other = [t for t, _, _ in r if t not in GENERIC and not any(_same(t, n) for n in name_toks)]
+            if len(other) >= 2:
+                return True
+    return False
 
 
 def _phrase_spans(text_tokens: list[tuple[str, int, int]], toks: list[str]) -> tuple[tuple[int, int], ...]:

@@ -22,6 +22,7 @@ _CACHE_SIZE = 512
 
 # (intent, pattern, bonus): a strong cue adds to the embedding similarity (cosine, roughly 0.2-0.9).
 _STATUS_CHANGE_RE = re.compile(r"\b(change|set|update|move|mark)\b.{0,40}\bstatus\b|\bstatus\b.{0,80}\bto\b", re.I)
+_PERFORMANCE_RE = re.compile(r"\b(perform\w*|doing|roas|results|metrics|ctr|conversions?)\b", re.I)
 _CREATE_VERB_RE = re.compile(r"\b(create|set ?up|spin up|kick off|new|make|build|register)\b", re.I)
 
 KEYWORD_RULES: list[tuple[Intent, re.Pattern[str], float]] = [
@@ -198,8 +199,10 @@ class Router:
             if intent in out and pattern.search(bare):
                 out[intent] += bonus
                 hits.add(intent)
-        if _STATUS_CHANGE_RE.search(bare) and not _CREATE_VERB_RE.search(bare) and "create_campaign" in out:
-            # "Change the status of the Q1 ... Launch campaign": a word of the name is not a request to create one.
+        asks_not_create = _STATUS_CHANGE_RE.search(bare) or _PERFORMANCE_RE.search(bare)
+        if asks_not_create and not _CREATE_VERB_RE.search(bare) and "create_campaign" in out:
+            # "Change the status of (how is) the Spring ... Launch campaign (performing)": a word of the name is
+            # not a request to create one.
             out["create_campaign"] -= 0.3
             hits.discard("create_campaign")
         return out, hits

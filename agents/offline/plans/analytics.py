@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from agents.offline.dates import find_period
+from agents.offline.matching import suggestions
 from agents.offline.plans.common import campaign_system, campaigns, mentioned_campaigns, ok_data
 from agents.offline.render import bullets, day, listing, money, money_of, number, pct, ratio
 from agents.offline.router import own_words
@@ -15,6 +16,8 @@ from agents.offline.slots import blank, find_campaign_type, find_system, find_ti
 from agents.offline.transcript import PlanContext
 
 PERF = "spine__performance_summary"
+# "the Spring Product Launch campaign": a Title Case name right before the word campaign.
+_NAMED_CAMPAIGN_RE = re.compile(r"\b((?:[A-Z0-9][\w&'.-]*\s+){0,6}[A-Z0-9][\w&'.-]*)\s+campaign\b")
 # metric -> (label, higher is better, kind)
 METRICS: dict[str, tuple[str, bool, str]] = {
     "roas": ("ROAS", True, "ratio"), "ctr": ("CTR", True, "pct"), "cvr": ("conversion rate", True, "pct"),
@@ -75,6 +78,12 @@ def campaign_performance(ctx: PlanContext) -> str:
     found = mentioned_campaigns(ctx.request, items)
     rest = blank(text, found.spans)
     ids = [c["id"] for c in found.items] or None
+    named = _NAMED_CAMPAIGN_RE.search(text)
+    if ids is None and named is not None:
+        # The user named one campaign we don't have: totals of all campaigns would answer another question.
+        hint = suggestions(named.group(1), [c["name"] for c in items])
+        also = f" Did you mean {listing(hint, 'or')}?" if hint else ""
+        return f"I couldn't find a campaign named “{named.group(1)}”.{also}"
     data, label = _performance(ctx, ids, rest)
     rows = {r["campaign_id"]: r for r in data.get("by_campaign") or []}
     if found.items:

@@ -122,3 +122,18 @@ def test_example_embeddings_are_cached_between_processes(tmp_path: Path) -> None
     third = CountingEncoder()
     Router(third, cache_dir=tmp_path, cache_key="hashing-v1").warm_up()
     assert third.encoded == n_examples + 1  # a damaged cache is recomputed, not trusted
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["How is the Spring Product Launch campaign performing?", "What ROAS did the Mobile Launch campaign get?"],
+)
+def test_a_performance_question_about_a_launch_is_not_a_create(minilm_model: OfflineModel, text: str) -> None:
+    # "Launch" in a campaign's name is not a request to launch (create) one.
+    assert minilm_model.router.classify(text).intent != "create_campaign"
+    assert [p.agent for p in minilm_model.router.split(text)] == ["analytics"]
+
+
+def test_create_with_launch_wording_still_creates(minilm_model: OfflineModel) -> None:
+    text = "Launch a new campaign 'Winter Webinar' tier 2, budget $20k, launching March 3"
+    assert minilm_model.router.classify(text).intent == "create_campaign"
