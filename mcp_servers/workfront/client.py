@@ -127,6 +127,23 @@ class WorkfrontRestClient:
         data = await self.http.call(method, path, Target(field, code, obj_id or ""), form=form)
         return _from_wire(code, data)
 
+    async def _replayed(self, code: str, key: str | None, name: str) -> dict[str, Any] | None:
+        """The object an earlier create with idempotency ``key`` made, or None. Workfront has no idempotency
+        header, so the key rides in the object's ``extRefID`` and a retry (after a timeout whose outcome is
+        unknown, or from another process) finds it there instead of creating a second one."""
+        if key is None:
+            return None
+        params = [("extRefID", key), ("fields", _FIELDS[code]), ("$$LIMIT", "1")]
+        rows = await self.http.call("GET", f"{code.lower()}/search", Target("idempotency_key", code), params=params)
+        if not rows:
+            return None
+        found = _from_wire(code, rows[0])
+        if found.get("name") != name:
+            raise InvalidArgument(
+                "idempotency_key", f"was already used to create {code} {found.get('ID')} named {found.get('name')!r}"
+            )
+        return found
+
     async def _search(self, query: SearchQuery) -> tuple[list[dict[str, Any]], int]:
         base = _query_params(query)
         wire_fields = ",".join(f for f in query.fields if f not in ("ID", "objCode"))
@@ -169,6 +186,8 @@ class WorkfrontRestClient:
     async def create_project(self, name: str, **kwargs: Any) -> Project:
         args = parse(inputs.ProjectCreate, name=name, **kwargs)
         inputs.check_date_order(args.planned_start_date, args.planned_completion_date, "planned_completion_date")
+        if (done := await self._replayed("PROJ", args.idempotency_key, args.name)) is not None:
+            return Project.model_validate(done)
         if args.template_id:
             await self._get("TMPL", args.template_id, "template_id")
         if args.portfolio_id:
@@ -186,6 +205,7 @@ class WorkfrontRestClient:
             ("portfolioID", args.portfolio_id),
             ("ownerID", args.owner_id),
             ("description", args.description),
+            ("extRefID", args.idempotency_key),
         ):
             if value is not None:
                 updates[key] = value
@@ -223,6 +243,8 @@ class WorkfrontRestClient:
     async def create_task(self, project_id: str, name: str, **kwargs: Any) -> Task:
         args = parse(inputs.TaskCreate, project_id=project_id, name=name, **kwargs)
         inputs.check_date_order(args.planned_start_date, args.planned_completion_date, "planned_completion_date")
+        if (done := await self._replayed("TASK", args.idempotency_key, args.name)) is not None:
+            return Task.model_validate(done)
         project = await self._get("PROJ", args.project_id, "project_id", "plannedStartDate")
         if args.assigned_to_id:
             await self._get("USER", args.assigned_to_id, "assigned_to_id")
@@ -242,6 +264,7 @@ class WorkfrontRestClient:
             ("plannedCompletionDate", end and end.isoformat()),
             ("description", args.description),
             ("parentID", args.parent_id),
+            ("extRefID", args.idempotency_key),
         ):
             if value is not None:
                 updates[key] = value
@@ -305,6 +328,8 @@ class WorkfrontRestClient:
 
     async def create_issue(self, project_id: str, name: str, **kwargs: Any) -> Issue:
         args = parse(inputs.IssueCreate, project_id=project_id, name=name, **kwargs)
+        if (done := await self._replayed("OPTASK", args.idempotency_key, args.name)) is not None:
+            return Issue.model_validate(done)
         await self._get("PROJ", args.project_id, "project_id")
         if args.assigned_to_id:
             await self._get("USER", args.assigned_to_id, "assigned_to_id")
@@ -313,6 +338,8 @@ class WorkfrontRestClient:
             updates["description"] = args.description
         if args.assigned_to_id:
             updates["assignedToID"] = args.assigned_to_id
+        if args.idempotency_key:
+            updates["extRefID"] = args.idempotency_key
         return Issue.model_validate(await self._write("POST", "OPTASK", None, updates, "project_id"))
 
     async def add_note(self, obj_code: str, obj_id: str, text: str, **kwargs: Any) -> Note:

@@ -41,10 +41,10 @@ TASK_STATUS = {"NEW", "INP", "CPL", "CPA", "CPI"}
 DATE_FIELDS = {"plannedStartDate", "plannedCompletionDate"}
 WRITABLE = {
     "PROJ": {"name", "description", "status", "plannedStartDate", "plannedCompletionDate", "portfolioID"}
-    | {"templateID", "ownerID"},
+    | {"templateID", "ownerID", "extRefID"},
     "TASK": {"name", "description", "status", "plannedStartDate", "plannedCompletionDate", "projectID"}
-    | {"assignedToID", "percentComplete", "workRequired", "parentID"},
-    "OPTASK": {"name", "description", "status", "projectID", "priority", "assignedToID"},
+    | {"assignedToID", "percentComplete", "workRequired", "parentID", "extRefID"},
+    "OPTASK": {"name", "description", "status", "projectID", "priority", "assignedToID", "extRefID"},
     "NOTE": {"noteText", "noteObjCode", "objID"},
 }
 WIRE_TZ = timezone(timedelta(hours=-6))

@@ -232,3 +232,29 @@ async def test_key_is_never_logged_or_shown(wire: WorkfrontWireServer, caplog: p
     assert TOKEN not in caplog.text  # ...but never the key
     assert TOKEN not in repr(client)
     await client.aclose()
+
+
+async def test_a_create_whose_answer_was_lost_is_not_made_twice(wire: WorkfrontWireServer) -> None:
+    # The first process created the project but never recorded the answer (crash, lost response); the retry
+    # with the same idempotency key, from a new client, finds it by extRefID instead of creating it again.
+    client = rest_client(wire)
+    await client.create_project("Lost answer", planned_start_date="2026-03-02", idempotency_key="key-lost-1")
+    await client.aclose()
+
+    again = rest_client(wire)
+    project = await again.create_project("Lost answer", planned_start_date="2026-03-02", idempotency_key="key-lost-1")
+    made = [p for p in wire.state.objects["PROJ"].values() if p["name"] == "Lost answer"]
+    assert [p["ID"] for p in made] == [project.id]
+    assert made[0]["extRefID"] == "key-lost-1"
+    assert len(wire.state.requests("POST")) == 1
+
+    task = await again.create_task(project.id, "Once", idempotency_key="key-task-1")
+    assert (await again.create_task(project.id, "Once", idempotency_key="key-task-1")).id == task.id
+    issue = await again.create_issue(project.id, "Broken link", idempotency_key="key-issue-1")
+    assert (await again.create_issue(project.id, "Broken link", idempotency_key="key-issue-1")).id == issue.id
+    assert len(wire.state.requests("POST")) == 3
+
+    with pytest.raises(InvalidArgument) as bad:
+        await again.create_task(project.id, "Something else", idempotency_key="key-task-1")
+    assert bad.value.field == "idempotency_key"
+    await again.aclose()
