@@ -21,7 +21,8 @@ from mcp_servers.guard.identity import PrincipalSource
 from mcp_servers.guard.toolkit import ApprovalRequired, ToolDef, ToolFailure
 from policies.engine import PolicyEngine
 from policies.model import Decision, Principal, ToolCall
-from spine.approvals import ApprovalError, ApprovalStore
+from spine.approval_errors import ApprovalError
+from spine.approvals import ApprovalStore
 from spine.audit import AuditLog
 from spine.fingerprint import fingerprint
 

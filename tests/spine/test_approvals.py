@@ -15,7 +15,7 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from spine.approvals import (
+from spine.approval_errors import (
     ApprovalAlreadyUsed,
     ApprovalConflict,
     ApprovalError,
@@ -26,11 +26,11 @@ from spine.approvals import (
     ApprovalNotResolved,
     ApprovalPreviouslyRejected,
     ApprovalRejected,
-    ApprovalStore,
     ApprovalTampered,
     ApproverNotInGroup,
     SelfApprovalForbidden,
 )
+from spine.approvals import ApprovalStore
 from spine.audit import AuditLog
 from spine.db import make_engine, make_session_factory, transaction
 from spine.errors import NotFoundError, SpineError
