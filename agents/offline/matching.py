@@ -10,7 +10,7 @@ import difflib
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 _TOKEN_RE = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
@@ -52,6 +52,7 @@ def match_names(text: str, names: Sequence[str], cutoff: float = 0.55) -> list[N
     its words are and one of them is unique.
     """
     text_tokens = tokens(text)
+    runs = _title_case_runs(text, text_tokens)  # once per text, not per candidate name
     lowered = " " + " ".join(t for t, _, _ in text_tokens) + " "
     name_tokens = [[t for t, _, _ in tokens(n)] for n in names]
     df = Counter(t for toks in name_tokens for t in set(toks))
@@ -77,7 +78,7 @@ def match_names(text: str, names: Sequence[str], cutoff: float = 0.55) -> list[N
         score = sum(weight[t] for t in matched) / sum(weight.values())
         unique = [t for t in matched if df[t] == 1]
         boost = any(not _PERIODISH.match(t) for t in unique) or (unique and len(matched) >= 2)
-        if boost and _names_something_else(text, text_tokens, matched.values(), set(toks)):
+        if boost and _names_something_else(runs, matched.values(), set(toks)):
             boost = False
         if boost:
             score = max(score, 0.6)
@@ -86,14 +87,10 @@ def match_names(text: str, names: Sequence[str], cutoff: float = 0.55) -> list[N
     return sorted(out, key=lambda m: (-m.score, m.index))
 
 
-def _names_something_else(
-    text: str, text_tokens: list[tuple[str, int, int]], spans: object, name_toks: set[str]
-) -> bool:
-    """True when a matched word sits in a Title Case run the user wrote with two or more other words of no part
-    of this name ("the Spring Product Launch campaign" is not "Spring Partner Co-Marketing")."""
-    hit = set(spans)  # type: ignore[arg-type]
-    run: list[tuple[str, int, int]] = []
+def _title_case_runs(text: str, text_tokens: list[tuple[str, int, int]]) -> list[list[tuple[str, int, int]]]:
+    """Runs of consecutive tokens the user wrote capitalised (or as digits): the names they typed."""
     runs: list[list[tuple[str, int, int]]] = []
+    run: list[tuple[str, int, int]] = []
     for tok in text_tokens:
         if text[tok[1]].isupper() or text[tok[1]].isdigit():
             run.append(tok)
@@ -103,6 +100,15 @@ def _names_something_else(
         run = []
     if run:
         runs.append(run)
+    return runs
+
+
+def _names_something_else(
+    runs: list[list[tuple[str, int, int]]], spans: Iterable[tuple[int, int]], name_toks: set[str]
+) -> bool:
+    """True when a matched word sits in a Title Case run the user wrote with two or more other words of no part
+    of this name ("the Spring Product Launch campaign" is not "Spring Partner Co-Marketing")."""
+    hit = set(spans)
     for r in runs:
         if any((s, e) in hit for _, s, e in r):
             other = [t for t, _, _ in r if t not in GENERIC and not any(_same(t, n) for n in name_toks)]
