@@ -142,6 +142,7 @@ class App:
         key = ("asana", tenant_id)
         if key not in self._backends:
             from mcp_servers.asana.factory import make_asana_backend
+            from mcp_servers.asana.idempotency import SpineIdempotency
 
             s = self.settings
             data_dir = self.settings.sandbox_dir / tenant_id / "asana"
@@ -150,6 +151,7 @@ class App:
                 s.asana_backend, data_dir=data_dir, url=s.asana_url,
                 token=s.asana_token.get_secret_value() if s.asana_token else None,
                 workspace_gid=s.asana_workspace_gid, rate_per_minute=s.asana_rate_per_minute,
+                idempotency=SpineIdempotency(self.sessions, tenant_id),
             )  # fmt: skip
         return self._backends[key]
 
@@ -232,9 +234,11 @@ class App:
                                model=self.settings.anthropic_model)  # fmt: skip
         from agents.offline.model import OfflineModel
 
-        # Example-utterance embeddings are cached on disk: a new process skips re-encoding them.
-        return OfflineModel(encoder=self.embedder, cache_dir=self.settings.home / "cache",
-                            cache_key=f"minilm:{self.settings.embedding_model}")  # fmt: skip
+        # Example-utterance embeddings are cached on disk: a new process skips re-encoding them. The key names
+        # the backend too: vectors from onnx and torch agree only to ~1e-7.
+        s = self.settings
+        return OfflineModel(encoder=self.embedder, cache_dir=s.home / "cache",
+                            cache_key=f"minilm:{s.embedding_model}:{s.embedding_backend}")  # fmt: skip
 
     def ingest_default_playbooks(self) -> str:
         """Ingest (incrementally) the playbooks shipped in ``knowledge/playbooks``; a one-line summary."""

@@ -9,6 +9,9 @@ it is never logged nor shown in repr.
 
 Asana's task search does not page by offset; search_tasks pages by created_at (ascending) and mints its own
 signed opaque offset. Every other offset is Asana's, passed through as given.
+
+Create idempotency keys are remembered in an `IdempotencyMemory` (idempotency.py): in memory by default, in the
+spine's event log when the composition root passes one, so retries survive restarts.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ import hashlib
 import json
 import logging
 import random
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
@@ -38,6 +40,7 @@ from mcp_servers.asana.errors import (
     RateLimited,
     ServerError,
 )
+from mcp_servers.asana.idempotency import IdempotencyMemory, InMemoryIdempotency
 from mcp_servers.asana.models import (
     COMMENT_MAX,
     NAME_MAX,
@@ -63,7 +66,6 @@ from mcp_servers.asana.models import (
 
 log = logging.getLogger(__name__)
 
-IDEMPOTENCY_MEMORY = 10_000
 ASANA_API = "https://app.asana.com/api/1.0"
 PROJECT_FIELDS = "name,notes,archived,workspace.name,team.name,due_on,start_on,current_status,created_at,modified_at"
 SECTION_FIELDS = "name,project.name,created_at"
@@ -94,6 +96,7 @@ class AsanaRestClient:
         max_retry_after: float = 120.0,
         limiter: AsyncLimiter | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        idempotency: IdempotencyMemory | None = None,
     ) -> None:
         if not token:
             raise InvalidArgument("token", "an Asana personal access token is required")
@@ -111,8 +114,8 @@ class AsanaRestClient:
         self._backoff_base, self._backoff_max, self._max_retry_after = backoff_base, backoff_max, max_retry_after
         self._sleep = sleep
         self._offset_key = hashlib.sha256(b"mcc-asana-search-offset:" + token.encode()).digest()
-        # Asana has no idempotency keys: this instance remembers key -> (fingerprint, result), newest 10,000.
-        self._idem: OrderedDict[str, tuple[str, Any]] = OrderedDict()
+        # Asana has no idempotency keys: we remember key -> (fingerprint, created object) ourselves.
+        self._idem: IdempotencyMemory = idempotency or InMemoryIdempotency()
 
     def __repr__(self) -> str:
         return f"AsanaRestClient(base_url={str(self._http.base_url)!r}, workspace_gid={self._workspace!r})"
@@ -209,7 +212,8 @@ class AsanaRestClient:
             raise InvalidArgument(field, "workspace is required (no default workspace_gid configured)")
         return check_gid(ws, field)
 
-    def _seen(self, key: str | None, op: str, args: Any) -> tuple[str, Any] | None:
+    def _seen(self, key: str | None, op: str, args: Any) -> tuple[str, dict[str, Any] | None] | None:
+        """(fingerprint, the object an earlier identical call created or None); None without a key."""
         if key is None:
             return None
         check_idempotency_key(key)
@@ -219,11 +223,9 @@ class AsanaRestClient:
             raise InvalidArgument("idempotency_key", f"key {key!r} was already used for a different call")
         return (fp, hit[1]) if hit else (fp, None)
 
-    def _remember(self, key: str | None, seen: tuple[str, Any] | None, result: Any) -> None:
+    def _remember(self, key: str | None, seen: tuple[str, Any] | None, created: BaseModel) -> None:
         if key is not None and seen is not None:
-            self._idem[key] = (seen[0], result)
-            while len(self._idem) > IDEMPOTENCY_MEMORY:
-                self._idem.popitem(last=False)
+            self._idem.put(key, seen[0], created.model_dump(mode="json"))
 
     # ------------------------------------------------------------ projects and sections
 
@@ -235,7 +237,7 @@ class AsanaRestClient:
         body = inp.model_dump(mode="json", exclude_none=True) | {"workspace": self._ws(inp.workspace)}
         seen = self._seen(idempotency_key, "create_project", inp)
         if seen and seen[1]:
-            return await self.get_project(seen[1].gid)
+            return await self.get_project(seen[1]["gid"])
         project = await self._one(Project, "POST", "/projects", PROJECT_FIELDS, data=body)
         self._remember(idempotency_key, seen, project)
         return project
@@ -256,7 +258,7 @@ class AsanaRestClient:
         check_text(name, "name", NAME_MAX)
         seen = self._seen(idempotency_key, "create_section", [project_gid, name])
         if seen and seen[1]:
-            return seen[1]
+            return Section.model_validate(seen[1])
         section = await self._one(
             Section,
             "POST",
@@ -302,7 +304,7 @@ class AsanaRestClient:
             body["workspace"] = self._ws(inp.workspace)
         seen = self._seen(idempotency_key, "create_task", inp)
         if seen and seen[1]:
-            return await self.get_task(seen[1].gid)
+            return await self.get_task(seen[1]["gid"])
         task = await self._one(Task, "POST", "/tasks", TASK_FIELDS, data=body)
         self._remember(idempotency_key, seen, task)
         return task
@@ -315,7 +317,7 @@ class AsanaRestClient:
         check_dates(inp.start_on, inp.due_on)
         seen = self._seen(idempotency_key, "create_subtask", [parent_gid, inp])
         if seen and seen[1]:
-            return await self.get_task(seen[1].gid)
+            return await self.get_task(seen[1]["gid"])
         task = await self._one(
             Task,
             "POST",
@@ -347,7 +349,7 @@ class AsanaRestClient:
         check_text(text, "text", COMMENT_MAX)
         seen = self._seen(idempotency_key, "add_comment", [task_gid, text])
         if seen and seen[1]:
-            return seen[1]
+            return Story.model_validate(seen[1])
         story = await self._one(
             Story,
             "POST",

@@ -10,6 +10,7 @@ from aiolimiter import AsyncLimiter
 from mcp_servers.asana.backend import AsanaBackend
 from mcp_servers.asana.client import ASANA_API, AsanaRestClient
 from mcp_servers.asana.errors import InvalidArgument
+from mcp_servers.asana.idempotency import IdempotencyMemory
 from mcp_servers.asana.sandbox import AsanaSandbox
 
 SANDBOX_FILE = "asana_sandbox.db"
@@ -24,8 +25,10 @@ def make_asana_backend(
     workspace_gid: str | None = None,
     rate_per_minute: float = 150,
     limiter: AsyncLimiter | None = None,
+    idempotency: IdempotencyMemory | None = None,
 ) -> AsanaBackend:
-    """`sandbox`: SQLite file `asana_sandbox.db` under `data_dir`; `rest`: the real API with `token`."""
+    """`sandbox`: SQLite file `asana_sandbox.db` under `data_dir` (it keeps its own idempotency keys); `rest`: the
+    real API with `token`, remembering create idempotency keys in `idempotency` (default: this process only)."""
     if kind == "sandbox":
         if data_dir is None:
             raise InvalidArgument("data_dir", "the sandbox needs a directory for its SQLite file")
@@ -34,6 +37,7 @@ def make_asana_backend(
         if not token:
             raise InvalidArgument("token", "the REST backend needs an Asana personal access token")
         return AsanaRestClient(
-            url, token=token, workspace_gid=workspace_gid, rate_per_minute=rate_per_minute, limiter=limiter
-        )
+            url, token=token, workspace_gid=workspace_gid, rate_per_minute=rate_per_minute, limiter=limiter,
+            idempotency=idempotency,
+        )  # fmt: skip
     raise InvalidArgument("kind", f"unknown Asana backend {kind!r}; use 'sandbox' or 'rest'")
