@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from spine.db import transaction, utcnow
+from spine.db import utcnow
 from spine.errors import ValidationError
 from spine.fingerprint import canonical_json, canonicalize, sha256_hex
 from spine.models.governance import GENESIS_HASH, AuditChainHead, AuditEntry
@@ -98,15 +98,18 @@ class AuditLog:
         detail: Any = None,
     ) -> AuditEntry:
         """Append one row in its own transaction. ``detail`` must already be masked (no PII)."""
-        with transaction(self._sf) as s:
+        # A bare connection, not an ORM session: this runs on every tool call and the session costs ~2x more.
+        # The bind is read per call: eval worlds re-bind the one shared factory to a fresh database.
+        engine: Engine = self._sf.kw["bind"]
+        with engine.begin() as conn:
             return self.append_in(
-                s, tenant_id=tenant_id, actor=actor, server=server, tool=tool, decision=decision,
+                conn, tenant_id=tenant_id, actor=actor, server=server, tool=tool, decision=decision,
                 fingerprint=fingerprint, rule_ids=rule_ids, approval_id=approval_id, detail=detail,
             )  # fmt: skip
 
     def append_in(
         self,
-        session: Session,
+        session: Session | Connection,
         *,
         tenant_id: str | None,
         actor: str,
@@ -204,7 +207,7 @@ class AuditLog:
 
     # -- internals -----------------------------------------------------------------------------------------
 
-    def _lock_head(self, session: Session) -> tuple[int, str]:
+    def _lock_head(self, session: Session | Connection) -> tuple[int, str]:
         """Take the chain lock (write the head row) and return the last seq and hash."""
         head = session.execute(_TOUCH_HEAD).first()
         if head is None:
@@ -214,8 +217,8 @@ class AuditLog:
             ).first()
             try:
                 with session.begin_nested():
-                    session.add(
-                        AuditChainHead(
+                    session.execute(
+                        insert(_HEAD).values(
                             id=HEAD_ID,
                             last_seq=last[0] if last else 0,
                             last_hash=last[1] if last else GENESIS_HASH,

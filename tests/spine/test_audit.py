@@ -194,3 +194,21 @@ def test_renumbered_rows_are_reported_as_reordered(log: AuditLog, sf: sessionmak
     for old, new in ((4, 1000), (5, 4), (1000, 5)):
         _exec(sf, update(AuditEntry).where(AuditEntry.seq == old).values(seq=new))
     assert [(p.seq, p.kind) for p in log.verify().problems] == [(4, "reordered"), (5, "reordered")]
+
+
+def test_append_follows_a_rebound_session_factory(tmp_path: Any) -> None:
+    """Eval worlds re-bind one shared factory per case; the log must write to the database bound now."""
+    from spine.migrate import upgrade
+
+    first, second = (make_engine(f"sqlite:///{tmp_path / name}.db") for name in ("first", "second"))
+    for engine in (first, second):
+        upgrade(engine)
+    factory = make_session_factory(first)
+    log = AuditLog(factory, Clock())
+    _fill(log, 2)
+    factory.configure(bind=second)
+    first.dispose()
+    (tmp_path / "first.db").unlink()
+    _fill(log, 3)
+    assert log.head()[0] == 3 and log.verify().ok
+    assert AuditLog(make_session_factory(second)).head()[0] == 3
