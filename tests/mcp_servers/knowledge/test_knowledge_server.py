@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from knowledge.service import KnowledgeBase
+from knowledge.service import KnowledgeBase, default_playbooks_dir
 from mcp_servers.guard.guard import Guard
 from mcp_servers.guard.identity import FixedPrincipal
 from mcp_servers.knowledge.server import build_knowledge_server
@@ -63,6 +64,34 @@ async def test_three_read_only_tools_with_strict_schemas(server) -> None:  # typ
     for tool in tools.values():
         assert tool.annotations.read_only_hint is True and tool.annotations.destructive_hint is False
         assert tool.input_schema["additionalProperties"] is False and tool.description
+
+
+# Expected annotations per tool: (read_only, destructive, idempotent); the playbooks are a closed, local corpus.
+FLAGS: dict[str, tuple[bool, bool, bool]] = {
+    "search_playbooks": (True, False, True),
+    "answer_question": (True, False, True),
+    "get_document": (True, False, True),
+}
+
+
+async def test_every_tool_has_a_precise_docstring_and_honest_annotations(server) -> None:  # type: ignore[no-untyped-def]
+    srv, _ = server
+    async with Client(srv) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert set(tools) == set(FLAGS)
+    for name, flags in FLAGS.items():
+        tool = tools[name]
+        text = " ".join((tool.description or "").split())  # a line break must not hide a phrase
+        assert len(text) >= 120, name
+        assert "Read-only" in text and "Side effect" not in text, name
+        hints = tool.annotations
+        assert (hints.read_only_hint, hints.destructive_hint, hints.idempotent_hint) == flags, name
+        assert hints.open_world_hint is False, name
+    # The domain filter matches exactly: every domain of the shipped playbooks is named where the model reads it.
+    shipped = {m.group(1) for f in default_playbooks_dir().glob("*.md")
+               if (m := re.search(r"^domain:\s*(\S+)", f.read_text(encoding="utf-8"), re.M))}  # fmt: skip
+    described = tools["search_playbooks"].input_schema["properties"]["domain"]["description"]
+    assert shipped and all(d in described for d in shipped), (shipped, described)
 
 
 async def test_search_returns_cited_chunks_and_honours_filters(server) -> None:  # type: ignore[no-untyped-def]
