@@ -1,21 +1,21 @@
-"""Spine server tools for campaigns, strategies, work items, id lookups, tracking keys and performance."""
+"""Spine server tools for campaigns, work items, id lookups, tracking keys and performance."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from mcp_servers.guard.guard import CallContext
 from mcp_servers.guard.toolkit import CreateInput, ToolDef, ToolFailure, ToolInput
-from spine.repositories import SystemRefOut, open_store
-from spine.schemas import CampaignFields, CampaignOut, StrategyContent, StrategyOut, WorkItemOut
+from mcp_servers.spine.common import Uuid, tenant_store
+from spine.repositories import SystemRefOut
+from spine.schemas import CampaignFields, CampaignOut, WorkItemOut
 
-Uuid = Annotated[str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
 System = Literal["workfront", "asana", "salesforce", "analytics", "dam"]
 EntityType = Literal["campaign", "work_item", "asset"]
 
@@ -25,23 +25,30 @@ class CreateCampaignArgs(CreateInput, CampaignFields):
 
 
 class GetCampaignArgs(ToolInput):
-    campaign_id: Uuid = Field(description="Canonical campaign id (UUID).")
+    campaign_id: Uuid = Field(description="Canonical campaign id (lowercase UUID).")
 
 
 class ListCampaignsArgs(ToolInput):
-    status: str | None = Field(default=None, description="draft | planning | approved | in_progress | launched | …")
+    status: str | None = Field(
+        default=None,
+        description="draft | planning | approved | in_progress | launched | completed | cancelled | on_hold; "
+        "another value matches nothing.",
+    )
     type: Literal["standard", "event", "partner", "product_launch"] | None = None
     tier: int | None = Field(default=None, ge=1, le=3)
-    name_contains: str | None = Field(default=None, max_length=200, description="Case-insensitive name filter.")
-    limit: int = Field(default=50, ge=1, le=500)
+    name_contains: str | None = Field(
+        default=None, max_length=200, description="Case-insensitive substring of the name (within the 500 newest)."
+    )
+    limit: int = Field(default=50, ge=1, le=500, description="At most this many campaigns (1-500).")
 
 
 class UpdateCampaignArgs(ToolInput):
-    campaign_id: Uuid
+    campaign_id: Uuid = Field(description="Canonical campaign id (lowercase UUID).")
     expected_version: int = Field(ge=1, description="The campaign's current `version` (optimistic locking).")
     changes: dict[str, Any] = Field(
-        description="MCC-owned fields to change, e.g. {'name': ..., 'budget_planned': {'amount': '15000', "
-        "'currency': 'USD'}}. status, budget_spent and other fields owned by other systems are refused."
+        min_length=1,
+        description="At least one MCC-owned field to change, e.g. {'name': ..., 'budget_planned': {'amount': '15000', "
+        "'currency': 'USD'}}. status, budget_committed, budget_spent and unknown fields are refused.",
     )
 
 
@@ -50,35 +57,13 @@ class CampaignList(BaseModel):
     count: int
 
 
-class StrategyArgs(ToolInput):
-    strategy_id: Uuid
-
-
-class DraftStrategyArgs(CreateInput):
-    campaign_id: Uuid
-    type: Literal["messaging", "audience", "channel", "creative_brief", "full"]
-    title: str = Field(min_length=3, max_length=200)
-    content: StrategyContent = Field(description="{'sections': [{'heading': str, 'body': markdown}]}")
-    generated_by: Literal["human", "agent"] = "agent"
-
-
-class RejectStrategyArgs(StrategyArgs):
-    reason: str = Field(min_length=3, max_length=2000)
-
-
-class ListStrategiesArgs(ToolInput):
-    campaign_id: Uuid | None = None
-    status: Literal["draft", "pending_review", "approved", "rejected", "superseded"] | None = None
-
-
-class StrategyList(BaseModel):
-    strategies: list[StrategyOut]
-
-
 class ListWorkItemsArgs(ToolInput):
-    campaign_id: Uuid | None = None
+    campaign_id: Uuid | None = Field(default=None, description="Only this campaign's (lowercase UUID).")
     source_system: Literal["workfront", "asana", "mcc"] | None = None
-    status: str | None = None
+    status: str | None = Field(
+        default=None,
+        description="not_started | in_progress | blocked | pending_review | approved | completed | cancelled.",
+    )
 
 
 class WorkItemList(BaseModel):
@@ -86,17 +71,19 @@ class WorkItemList(BaseModel):
 
 
 class GetWorkItemArgs(ToolInput):
-    item_id: Uuid
+    item_id: Uuid = Field(description="Canonical work item id (lowercase UUID).")
 
 
 class LookupCanonicalArgs(ToolInput):
     system: System
-    external_id: str = Field(min_length=1, max_length=200, description="The id in that system.")
+    external_id: str = Field(
+        min_length=1, max_length=200, description="The id in that system (Workfront: 32 hex; Asana gid: digits)."
+    )
     entity_type: EntityType = "campaign"
 
 
 class LookupExternalArgs(ToolInput):
-    canonical_id: Uuid
+    canonical_id: Uuid = Field(description="Canonical id (lowercase UUID) of a campaign, work item or asset.")
     entity_type: EntityType = "campaign"
 
 
@@ -125,7 +112,9 @@ class TrackingKeysOut(BaseModel):
 class PerformanceArgs(ToolInput):
     start: dt.date | None = Field(default=None, description="First day included (ISO date).")
     end: dt.date | None = Field(default=None, description="Last day included (ISO date).")
-    campaign_ids: list[Uuid] | None = Field(default=None, max_length=100, description="Only these campaigns.")
+    campaign_ids: list[Uuid] | None = Field(
+        default=None, max_length=100, description="Only these campaigns in by_campaign (lowercase UUIDs, max 100)."
+    )
 
 
 class MetricsOut(BaseModel):
@@ -163,29 +152,50 @@ class PerformanceOut(BaseModel):
 def campaign_tools(sessions: sessionmaker[Session]) -> list[ToolDef]:
     """The spine's campaign-side tools over ``sessions``; tenant scoping comes from the caller's principal."""
 
-    def store(call: CallContext):  # type: ignore[no-untyped-def]
-        return open_store(sessions, call.principal.tenant_id)
+    def store(call: CallContext) -> Any:
+        return tenant_store(sessions, call)
 
     async def create_campaign(call: CallContext, a: CreateCampaignArgs) -> CampaignOut:
-        """Create a canonical campaign (status draft) with its tracking keys.
+        """Create a canonical campaign (status draft) with its tracking keys; answer: the campaign.
 
-        budget_planned is {amount: decimal string, currency: ISO 4217}; a budget over USD 10,000 (converted)
-        waits for marketing-leadership approval, over USD 100,000 for a vp approval (the answer is then
-        status 'approval_required'). Dates are ISO (YYYY-MM-DD); end_date may not precede launch_date;
-        owner_id must be a user of the tenant. Side effects: writes the campaign, tracking keys and a
-        campaign.created event. Retrying with the same idempotency_key returns the first campaign.
+        name 3-200 chars; type standard | event | partner | product_launch; tier 1-3; launch_date and
+        end_date ISO YYYY-MM-DD (end not before launch); owner_id: a user id of your tenant; channels from
+        email web social events paid_media partner other. budget_planned is {amount: positive decimal
+        string, currency: ISO 4217}: over USD 10,000 (converted; a currency without a configured rate is
+        refused) the answer is status 'approval_required' and nothing is written until marketing-leadership
+        approves (over USD 100,000: vp); then re-send the identical call with approval_id. budget_committed
+        is analytics-owned and refused. Side effects: writes the campaign (id: lowercase UUID, version 1),
+        its tracking keys and a campaign.created event; campaign-managers and marketing-leadership may call
+        it. The same idempotency_key (or, without one, the identical call by the same user) returns the
+        first campaign; the same key with other arguments is error idempotency_key_reused.
         """
         data = a.model_dump(exclude={"approval_id", "idempotency_key"}, exclude_unset=True)
         with store(call) as s:
             return s.campaigns.create(data, actor=call.principal.user_id, client_request_key=call.idempotency_key)
 
     async def get_campaign(call: CallContext, a: GetCampaignArgs) -> CampaignOut:
-        """One campaign by canonical id: all fields, external_refs (system -> id), version. Read-only."""
+        """One campaign by canonical id (campaign_id: lowercase UUID). Read-only.
+
+        Returns every field: name, type, tier, status (synced from Workfront/Asana; status_source says
+        which), launch_date / end_date (ISO), owner_id, budget_planned / budget_committed / budget_spent
+        ({amount: decimal string, currency: ISO 4217} or null), channels, audiences, products, regions,
+        tags, external_refs {system: external id}, and version (pass it as expected_version to
+        update_campaign). Errors: not_found (no such campaign in your tenant), tenant_isolation (it is
+        another tenant's).
+        """
         with store(call) as s:
             return s.campaigns.get(a.campaign_id)
 
     async def list_campaigns(call: CallContext, a: ListCampaignsArgs) -> CampaignList:
-        """Campaigns of the caller's tenant, newest launch first, filtered by status/type/tier/name. Read-only."""
+        """Campaigns of your tenant, newest launch_date first (then by id), at most limit (1-500, default 50).
+        Read-only.
+
+        Filters combine: status (draft planning approved in_progress launched completed cancelled on_hold;
+        another value matches nothing), type, tier (1-3), name_contains (case-insensitive substring, applied
+        to the 500 newest campaigns matching the other filters). No paging: count is the number returned,
+        not a total; narrow the filters to reach older campaigns. Each campaign has the fields of
+        get_campaign.
+        """
         with store(call) as s:
             rows = s.campaigns.list(status=a.status, type=a.type, tier=a.tier, limit=500)
         if a.name_contains:
@@ -194,83 +204,98 @@ def campaign_tools(sessions: sessionmaker[Session]) -> list[ToolDef]:
         return CampaignList(campaigns=rows, count=len(rows))
 
     async def update_campaign(call: CallContext, a: UpdateCampaignArgs) -> CampaignOut:
-        """Change MCC-owned fields of a campaign (name, description, type, tier, dates, owner, budget_planned,
-        channels, audiences, products, regions, tags).
+        """Change MCC-owned fields of a campaign (campaign_id: lowercase UUID); answer: the updated campaign.
 
-        expected_version must equal the campaign's current version, else nothing is written and the error
-        says to re-read it. Fields owned by other systems (status: Workfront/Asana; budget_spent: analytics)
-        are refused. Raising budget_planned over USD 10,000 / 100,000 needs leadership / vp approval.
+        changes may hold name, description, type, tier, launch_date / end_date (ISO; end not before launch),
+        owner_id (a user of your tenant), team_id, stakeholder_ids, budget_planned {amount: positive decimal
+        string, currency: ISO 4217}, channels, audiences, products, regions, tags; lists are replaced, not
+        merged. status (Workfront/Asana), budget_committed / budget_spent (analytics) and unknown fields are
+        denied. expected_version must equal the current version, else nothing is written (error conflict:
+        re-read with get_campaign, retry with its version). budget_planned over USD 10,000 / 100,000 first
+        needs marketing-leadership / vp approval (answer status 'approval_required'). Side effects:
+        overwrites the fields, version + 1, a campaign.updated event with previous and new values;
+        campaign-managers and marketing-leadership may call it.
         """
         with store(call) as s:
             return s.campaigns.update(
                 a.campaign_id, a.changes, expected_version=a.expected_version, actor=call.principal.user_id
             )
 
-    async def draft_strategy(call: CallContext, a: DraftStrategyArgs) -> StrategyOut:
-        """Create a strategy draft (version 1) for a campaign. Side effect: writes the draft."""
-        data = a.model_dump(exclude={"approval_id", "idempotency_key"})
-        with store(call) as s:
-            return s.strategies.create(data, actor=call.principal.user_id)
-
-    async def submit_strategy(call: CallContext, a: StrategyArgs) -> StrategyOut:
-        """Move a draft strategy to pending_review. Side effect: status change."""
-        with store(call) as s:
-            return s.strategies.submit(a.strategy_id, actor=call.principal.user_id)
-
-    async def approve_strategy(call: CallContext, a: StrategyArgs) -> StrategyOut:
-        """Approve a pending_review strategy (it becomes immutable; a previously approved version is superseded)."""
-        with store(call) as s:
-            return s.strategies.approve(a.strategy_id, actor=call.principal.user_id)
-
-    async def reject_strategy(call: CallContext, a: RejectStrategyArgs) -> StrategyOut:
-        """Reject a pending_review strategy with a reason. Side effect: status change."""
-        with store(call) as s:
-            return s.strategies.reject(a.strategy_id, actor=call.principal.user_id, reason=a.reason)
-
-    async def list_strategies(call: CallContext, a: ListStrategiesArgs) -> StrategyList:
-        """Strategies of the tenant, optionally of one campaign and/or status. Read-only."""
-        with store(call) as s:
-            return StrategyList(strategies=s.strategies.list(campaign_id=a.campaign_id, status=a.status))
-
-    async def get_strategy(call: CallContext, a: StrategyArgs) -> StrategyOut:
-        """One strategy version by id, with its content sections. Read-only."""
-        with store(call) as s:
-            return s.strategies.get(a.strategy_id)
-
     async def list_work_items(call: CallContext, a: ListWorkItemsArgs) -> WorkItemList:
-        """Work items (tasks, milestones, ...) mirrored from Workfront/Asana. Read-only: change them through the
-        workfront or asana server, which updates the spine."""
+        """Work items (task, milestone, approval, review, deliverable) of your tenant, oldest first. Read-only:
+        change them through the workfront or asana server, which updates the spine.
+
+        Filters combine: campaign_id (lowercase UUID), source_system (workfront | asana | mcc), status
+        (not_started in_progress blocked pending_review approved completed cancelled; another value matches
+        nothing). No limit or paging. Each: id (lowercase UUID), campaign_id, parent_item_id, name,
+        item_type, priority, status, percent_complete (0-100), planned/actual start and end dates (ISO),
+        assignee_id, source_system, external_id (the Workfront task ID / Asana gid), external_url,
+        sync_status.
+        """
         with store(call) as s:
             items = s.work_items.list(a.campaign_id, source_system=a.source_system, status=a.status)
         return WorkItemList(work_items=items)
 
     async def get_work_item(call: CallContext, a: GetWorkItemArgs) -> WorkItemOut:
-        """One work item by canonical id. Read-only."""
+        """One work item by canonical id (item_id: lowercase UUID). Read-only: change it through the workfront
+        or asana server.
+
+        Returns campaign_id, parent_item_id, name, description, item_type, priority, status,
+        percent_complete (0-100), planned/actual start and end dates (ISO), duration_hours, assignee_id /
+        assignee_email, source_system (workfront | asana | mcc), external_id, external_url, sync_status,
+        version. Errors: not_found (no such item in your tenant), tenant_isolation (it is another tenant's).
+        """
         with store(call) as s:
             return s.work_items.get(a.item_id)
 
     async def lookup_canonical_id(call: CallContext, a: LookupCanonicalArgs) -> CanonicalIdOut:
-        """Map an external id (e.g. a Workfront project ID or Asana gid) to the canonical id. Read-only."""
+        """Map an id of another system to the canonical (spine) id. Read-only.
+
+        system workfront | asana | salesforce | analytics | dam; external_id as that system writes it
+        (Workfront ID: 32 hex; Asana gid: numeric string); entity_type campaign (default; a Workfront or
+        Asana project maps to its campaign) | work_item (a task) | asset. Answer: canonical_id, a lowercase
+        UUID, or null when the id is not mapped. Error tenant_isolation: it is mapped in another tenant.
+        """
         with store(call) as s:
             cid = s.refs.canonical_id(a.system, a.entity_type, a.external_id)
         return CanonicalIdOut(system=a.system, external_id=a.external_id, entity_type=a.entity_type, canonical_id=cid)
 
     async def lookup_external_id(call: CallContext, a: LookupExternalArgs) -> ExternalIdsOut:
-        """All external ids (system, id, deep link) of a canonical entity. Read-only."""
+        """Every external id of a canonical entity (canonical_id: lowercase UUID; entity_type campaign
+        (default) | work_item | asset). Read-only.
+
+        refs, ordered by system: system, external_id (Workfront: 32 hex; Asana: numeric gid), external_url
+        (deep link or null), last_synced_at, sync_version. An unmapped or unknown id gives an empty list.
+        Error tenant_isolation: the entity belongs to another tenant.
+        """
         with store(call) as s:
             refs = s.refs.external_ids(a.entity_type, a.canonical_id)
         return ExternalIdsOut(canonical_id=a.canonical_id, entity_type=a.entity_type, refs=refs)
 
     async def get_tracking_keys(call: CallContext, a: GetCampaignArgs) -> TrackingKeysOut:
-        """The campaign's tracking keys: adobe (slug_year), google (CMP_ + last 8 of id), internal code, UTM
-        template. Read-only."""
+        """A campaign's analytics tracking keys (campaign_id: lowercase UUID). Read-only.
+
+        Set at creation from the name and launch date (a later rename keeps them): adobe_analytics = name
+        slug + '_' + launch year (e.g. spring_launch_2027); google_analytics = 'CMP_' + last 8 characters of
+        the id, upper case; internal_metrics = 'MKT-Q<quarter><year>-' + first 10 slug characters, upper
+        case; salesforce = the Salesforce campaign id or null; utm_template: utm_campaign set, {source}
+        {medium} {content} {term} placeholders to fill. Error not_found: no such campaign in your tenant.
+        """
         with store(call) as s:
             return TrackingKeysOut.model_validate(s.tracking.get(a.campaign_id).as_dict())
 
     async def performance_summary(call: CallContext, a: PerformanceArgs) -> PerformanceOut:
-        """Performance over [start, end] (inclusive ISO dates; both optional): totals per currency, per campaign
-        and per channel, with impressions, clicks, conversions, spend, revenue, CTR, CVR, CPA and ROAS.
-        Ratios are null when their denominator is 0. Read-only."""
+        """Measured performance of your tenant's campaigns over [start, end] (ISO dates YYYY-MM-DD, both
+        inclusive; omit either for an open range). Read-only.
+
+        totals: one entry per currency (money is never summed across currencies); by_campaign: one per
+        (campaign, currency), highest spend first; by_channel: one per (channel, currency), by channel name.
+        Metrics: impressions, clicks, conversions; spend and revenue as decimal strings in currency; ctr =
+        clicks / impressions and cvr = conversions / clicks (0-1); cpa = spend / conversions; roas = revenue
+        / spend; a ratio is null when its denominator is 0. campaign_ids (lowercase UUIDs, max 100) narrows
+        by_campaign only: totals and by_channel stay tenant-wide. Campaigns with no measurement in the range
+        are absent. An end before start is error invalid (field end).
+        """
         if a.start and a.end and a.end < a.start:
             raise ToolFailure("end is before start", field="end", fix="pass end >= start")
         with store(call) as s:
@@ -288,13 +313,8 @@ def campaign_tools(sessions: sessionmaker[Session]) -> list[ToolDef]:
         t(create_campaign, CreateCampaignArgs, CampaignOut, False, idempotent=True),
         t(get_campaign, GetCampaignArgs, CampaignOut, True, idempotent=True),
         t(list_campaigns, ListCampaignsArgs, CampaignList, True, idempotent=True),
-        t(update_campaign, UpdateCampaignArgs, CampaignOut, False),
-        t(draft_strategy, DraftStrategyArgs, StrategyOut, False, idempotent=True),
-        t(submit_strategy, StrategyArgs, StrategyOut, False),
-        t(approve_strategy, StrategyArgs, StrategyOut, False),
-        t(reject_strategy, RejectStrategyArgs, StrategyOut, False),
-        t(list_strategies, ListStrategiesArgs, StrategyList, True, idempotent=True),
-        t(get_strategy, StrategyArgs, StrategyOut, True, idempotent=True),
+        # destructive: it overwrites existing fields (as Workfront update_task); a repeat fails on the new version.
+        t(update_campaign, UpdateCampaignArgs, CampaignOut, False, destructive=True),
         t(list_work_items, ListWorkItemsArgs, WorkItemList, True, idempotent=True),
         t(get_work_item, GetWorkItemArgs, WorkItemOut, True, idempotent=True),
         t(lookup_canonical_id, LookupCanonicalArgs, CanonicalIdOut, True, idempotent=True),

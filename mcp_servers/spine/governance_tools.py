@@ -37,22 +37,30 @@ class ApprovalList(BaseModel):
 
 
 class ListApprovalsArgs(ToolInput):
-    status: Literal["pending", "approved", "rejected", "consumed", "expired"] | None = "pending"
-    group: str | None = Field(default=None, max_length=64, description="Only approvals this group must resolve.")
+    status: Literal["pending", "approved", "rejected", "consumed", "expired"] | None = Field(
+        default="pending", description="Only approvals in this status (default pending); null for every status."
+    )
+    group: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Only approvals this group must resolve: marketing-leadership | vp (exact match).",
+    )
 
 
 class GetApprovalArgs(ToolInput):
-    approval_id_to_get: str = Field(pattern=r"^[0-9a-f-]{36}$", description="The approval's id.")
+    approval_id_to_get: str = Field(pattern=r"^[0-9a-f-]{36}$", description="The approval's id (lowercase UUID).")
 
 
 class ResolveApprovalArgs(ToolInput):
-    approval_id_to_resolve: str = Field(pattern=r"^[0-9a-f-]{36}$", description="The pending approval's id.")
+    approval_id_to_resolve: str = Field(
+        pattern=r"^[0-9a-f-]{36}$", description="The pending approval's id (lowercase UUID)."
+    )
     decision: Literal["approve", "reject"]
     note: str | None = Field(default=None, max_length=2000, description="Kept with the approval.")
 
 
 class AuditTailArgs(ToolInput):
-    limit: int = Field(default=20, ge=1, le=200)
+    limit: int = Field(default=20, ge=1, le=200, description="How many of the newest rows (1-200).")
 
 
 class AuditRow(BaseModel):
@@ -77,27 +85,53 @@ def governance_tools(approvals: ApprovalStore, audit: AuditLog) -> list[ToolDef]
     """Approval and audit tools; the caller's tenant scopes every read."""
 
     async def list_approvals(call: CallContext, a: ListApprovalsArgs) -> ApprovalList:
-        """Approvals of the caller's tenant (default: pending), optionally for one approver group. Read-only."""
+        """Approvals of your tenant, oldest first; by default only the pending ones. Read-only, except that
+        pending or approved approvals past expires_at are first marked expired.
+
+        status pending (default) | approved | rejected | consumed | expired, or null for all; group: the
+        approver group that must resolve them (marketing-leadership | vp). No limit or paging. Each:
+        approval_id (lowercase UUID), server, tool, arguments (the exact call that runs once approved),
+        requester, required_group, reason, rule_ids, status, created_at, expires_at (72 h after the request
+        by default), resolved_by, resolved_at, note.
+        """
         rows = approvals.list(call.principal.tenant_id, status=a.status, group=a.group)
         return ApprovalList(approvals=[ApprovalOut.model_validate(r) for r in rows])
 
     async def get_approval(call: CallContext, a: GetApprovalArgs) -> ApprovalOut:
-        """One approval: the call it holds, who asked, which group must resolve it, status, expiry. Read-only."""
+        """One approval of your tenant (approval_id_to_get: lowercase UUID, e.g. from an 'approval_required'
+        answer or list_approvals). Read-only.
+
+        Returns the held call (server, tool, exact arguments), requester, required_group, reason, rule_ids,
+        status (pending | approved | rejected | consumed | expired), created_at, expires_at, resolved_by,
+        resolved_at and note. It does not mark an overdue approval expired: compare expires_at with now.
+        Error approval_not_found: no such approval in your tenant.
+        """
         return ApprovalOut.model_validate(approvals.get(call.principal.tenant_id, a.approval_id_to_get))
 
     async def resolve_approval(call: CallContext, a: ResolveApprovalArgs) -> ApprovalOut:
-        """Approve or reject a pending approval as the caller.
+        """Approve or reject a pending approval as the caller (approval_id_to_resolve: lowercase UUID).
 
-        Only a member of the required group (a vp may also resolve marketing-leadership approvals) who is not
-        the requester may resolve it; expired approvals cannot be approved. Side effect: the status changes
-        and the note is kept; an approved call may then be re-sent once by its requester with approval_id.
+        Only marketing-leadership or vp may call it, and only a member of the approval's required_group (a
+        vp may also resolve marketing-leadership approvals) who is not its requester may resolve it. Side
+        effects: status becomes approved or rejected, resolved_by / resolved_at / note are stored, and an
+        audit row is written. Approved: the requester may re-send the identical call once with approval_id
+        before expires_at. Rejected: the same call by the same requester is refused from then on. Errors:
+        approval_not_pending (already resolved: nothing to do), approval_expired, approver_not_in_group,
+        self_approval_forbidden, approval_not_found.
         """
         p = call.principal
         row = approvals.resolve(p.tenant_id, a.approval_id_to_resolve, p.user_id, p.groups, a.decision, a.note)
         return ApprovalOut.model_validate(row)
 
     async def audit_tail(call: CallContext, a: AuditTailArgs) -> AuditTail:
-        """The caller tenant's most recent audit rows (decisions and executed writes), oldest first. Read-only."""
+        """Your tenant's newest audit rows (limit 1-200, default 20), returned oldest first. Read-only.
+
+        Only marketing-leadership or vp may call it. Each row: seq (position in the hash chain), at (UTC),
+        actor, server, tool, decision (allow | deny | require_approval | invalid | failed | blocked |
+        executed, and approved | rejected | consumed | expired for approvals), rule_ids, approval_id, and
+        fingerprint (SHA-256 of server, tool, arguments and caller; null for invalid input). Argument values
+        are not shown.
+        """
         rows = audit.tail(call.principal.tenant_id, limit=a.limit)
         return AuditTail(rows=[AuditRow.model_validate(r) for r in rows])
 

@@ -11,6 +11,7 @@ from mcp_servers.guard.guard import Guard
 from mcp_servers.guard.toolkit import build_server
 from mcp_servers.spine.campaign_tools import campaign_tools
 from mcp_servers.spine.governance_tools import governance_tools
+from mcp_servers.spine.strategy_tools import strategy_tools
 
 INSTRUCTIONS = (
     "The canonical campaign spine of Marketing Command Center: one id per campaign mapped to every system's "
@@ -21,5 +22,5 @@ INSTRUCTIONS = (
 
 def build_spine_server(sessions: sessionmaker[Session], guard: Guard, **server_kwargs: Any) -> MCPServer:
     """The spine server over ``sessions``, every call through ``guard`` (server name ``spine``)."""
-    tools = campaign_tools(sessions) + governance_tools(guard.approvals, guard.audit)
+    tools = campaign_tools(sessions) + strategy_tools(sessions) + governance_tools(guard.approvals, guard.audit)
     return build_server("spine", INSTRUCTIONS, tools, guard, **server_kwargs)

@@ -224,6 +224,8 @@ class CampaignRepository(TenantScoped):
         """Update MCC-owned fields if the row is still at ``expected_version``; else ConflictError."""
         upd = parse(CampaignUpdate, changes)
         fields = upd.model_dump(mode="python", exclude_unset=True)
+        if not fields:  # else a no-op would still bump the version and log an update
+            raise ValidationError("changes", "no fields to change", "send at least one MCC-owned field to change")
         for key in _REQUIRED:
             if key in fields and fields[key] is None:
                 raise ValidationError(key, f"{key} cannot be null", f"send a value for {key} or omit it")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy import select
 
 from spine.db import utcnow
 from spine.enums import StrategyStatus
-from spine.errors import ImmutableEntityError, InvalidTransitionError, ValidationError
-from spine.models import Campaign, Strategy
+from spine.errors import IdempotencyKeyReusedError, ImmutableEntityError, InvalidTransitionError, ValidationError
+from spine.fingerprint import canonical_json, sha256_hex
+from spine.models import Campaign, EventLog, Strategy
 from spine.repositories.base import TenantScoped
 from spine.schemas import StrategyContent, StrategyCreate, StrategyOut, parse
 from spine.versioning import current_version, upgrade
@@ -21,6 +23,12 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     StrategyStatus.REJECTED: frozenset(),
     StrategyStatus.SUPERSEDED: frozenset(),
 }
+
+
+# A draft request's record is an event whose event_id (unique) derives from (tenant, key): a concurrent second
+# create with the same key fails on that constraint instead of making a second draft.
+_REQUEST_NS = uuid.UUID("6a3e1f0c-52b7-4c8e-9d21-7f4b0c9e3a55")
+REQUEST_EVENT = "strategy.requested"
 
 
 class StrategyRepository(TenantScoped):
@@ -56,9 +64,30 @@ class StrategyRepository(TenantScoped):
             current = row.previous_version_id
         return out
 
-    def create(self, data: StrategyCreate | dict[str, Any], *, actor: str) -> StrategyOut:
-        """A new draft (version 1) with a ``strategy.created`` event."""
+    def create(
+        self, data: StrategyCreate | dict[str, Any], *, actor: str, client_request_key: str | None = None
+    ) -> StrategyOut:
+        """A new draft (version 1) with a ``strategy.created`` event.
+
+        The same ``client_request_key`` with the same arguments returns the first draft; with different arguments
+        it raises IdempotencyKeyReusedError. Nothing is written when a check fails.
+        """
         spec = parse(StrategyCreate, data)
+        fp = sha256_hex(canonical_json(spec.model_dump(mode="json"), "strategy"))
+        request_event_id: str | None = None
+        if client_request_key is not None:
+            if not client_request_key or len(client_request_key) > 255:
+                raise ValidationError("client_request_key", "must be 1-255 characters", "send a short key")
+            request_event_id = str(uuid.uuid5(_REQUEST_NS, f"{self.tenant_id}\n{client_request_key}"))
+            prior = self.session.scalar(
+                select(EventLog.payload).where(
+                    EventLog.event_id == request_event_id, EventLog.tenant_id == self.tenant_id
+                )
+            )
+            if prior is not None:
+                if prior.get("fingerprint") != fp:
+                    raise IdempotencyKeyReusedError(client_request_key)
+                return self.get(prior["strategy_id"])
         self._owned(Campaign, spec.campaign_id, "campaign", "campaign_id")
         now = utcnow()
         row = Strategy(
@@ -86,6 +115,9 @@ class StrategyRepository(TenantScoped):
             {"strategy_id": row.id, "campaign_id": row.campaign_id, "type": row.type, "version": 1},
             actor,
         )
+        if request_event_id is not None:
+            request = self._emit(REQUEST_EVENT, "strategy", row.id, {"strategy_id": row.id, "fingerprint": fp}, actor)
+            request.event_id = request_event_id
         self.session.flush()
         return StrategyOut.model_validate(row)
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import threading
+import time
 
-from spine.errors import ImmutableEntityError, InvalidTransitionError, ValidationError
+import pytest
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from spine.errors import IdempotencyKeyReusedError, ImmutableEntityError, InvalidTransitionError, ValidationError
 from spine.repositories import open_store
 from tests.spine.conftest import T1
 
@@ -81,3 +85,36 @@ def test_reject_needs_reason_and_rejected_edit_makes_new_version(factory, campai
         assert out.rejection_reason == "Too vague"
         nxt = store.strategies.edit(s.id, title="Sharper messages", actor="maya.chen")
         assert nxt.version == 2 and nxt.status == "draft"
+
+
+def test_create_with_a_request_key_is_idempotent(factory, campaign_id):
+    spec = {"campaign_id": campaign_id, "type": "messaging", "title": "Key messages", "content": CONTENT}
+    with open_store(factory, T1) as store:
+        first = store.strategies.create(spec, actor="maya.chen", client_request_key="draft-1")
+    with open_store(factory, T1) as store:
+        assert store.strategies.create(spec, actor="maya.chen", client_request_key="draft-1").id == first.id
+        with pytest.raises(IdempotencyKeyReusedError):
+            store.strategies.create({**spec, "title": "Other"}, actor="maya.chen", client_request_key="draft-1")
+        assert [s.id for s in store.strategies.list(campaign_id=campaign_id)] == [first.id]
+
+
+def test_a_racing_second_create_with_the_same_key_fails_on_the_unique_request_record(factory, campaign_id):
+    spec = {"campaign_id": campaign_id, "type": "messaging", "title": "Key messages", "content": CONTENT}
+    errors: list[Exception] = []
+
+    def racer() -> None:  # checks before the first create commits, so it misses its record
+        try:
+            with open_store(factory, T1) as store:
+                store.strategies.create(spec, actor="maya.chen", client_request_key="draft-1")
+        except Exception as exc:
+            errors.append(exc)
+
+    with open_store(factory, T1) as store:
+        store.strategies.create(spec, actor="maya.chen", client_request_key="draft-1")
+        thread = threading.Thread(target=racer)
+        thread.start()
+        time.sleep(0.5)  # the racer has read (nothing) and now waits for the write lock / unique index
+    thread.join(timeout=30)
+    assert len(errors) == 1 and isinstance(errors[0], IntegrityError | OperationalError), errors
+    with open_store(factory, T1) as store:
+        assert len(store.strategies.list(campaign_id=campaign_id)) == 1

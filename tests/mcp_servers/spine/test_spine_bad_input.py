@@ -88,6 +88,8 @@ CASES: list[tuple[str, str, Any, str]] = [
                                                    "changes": {"end_date": "1999-01-01"}}, "end_date"),
     ("update_campaign", "maya.chen", lambda c, s: {"campaign_id": c.id, "expected_version": c.version,
                                                    "changes": {"mood": "sunny"}}, "mood"),
+    ("update_campaign", "maya.chen", lambda c, s: {"campaign_id": c.id, "expected_version": c.version,
+                                                   "changes": {}}, "changes"),
     ("draft_strategy", "maya.chen", lambda c, s: {"campaign_id": MISSING, "type": "messaging", "title": "Plan",
                                                   "content": SECTION}, "campaign_id"),
     ("draft_strategy", "maya.chen", lambda c, s: {"campaign_id": c.id, "type": "vibes", "title": "Plan",

@@ -12,6 +12,7 @@ from mcp import Client
 from mcp_servers.guard.guard import Guard
 from mcp_servers.guard.identity import FixedPrincipal
 from mcp_servers.spine.server import build_spine_server
+from policies.catalog import DEFAULT_CATALOG
 from policies.engine import PolicyEngine
 from policies.model import Principal
 from spine.approvals import ApprovalStore
@@ -78,6 +79,55 @@ async def test_tools_are_listed_with_strict_schemas_and_docstrings(world) -> Non
     assert tools["get_campaign"].annotations.read_only_hint is True
 
 
+# Expected annotations per tool: (read_only, destructive, idempotent). Writes that overwrite data are
+# destructive; state transitions are not idempotent.
+FLAGS: dict[str, tuple[bool, bool, bool]] = {
+    "create_campaign": (False, False, True),
+    "get_campaign": (True, False, True),
+    "list_campaigns": (True, False, True),
+    "update_campaign": (False, True, False),
+    "draft_strategy": (False, False, True),
+    "submit_strategy": (False, False, False),
+    "approve_strategy": (False, False, False),
+    "reject_strategy": (False, False, False),
+    "list_strategies": (True, False, True),
+    "get_strategy": (True, False, True),
+    "list_work_items": (True, False, True),
+    "get_work_item": (True, False, True),
+    "lookup_canonical_id": (True, False, True),
+    "lookup_external_id": (True, False, True),
+    "get_tracking_keys": (True, False, True),
+    "performance_summary": (True, False, True),
+    "list_approvals": (True, False, True),
+    "get_approval": (True, False, True),
+    "resolve_approval": (False, False, False),
+    "audit_tail": (True, False, True),
+}
+# Arguments holding a canonical (or approval) id: the description must name the id format.
+ID_ARGS = {"campaign_id", "campaign_ids", "strategy_id", "item_id", "canonical_id", "approval_id_to_get",
+           "approval_id_to_resolve"}  # fmt: skip
+
+
+async def test_every_tool_has_a_precise_docstring_and_honest_annotations(world) -> None:  # type: ignore[no-untyped-def]
+    server_for, _ = world
+    async with Client(server_for("maya.chen")) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert set(tools) == set(FLAGS) == {spec.tool for spec in DEFAULT_CATALOG.for_server("spine")}
+    for name, (read_only, destructive, idempotent) in FLAGS.items():
+        tool = tools[name]
+        text = " ".join((tool.description or "").split())  # a line break must not hide a phrase
+        assert len(text) >= 120, name
+        assert ("Read-only" in text) is read_only, name
+        assert ("Side effect" in text) is not read_only, name
+        if ID_ARGS & set(tool.input_schema["properties"]):
+            assert "UUID" in text, name
+        hints = tool.annotations
+        assert (hints.read_only_hint, hints.destructive_hint, hints.idempotent_hint) == (
+            read_only, destructive, idempotent
+        ), name  # fmt: skip
+        assert hints.open_world_hint is False, name  # the spine is our own store, not an outside system
+
+
 async def test_small_budget_is_created_and_idempotent(world) -> None:  # type: ignore[no-untyped-def]
     server_for, audit = world
     maya = server_for("maya.chen")
@@ -92,6 +142,36 @@ async def test_small_budget_is_created_and_idempotent(world) -> None:  # type: i
     decisions = [r.decision for r in audit.tail(DEMO_TENANT, limit=50) if r.tool == "create_campaign"]
     assert decisions.count("executed") == 2 and "allow" in decisions
     assert audit.verify().ok
+
+
+async def test_a_reused_key_names_idempotency_key_and_writes_nothing(world) -> None:  # type: ignore[no-untyped-def]
+    server_for, _ = world
+    maya = server_for("maya.chen")
+    ok, first = await call(maya, "create_campaign", campaign_args("Key Probe", "5000", idempotency_key="k-probe-1"))
+    assert ok, first
+    ok, text = await call(maya, "create_campaign", campaign_args("Other Name", "5000", idempotency_key="k-probe-1"))
+    assert not ok and "idempotency_key" in text and "client_request_key" not in text
+    ok, listed = await call(maya, "list_campaigns", {"name_contains": "Other Name"})
+    assert ok and listed["count"] == 0
+
+
+async def test_draft_strategy_is_deduplicated_by_idempotency_key(world) -> None:  # type: ignore[no-untyped-def]
+    server_for, _ = world
+    maya = server_for("maya.chen")
+    ok, campaign = await call(maya, "create_campaign", campaign_args("Draft Probe", "5000"))
+    assert ok, campaign
+    draft = {"campaign_id": campaign["id"], "type": "messaging", "title": "Launch message",
+             "content": {"sections": [{"heading": "Message", "body": "Plain words."}]}}  # fmt: skip
+    ok, first = await call(maya, "draft_strategy", {**draft, "idempotency_key": "draft-0001"})
+    assert ok, first
+    ok, again = await call(maya, "draft_strategy", {**draft, "idempotency_key": "draft-0001"})
+    assert ok and again["id"] == first["id"]
+    ok, text = await call(maya, "draft_strategy", {**draft, "title": "Another title", "idempotency_key": "draft-0001"})
+    assert not ok and "idempotency_key" in text
+    ok, other = await call(maya, "draft_strategy", {**draft, "idempotency_key": "draft-0002"})
+    assert ok and other["id"] != first["id"]
+    ok, listed = await call(maya, "list_strategies", {"campaign_id": campaign["id"]})
+    assert ok and sorted(s["id"] for s in listed["strategies"]) == sorted([first["id"], other["id"]])
 
 
 async def test_budget_over_threshold_waits_for_leadership_then_runs_once(world) -> None:  # type: ignore[no-untyped-def]
