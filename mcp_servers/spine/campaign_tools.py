@@ -37,9 +37,12 @@ class ListCampaignsArgs(ToolInput):
     type: Literal["standard", "event", "partner", "product_launch"] | None = None
     tier: int | None = Field(default=None, ge=1, le=3)
     name_contains: str | None = Field(
-        default=None, max_length=200, description="Case-insensitive substring of the name (within the 500 newest)."
+        default=None, min_length=1, max_length=200, description="Case-insensitive substring of the name."
     )
     limit: int = Field(default=50, ge=1, le=500, description="At most this many campaigns (1-500).")
+    offset: int = Field(
+        default=0, ge=0, le=1_000_000, description="Skip this many matches; pass the previous answer's next_offset."
+    )
 
 
 class UpdateCampaignArgs(ToolInput):
@@ -54,7 +57,8 @@ class UpdateCampaignArgs(ToolInput):
 
 class CampaignList(BaseModel):
     campaigns: list[CampaignOut]
-    count: int
+    count: int = Field(description="Campaigns in this page.")
+    next_offset: int | None = Field(description="offset for the next page; null when this page is the last.")
 
 
 class ListWorkItemsArgs(ToolInput):
@@ -191,17 +195,18 @@ def campaign_tools(sessions: sessionmaker[Session]) -> list[ToolDef]:
         Read-only.
 
         Filters combine: status (draft planning approved in_progress launched completed cancelled on_hold;
-        another value matches nothing), type, tier (1-3), name_contains (case-insensitive substring, applied
-        to the 500 newest campaigns matching the other filters). No paging: count is the number returned,
-        not a total; narrow the filters to reach older campaigns. Each campaign has the fields of
+        another value matches nothing), type, tier (1-3), name_contains (case-insensitive substring; % and _
+        are literal). Paging: count is the number in this page; when next_offset is not null, call again
+        with offset=next_offset and the same filters for the next page. Each campaign has the fields of
         get_campaign.
         """
         with store(call) as s:
-            rows = s.campaigns.list(status=a.status, type=a.type, tier=a.tier, limit=500)
-        if a.name_contains:
-            rows = [c for c in rows if a.name_contains.lower() in c.name.lower()]
+            # One row more than asked says whether another page exists.
+            rows = s.campaigns.list(status=a.status, type=a.type, tier=a.tier, name_contains=a.name_contains,
+                                    limit=a.limit + 1, offset=a.offset)  # fmt: skip
+        more = len(rows) > a.limit
         rows = rows[: a.limit]
-        return CampaignList(campaigns=rows, count=len(rows))
+        return CampaignList(campaigns=rows, count=len(rows), next_offset=a.offset + a.limit if more else None)
 
     async def update_campaign(call: CallContext, a: UpdateCampaignArgs) -> CampaignOut:
         """Change MCC-owned fields of a campaign (campaign_id: lowercase UUID); answer: the updated campaign.

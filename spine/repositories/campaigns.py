@@ -82,10 +82,11 @@ class CampaignRepository(TenantScoped):
         type: str | None = None,
         tier: int | None = None,
         owner_id: str | None = None,
+        name_contains: str | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> list[CampaignOut]:
-        """Campaigns of this tenant, newest launch first, optionally filtered."""
+        """Campaigns of this tenant, newest launch first, optionally filtered (name_contains: case-insensitive)."""
         stmt = select(Campaign).where(Campaign.tenant_id == self.tenant_id)
         if status is not None:
             stmt = stmt.where(Campaign.status == status)
@@ -95,6 +96,9 @@ class CampaignRepository(TenantScoped):
             stmt = stmt.where(Campaign.tier == tier)
         if owner_id is not None:
             stmt = stmt.where(Campaign.owner_id == owner_id)
+        if name_contains:
+            # autoescape: a '%' or '_' typed by a user is a literal character, not a wildcard.
+            stmt = stmt.where(func.lower(Campaign.name).contains(name_contains.lower(), autoescape=True))
         stmt = stmt.order_by(Campaign.launch_date.desc(), Campaign.id).limit(limit).offset(offset)
         rows = list(self.session.scalars(stmt))
         for row in rows:

@@ -174,6 +174,30 @@ async def test_draft_strategy_is_deduplicated_by_idempotency_key(world) -> None:
     assert ok and sorted(s["id"] for s in listed["strategies"]) == sorted([first["id"], other["id"]])
 
 
+async def test_list_campaigns_pages_and_filters_names_in_the_database(world) -> None:  # type: ignore[no-untyped-def]
+    server_for, _ = world
+    maya = server_for("maya.chen")
+    ok, everything = await call(maya, "list_campaigns", {"limit": 500})
+    assert ok and everything["next_offset"] is None and everything["count"] >= 5
+    ids, offset = [], 0
+    while offset is not None:
+        ok, page = await call(maya, "list_campaigns", {"limit": 2, "offset": offset})
+        assert ok and page["count"] == len(page["campaigns"]) <= 2
+        ids += [c["id"] for c in page["campaigns"]]
+        offset = page["next_offset"]
+    assert ids == [c["id"] for c in everything["campaigns"]]  # pages are disjoint, ordered and complete
+
+    for name in ("Paging 50% Off", "Paging 50 Percent", "Paging_Underscore"):
+        ok, made = await call(maya, "create_campaign", campaign_args(name, "5000"))
+        assert ok, made
+    ok, found = await call(maya, "list_campaigns", {"name_contains": "paging 50%"})
+    assert ok and [c["name"] for c in found["campaigns"]] == ["Paging 50% Off"]  # '%' is literal
+    ok, found = await call(maya, "list_campaigns", {"name_contains": "g_U"})
+    assert ok and [c["name"] for c in found["campaigns"]] == ["Paging_Underscore"]  # '_' is literal
+    ok, err = await call(maya, "list_campaigns", {"offset": -1})
+    assert not ok and "offset" in err
+
+
 async def test_budget_over_threshold_waits_for_leadership_then_runs_once(world) -> None:  # type: ignore[no-untyped-def]
     server_for, _ = world
     maya, dana = server_for("maya.chen"), server_for("dana.reyes")
