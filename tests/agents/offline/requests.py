@@ -14,6 +14,7 @@ from mcp_servers.asana import tool_models as asana
 from mcp_servers.knowledge import server as knowledge
 from mcp_servers.spine import campaign_tools as spine
 from mcp_servers.spine import governance_tools as governance
+from mcp_servers.spine import strategy_tools as strategies
 from mcp_servers.workfront import project_tools as wf_projects
 from mcp_servers.workfront import task_tools as wf_tasks
 from spine.schemas import CampaignOut
@@ -23,7 +24,7 @@ ARGS = {
     "spine__list_campaigns": spine.ListCampaignsArgs, "spine__get_campaign": spine.GetCampaignArgs,
     "spine__create_campaign": spine.CreateCampaignArgs, "spine__list_work_items": spine.ListWorkItemsArgs,
     "spine__lookup_external_id": spine.LookupExternalArgs, "spine__performance_summary": spine.PerformanceArgs,
-    "spine__draft_strategy": spine.DraftStrategyArgs, "spine__list_strategies": spine.ListStrategiesArgs,
+    "spine__draft_strategy": strategies.DraftStrategyArgs, "spine__list_strategies": strategies.ListStrategiesArgs,
     "spine__get_tracking_keys": spine.GetCampaignArgs, "spine__list_approvals": governance.ListApprovalsArgs,
     "spine__get_approval": governance.GetApprovalArgs,
     "knowledge__search_playbooks": knowledge.SearchArgs, "knowledge__answer_question": knowledge.AnswerArgs,
