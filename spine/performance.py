@@ -8,6 +8,7 @@ ROAS = revenue/spend (revenue = revenue_attributed). Money is summed per currenc
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -203,9 +204,14 @@ def _rollup(parts: list[Metrics]) -> list[Metrics]:
 
 
 def performance_summary(
-    session: Session, tenant_id: str, start: dt.date | None = None, end: dt.date | None = None
+    session: Session,
+    tenant_id: str,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    *,
+    campaign_ids: Collection[str] | None = None,
 ) -> PerformanceSummary:
-    """Totals, per-campaign and per-channel metrics of a tenant over [start, end] (inclusive).
+    """Totals, per-campaign and per-channel metrics of a tenant (or of ``campaign_ids``) over [start, end].
 
     One GROUP BY scan over (campaign, channel, currency) in SQL; campaigns, channels and totals are rolled up
     from those few thousand sums, never from measurement rows.
@@ -219,7 +225,10 @@ def performance_summary(
         cast(func.coalesce(func.sum(Measurement.revenue_attributed), 0), Numeric(18, 4)),
     ]
     keys = (Measurement.campaign_id, Measurement.channel, Measurement.currency)
-    stmt = _scoped(select(*keys, *sums), tenant_id, start, end).group_by(*keys)
+    stmt = _scoped(select(*keys, *sums), tenant_id, start, end)
+    if campaign_ids is not None:
+        stmt = stmt.where(Measurement.campaign_id.in_(list(campaign_ids)))
+    stmt = stmt.group_by(*keys)
     by_camp: dict[tuple[str, str | None], list[tuple[int, int, int, Decimal, Decimal]]] = {}
     by_chan: dict[tuple[str, str | None], list[tuple[int, int, int, Decimal, Decimal]]] = {}
     by_cur: dict[str | None, list[tuple[int, int, int, Decimal, Decimal]]] = {}

@@ -117,7 +117,7 @@ class PerformanceArgs(ToolInput):
     start: dt.date | None = Field(default=None, description="First day included (ISO date).")
     end: dt.date | None = Field(default=None, description="Last day included (ISO date).")
     campaign_ids: list[Uuid] | None = Field(
-        default=None, max_length=100, description="Only these campaigns in by_campaign (lowercase UUIDs, max 100)."
+        default=None, max_length=100, description="Only these campaigns, in every section (lowercase UUIDs, max 100)."
     )
 
 
@@ -298,18 +298,14 @@ def campaign_tools(sessions: sessionmaker[Session]) -> list[ToolDef]:
         Metrics: impressions, clicks, conversions; spend and revenue as decimal strings in currency; ctr =
         clicks / impressions and cvr = conversions / clicks (0-1); cpa = spend / conversions; roas = revenue
         / spend; a ratio is null when its denominator is 0. campaign_ids (lowercase UUIDs, max 100) narrows
-        by_campaign only: totals and by_channel stay tenant-wide. Campaigns with no measurement in the range
-        are absent. An end before start is error invalid (field end).
+        all three sections to those campaigns (ids of other tenants match nothing). Campaigns with no
+        measurement in the range are absent. An end before start is error invalid (field end).
         """
         if a.start and a.end and a.end < a.start:
             raise ToolFailure("end is before start", field="end", fix="pass end >= start")
         with store(call) as s:
-            summary = s.performance(a.start, a.end)
-        out = PerformanceOut.model_validate(dataclasses.asdict(summary))
-        if a.campaign_ids is not None:
-            wanted = set(a.campaign_ids)
-            out.by_campaign = [c for c in out.by_campaign if c.campaign_id in wanted]
-        return out
+            summary = s.performance(a.start, a.end, campaign_ids=a.campaign_ids)
+        return PerformanceOut.model_validate(dataclasses.asdict(summary))
 
     def t(fn: Any, args: type[ToolInput], out: type[BaseModel], read_only: bool, **kw: Any) -> ToolDef:
         return ToolDef(fn.__name__, args, out, fn, read_only=read_only, **kw)

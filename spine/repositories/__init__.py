@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -48,11 +48,13 @@ class SpineStore:
         self.errors = ErrorLogRepository(session, tenant_id)
         self.runs = RunRepository(session, tenant_id)
 
-    def performance(self, start: dt.date | None = None, end: dt.date | None = None) -> PerformanceSummary:
-        """``spine.performance.performance_summary`` for this tenant over [start, end]."""
+    def performance(
+        self, start: dt.date | None = None, end: dt.date | None = None, *, campaign_ids: Collection[str] | None = None
+    ) -> PerformanceSummary:
+        """``spine.performance.performance_summary`` for this tenant (or ``campaign_ids``) over [start, end]."""
         from spine.performance import performance_summary  # late: spine.performance imports this package
 
-        return performance_summary(self.session, self.tenant_id, start, end)
+        return performance_summary(self.session, self.tenant_id, start, end, campaign_ids=campaign_ids)
 
 
 Repositories = SpineStore

@@ -101,3 +101,18 @@ def test_summary_totals_equal_sql_totals(factory, loaded):
     with factory() as s:
         for start, end in [(None, None), (dt.date(2026, 3, 1), dt.date(2026, 3, 31))]:
             assert performance_summary(s, T1, start, end).totals == totals(s, T1, start, end)
+
+
+def test_summary_narrowed_to_campaigns_narrows_every_section(factory, loaded):
+    _, other = loaded
+    with open_store(factory, T1) as store:
+        store.measurements.append([_m(other, "2026-03-03", "social", 700, 70, 7, "70", "140")])
+    march = (dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    with factory() as s:
+        mine = performance_summary(s, T1, *march, campaign_ids=[other])
+        assert [c.campaign_id for c in mine.by_campaign] == [other]
+        assert mine.totals == totals(s, T1, *march, campaign_id=other)
+        assert [c.channel for c in mine.by_channel] == ["email", "social"]
+        assert mine.by_channel == channel_performance(s, T1, *march, campaign_id=other)
+        assert mine.totals[0].impressions == 700  # the other campaign's 10000 impressions are not in it
+        assert performance_summary(s, T1, *march, campaign_ids=[]).totals == []
