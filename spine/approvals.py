@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,6 +42,7 @@ from spine.fingerprint import canonicalize, fingerprint
 from spine.models.governance import APPROVAL_STATUSES, Approval, RejectedFingerprint
 
 DEFAULT_TTL = dt.timedelta(hours=72)
+_OPEN = ("pending", "approved")  # statuses that expire when expires_at passes
 # Group -> groups it outranks (may approve for). Transitive.
 DEFAULT_GROUP_IMPLIES: Mapping[str, Collection[str]] = {"vp": ("marketing-leadership",)}
 
@@ -76,30 +77,46 @@ class ApprovalStore:
     # -- queries -------------------------------------------------------------------------------------------
 
     def get(self, tenant_id: str, approval_id: str) -> Approval:
-        """The approval ``approval_id`` of ``tenant_id``; another tenant's id raises ``ApprovalNotFound``."""
+        """The approval ``approval_id`` of ``tenant_id`` as of now (see ``_as_of``); another tenant's id raises
+        ``ApprovalNotFound``."""
         with self._sf() as s:
-            return self._load(s, tenant_id, approval_id)
+            return self._as_of(s, [self._load(s, tenant_id, approval_id)])[0]
 
     def list(self, tenant_id: str, status: str | None = None, group: str | None = None) -> Sequence[Approval]:
-        """Approvals of ``tenant_id``, oldest first; overdue ones are marked expired first."""
+        """Approvals of ``tenant_id`` as of now (see ``_as_of``), oldest first, by status and required group."""
         if status is not None and status not in APPROVAL_STATUSES:
             raise ApprovalError(
                 f"unknown status {status!r}", f"use one of {', '.join(APPROVAL_STATUSES)}", field="status"
             )
-        self.expire_overdue(tenant_id)
+        now = self._clock()
+        overdue = and_(Approval.status.in_(_OPEN), Approval.expires_at <= now)
         with self._sf() as s:
             q = select(Approval).where(Approval.tenant_id == tenant_id)
-            if status is not None:
+            if status == "expired":
+                q = q.where(or_(Approval.status == "expired", overdue))
+            elif status in _OPEN:
+                q = q.where(Approval.status == status, Approval.expires_at > now)
+            elif status is not None:
                 q = q.where(Approval.status == status)
             if group is not None:
                 q = q.where(Approval.required_group == group)
-            return list(s.scalars(q.order_by(Approval.created_at, Approval.approval_id)))
+            return self._as_of(s, list(s.scalars(q.order_by(Approval.created_at, Approval.approval_id))), now)
+
+    def _as_of(self, s: Session, rows: list[Approval], now: dt.datetime | None = None) -> list[Approval]:
+        """``rows`` detached, an overdue pending or approved one shown as expired. Reading writes nothing (the
+        read tools are read-only); the next resolve or consume of an overdue approval marks it expired."""
+        now = now or self._clock()
+        for a in rows:
+            s.expunge(a)
+            if a.status in _OPEN and a.expires_at <= now:
+                a.status = "expired"
+        return rows
 
     def expire_overdue(self, tenant_id: str | None = None) -> int:
         """Mark pending/approved approvals past their expiry as expired; returns how many."""
         now = self._clock()
         with transaction(self._sf) as s:
-            q = select(Approval).where(Approval.status.in_(("pending", "approved")), Approval.expires_at <= now)
+            q = select(Approval).where(Approval.status.in_(_OPEN), Approval.expires_at <= now)
             if tenant_id is not None:
                 q = q.where(Approval.tenant_id == tenant_id)
             return sum(self._expire(s, a) for a in s.scalars(q).all())
@@ -356,7 +373,7 @@ class ApprovalStore:
             update(Approval)
             .where(
                 Approval.approval_id == a.approval_id,
-                Approval.status.in_(("pending", "approved")),
+                Approval.status.in_(_OPEN),
                 Approval.version == a.version,
             )
             .values(status="expired", version=a.version + 1)

@@ -85,8 +85,8 @@ def governance_tools(approvals: ApprovalStore, audit: AuditLog) -> list[ToolDef]
     """Approval and audit tools; the caller's tenant scopes every read."""
 
     async def list_approvals(call: CallContext, a: ListApprovalsArgs) -> ApprovalList:
-        """Approvals of your tenant, oldest first; by default only the pending ones. Read-only, except that
-        pending or approved approvals past expires_at are first marked expired.
+        """Approvals of your tenant, oldest first; by default only the pending ones. Read-only: a pending or
+        approved approval past expires_at is listed as expired (and only under status expired).
 
         status pending (default) | approved | rejected | consumed | expired, or null for all; group: the
         approver group that must resolve them (marketing-leadership | vp). No limit or paging. Each:
@@ -103,7 +103,7 @@ def governance_tools(approvals: ApprovalStore, audit: AuditLog) -> list[ToolDef]
 
         Returns the held call (server, tool, exact arguments), requester, required_group, reason, rule_ids,
         status (pending | approved | rejected | consumed | expired), created_at, expires_at, resolved_by,
-        resolved_at and note. It does not mark an overdue approval expired: compare expires_at with now.
+        resolved_at and note; a pending or approved approval past expires_at is shown as expired.
         Error approval_not_found: no such approval in your tenant.
         """
         return ApprovalOut.model_validate(approvals.get(call.principal.tenant_id, a.approval_id_to_get))

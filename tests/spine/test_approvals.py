@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -78,6 +78,11 @@ def audit(sf: sessionmaker[Session], clock: Clock) -> AuditLog:
 @pytest.fixture
 def store(sf: sessionmaker[Session], clock: Clock, audit: AuditLog) -> ApprovalStore:
     return ApprovalStore(sf, clock=clock, audit=audit)
+
+
+def _rows(sf: sessionmaker[Session]) -> list[tuple[str, str, int]]:
+    with sf() as s:
+        return sorted((a.approval_id, a.status, a.version) for a in s.scalars(select(Approval)))
 
 
 def _request(store: ApprovalStore, tenant: str = T1, requester: str = "alice", args: Any = ARGS) -> Approval:
@@ -230,11 +235,27 @@ def test_expired_approval_cannot_be_approved_nor_consumed(store: ApprovalStore, 
     assert store.get(T1, fresh.approval_id).status == "expired"
 
 
-def test_list_marks_overdue_approvals_expired(store: ApprovalStore, clock: Clock) -> None:
+def test_reads_show_overdue_approvals_expired_and_write_nothing(
+    store: ApprovalStore, clock: Clock, audit: AuditLog, sf: sessionmaker[Session]
+) -> None:
     a = _request(store)
-    clock.advance(hours=80)
-    assert store.list(T1, status="pending") == []
-    assert [x.approval_id for x in store.list(T1, status="expired")] == [a.approval_id]
+    approved = _request(store, args=ARGS | {"x": 2})
+    store.resolve(T1, approved.approval_id, "bob", [LEAD], "approve", "ok")
+    live = _request(store, args=ARGS | {"x": 3})
+    clock.advance(hours=60)
+    live2 = _request(store, args=ARGS | {"x": 4})  # requested later: still open after the others expire
+    clock.advance(hours=20)
+    rows_before, head_before = _rows(sf), audit.head()
+    assert [x.approval_id for x in store.list(T1, status="pending")] == [live2.approval_id]
+    assert store.list(T1, status="approved") == []
+    expired = {x.approval_id for x in store.list(T1, status="expired")}  # same created_at: order by id only
+    assert expired == {a.approval_id, approved.approval_id, live.approval_id}
+    assert {x.approval_id: x.status for x in store.list(T1)}[live2.approval_id] == "pending"
+    assert store.get(T1, approved.approval_id).status == "expired"
+    assert (_rows(sf), audit.head()) == (rows_before, head_before)  # reading wrote no row and no audit entry
+    with pytest.raises(ApprovalExpired):
+        store.consume(T1, approved.approval_id, SERVER, TOOL, ARGS | {"x": 2}, "alice")
+    assert audit.head()[0] == head_before[0] + 1  # acting on it records the expiry
 
 
 # -- consume -------------------------------------------------------------------------------------------------
