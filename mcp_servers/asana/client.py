@@ -40,7 +40,7 @@ from mcp_servers.asana.errors import (
     RateLimited,
     ServerError,
 )
-from mcp_servers.asana.idempotency import IdempotencyMemory, InMemoryIdempotency
+from mcp_servers.asana.idempotency import CreateOnce, IdempotencyMemory, InMemoryIdempotency
 from mcp_servers.asana.models import (
     COMMENT_MAX,
     NAME_MAX,
@@ -56,10 +56,8 @@ from mcp_servers.asana.models import (
     TaskUpdate,
     check_dates,
     check_gid,
-    check_idempotency_key,
     check_limit,
     check_text,
-    fingerprint,
     parse_input,
     parse_update,
 )
@@ -115,7 +113,7 @@ class AsanaRestClient:
         self._sleep = sleep
         self._offset_key = hashlib.sha256(b"mcc-asana-search-offset:" + token.encode()).digest()
         # Asana has no idempotency keys: we remember key -> (fingerprint, created object) ourselves.
-        self._idem: IdempotencyMemory = idempotency or InMemoryIdempotency()
+        self._once = CreateOnce(idempotency or InMemoryIdempotency())
 
     def __repr__(self) -> str:
         return f"AsanaRestClient(base_url={str(self._http.base_url)!r}, workspace_gid={self._workspace!r})"
@@ -212,21 +210,6 @@ class AsanaRestClient:
             raise InvalidArgument(field, "workspace is required (no default workspace_gid configured)")
         return check_gid(ws, field)
 
-    def _seen(self, key: str | None, op: str, args: Any) -> tuple[str, dict[str, Any] | None] | None:
-        """(fingerprint, the object an earlier identical call created or None); None without a key."""
-        if key is None:
-            return None
-        check_idempotency_key(key)
-        fp = fingerprint(op, args)
-        hit = self._idem.get(key)
-        if hit is not None and hit[0] != fp:
-            raise InvalidArgument("idempotency_key", f"key {key!r} was already used for a different call")
-        return (fp, hit[1]) if hit else (fp, None)
-
-    def _remember(self, key: str | None, seen: tuple[str, Any] | None, created: BaseModel) -> None:
-        if key is not None and seen is not None:
-            self._idem.put(key, seen[0], created.model_dump(mode="json"))
-
     # ------------------------------------------------------------ projects and sections
 
     async def create_project(
@@ -235,12 +218,11 @@ class AsanaRestClient:
         inp = parse_input(ProjectCreate, data)
         check_dates(inp.start_on, inp.due_on)
         body = inp.model_dump(mode="json", exclude_none=True) | {"workspace": self._ws(inp.workspace)}
-        seen = self._seen(idempotency_key, "create_project", inp)
-        if seen and seen[1]:
-            return await self.get_project(seen[1]["gid"])
-        project = await self._one(Project, "POST", "/projects", PROJECT_FIELDS, data=body)
-        self._remember(idempotency_key, seen, project)
-        return project
+        return await self._once.run(
+            idempotency_key, "create_project", inp,
+            lambda: self._one(Project, "POST", "/projects", PROJECT_FIELDS, data=body),
+            lambda prior: self.get_project(prior["gid"]),
+        )  # fmt: skip
 
     async def get_project(self, project_gid: str) -> Project:
         check_gid(project_gid, "project_gid")
@@ -256,20 +238,12 @@ class AsanaRestClient:
     async def create_section(self, project_gid: str, name: str, *, idempotency_key: str | None = None) -> Section:
         check_gid(project_gid, "project_gid")
         check_text(name, "name", NAME_MAX)
-        seen = self._seen(idempotency_key, "create_section", [project_gid, name])
-        if seen and seen[1]:
-            return Section.model_validate(seen[1])
-        section = await self._one(
-            Section,
-            "POST",
-            f"/projects/{project_gid}/sections",
-            SECTION_FIELDS,
-            data={"name": name},
-            fields={"project": "project_gid"},
-            default_field="project_gid",
-        )
-        self._remember(idempotency_key, seen, section)
-        return section
+        return await self._once.run(
+            idempotency_key, "create_section", [project_gid, name],
+            lambda: self._one(Section, "POST", f"/projects/{project_gid}/sections", SECTION_FIELDS,
+                              data={"name": name}, fields={"project": "project_gid"}, default_field="project_gid"),
+            _parsed(Section),
+        )  # fmt: skip
 
     async def list_sections(self, project_gid: str, *, limit: int = 50, offset: str | None = None) -> Page[Section]:
         check_gid(project_gid, "project_gid")
@@ -302,12 +276,11 @@ class AsanaRestClient:
             body["memberships"] = [m.model_dump(exclude_none=True) for m in inp.memberships]
         if not (inp.projects or inp.memberships):
             body["workspace"] = self._ws(inp.workspace)
-        seen = self._seen(idempotency_key, "create_task", inp)
-        if seen and seen[1]:
-            return await self.get_task(seen[1]["gid"])
-        task = await self._one(Task, "POST", "/tasks", TASK_FIELDS, data=body)
-        self._remember(idempotency_key, seen, task)
-        return task
+        return await self._once.run(
+            idempotency_key, "create_task", inp,
+            lambda: self._one(Task, "POST", "/tasks", TASK_FIELDS, data=body),
+            lambda prior: self.get_task(prior["gid"]),
+        )  # fmt: skip
 
     async def create_subtask(
         self, parent_gid: str, data: SubtaskCreate | Mapping[str, Any], *, idempotency_key: str | None = None
@@ -315,20 +288,13 @@ class AsanaRestClient:
         check_gid(parent_gid, "parent_gid")
         inp = parse_input(SubtaskCreate, data)
         check_dates(inp.start_on, inp.due_on)
-        seen = self._seen(idempotency_key, "create_subtask", [parent_gid, inp])
-        if seen and seen[1]:
-            return await self.get_task(seen[1]["gid"])
-        task = await self._one(
-            Task,
-            "POST",
-            f"/tasks/{parent_gid}/subtasks",
-            TASK_FIELDS,
-            data=inp.model_dump(mode="json", exclude_none=True),
-            fields={"parent": "parent_gid"},
-            default_field="parent_gid",
-        )
-        self._remember(idempotency_key, seen, task)
-        return task
+        return await self._once.run(
+            idempotency_key, "create_subtask", [parent_gid, inp],
+            lambda: self._one(Task, "POST", f"/tasks/{parent_gid}/subtasks", TASK_FIELDS,
+                              data=inp.model_dump(mode="json", exclude_none=True), fields={"parent": "parent_gid"},
+                              default_field="parent_gid"),
+            lambda prior: self.get_task(prior["gid"]),
+        )  # fmt: skip
 
     async def update_task(self, task_gid: str, changes: TaskUpdate | Mapping[str, Any]) -> Task:
         check_gid(task_gid, "task_gid")
@@ -347,20 +313,12 @@ class AsanaRestClient:
     async def add_comment(self, task_gid: str, text: str, *, idempotency_key: str | None = None) -> Story:
         check_gid(task_gid, "task_gid")
         check_text(text, "text", COMMENT_MAX)
-        seen = self._seen(idempotency_key, "add_comment", [task_gid, text])
-        if seen and seen[1]:
-            return Story.model_validate(seen[1])
-        story = await self._one(
-            Story,
-            "POST",
-            f"/tasks/{task_gid}/stories",
-            STORY_FIELDS,
-            data={"text": text},
-            fields={"task": "task_gid"},
-            default_field="task_gid",
-        )
-        self._remember(idempotency_key, seen, story)
-        return story
+        return await self._once.run(
+            idempotency_key, "add_comment", [task_gid, text],
+            lambda: self._one(Story, "POST", f"/tasks/{task_gid}/stories", STORY_FIELDS, data={"text": text},
+                              fields={"task": "task_gid"}, default_field="task_gid"),
+            _parsed(Story),
+        )  # fmt: skip
 
     async def search_tasks(
         self,
@@ -469,3 +427,12 @@ class AsanaRestClient:
             fields={"section": "section_gid", "task": "task_gid"},
             default_field="section_gid",
         )
+
+
+def _parsed(model: type[M]) -> Callable[[dict[str, Any]], Awaitable[M]]:
+    """A replay that rebuilds the remembered object (sections and stories: nothing to re-read)."""
+
+    async def replay(prior: dict[str, Any]) -> M:
+        return model.model_validate(prior)
+
+    return replay

@@ -6,6 +6,9 @@ client records key -> (call fingerprint, created object) itself, right after Asa
 - ``SpineIdempotency``: one ``asana.request_completed`` row in the tenant's spine event log, so a retry from
   another process, replica or after a restart returns the first object instead of creating a second one.
 
+``CreateOnce`` runs a create under its key; calls with one key take turns within a process (``KeyTurns``), so a
+retry sent while the first call still waits on Asana gets the first call's object instead of a second one.
+
 What stays open: a crash between Asana's answer and the row's commit, or two first calls with one key racing in
 two processes, can still create twice; only an id Asana itself checks could close that.
 """
@@ -15,11 +18,16 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import OrderedDict
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from mcp_servers.asana.errors import InvalidArgument
+from mcp_servers.asana.models import check_idempotency_key, fingerprint
+from mcp_servers.key_turns import KeyTurns
 from spine.models import EventLog
 from spine.repositories import open_store
 
@@ -28,6 +36,7 @@ log = logging.getLogger(__name__)
 LEDGER_AGGREGATE = "asana_request"
 LEDGER_EVENT = "asana.request_completed"
 _NS = uuid.UUID("0b6f3c52-4d1e-4f0a-9a7e-6c2d8e915b34")
+M = TypeVar("M", bound=BaseModel)
 
 
 class IdempotencyMemory(Protocol):
@@ -100,3 +109,35 @@ class SpineIdempotency:
         except Exception:
             log.warning("asana create %s not recorded durably; a retry after a restart may create it again",
                         created.get("gid"), exc_info=True)  # fmt: skip
+
+
+class CreateOnce:
+    """At most one create per idempotency key, remembered in an ``IdempotencyMemory``."""
+
+    def __init__(self, memory: IdempotencyMemory) -> None:
+        self.memory = memory
+        self._turns = KeyTurns()
+
+    async def run(
+        self,
+        key: str | None,
+        operation: str,
+        args: Any,
+        create: Callable[[], Awaitable[M]],
+        replay: Callable[[dict[str, Any]], Awaitable[M]],
+    ) -> M:
+        """``create()`` unless an earlier identical call with ``key`` made an object: then ``replay(that object as
+        JSON)``. The same key with other arguments raises InvalidArgument naming idempotency_key. No key: create."""
+        if key is None:
+            return await create()
+        check_idempotency_key(key)
+        fp = fingerprint(operation, args)
+        async with self._turns(key):
+            hit = self.memory.get(key)
+            if hit is not None:
+                if hit[0] != fp:
+                    raise InvalidArgument("idempotency_key", f"key {key!r} was already used for a different call")
+                return await replay(hit[1])
+            made = await create()
+            self.memory.put(key, fp, made.model_dump(mode="json"))
+            return made

@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 import httpx
 
+from mcp_servers.key_turns import KeyTurns
 from mcp_servers.workfront import inputs
 from mcp_servers.workfront.capacity import PlannedWork, compute_capacity
 from mcp_servers.workfront.errors import InvalidArgument
@@ -102,6 +103,7 @@ class WorkfrontRestClient:
             max_retry_after=max_retry_after,
             transport=transport,
         )
+        self._turns = KeyTurns()
 
     def __repr__(self) -> str:
         return f"WorkfrontRestClient({self.http!r})"
@@ -186,31 +188,32 @@ class WorkfrontRestClient:
     async def create_project(self, name: str, **kwargs: Any) -> Project:
         args = parse(inputs.ProjectCreate, name=name, **kwargs)
         inputs.check_date_order(args.planned_start_date, args.planned_completion_date, "planned_completion_date")
-        if (done := await self._replayed("PROJ", args.idempotency_key, args.name)) is not None:
-            return Project.model_validate(done)
-        if args.template_id:
-            await self._get("TMPL", args.template_id, "template_id")
-        if args.portfolio_id:
-            await self._get("PORT", args.portfolio_id, "portfolio_id")
-        if args.owner_id:
-            await self._get("USER", args.owner_id, "owner_id")
-        updates: dict[str, Any] = {
-            "name": args.name,
-            "plannedStartDate": (args.planned_start_date or datetime.now(UTC).date()).isoformat(),
-        }
-        if args.planned_completion_date:
-            updates["plannedCompletionDate"] = args.planned_completion_date.isoformat()
-        for key, value in (
-            ("templateID", args.template_id),
-            ("portfolioID", args.portfolio_id),
-            ("ownerID", args.owner_id),
-            ("description", args.description),
-            ("extRefID", args.idempotency_key),
-        ):
-            if value is not None:
-                updates[key] = value
-        updates.update(args.custom_fields)
-        return Project.model_validate(await self._write("POST", "PROJ", None, updates, "name"))
+        async with self._turns(args.idempotency_key):  # find-then-create without a twin in flight
+            if (done := await self._replayed("PROJ", args.idempotency_key, args.name)) is not None:
+                return Project.model_validate(done)
+            if args.template_id:
+                await self._get("TMPL", args.template_id, "template_id")
+            if args.portfolio_id:
+                await self._get("PORT", args.portfolio_id, "portfolio_id")
+            if args.owner_id:
+                await self._get("USER", args.owner_id, "owner_id")
+            updates: dict[str, Any] = {
+                "name": args.name,
+                "plannedStartDate": (args.planned_start_date or datetime.now(UTC).date()).isoformat(),
+            }
+            if args.planned_completion_date:
+                updates["plannedCompletionDate"] = args.planned_completion_date.isoformat()
+            for key, value in (
+                ("templateID", args.template_id),
+                ("portfolioID", args.portfolio_id),
+                ("ownerID", args.owner_id),
+                ("description", args.description),
+                ("extRefID", args.idempotency_key),
+            ):
+                if value is not None:
+                    updates[key] = value
+            updates.update(args.custom_fields)
+            return Project.model_validate(await self._write("POST", "PROJ", None, updates, "name"))
 
     async def get_project(self, project_id: str) -> ProjectSummary:
         check_guid(project_id, "project_id")
@@ -243,32 +246,35 @@ class WorkfrontRestClient:
     async def create_task(self, project_id: str, name: str, **kwargs: Any) -> Task:
         args = parse(inputs.TaskCreate, project_id=project_id, name=name, **kwargs)
         inputs.check_date_order(args.planned_start_date, args.planned_completion_date, "planned_completion_date")
-        if (done := await self._replayed("TASK", args.idempotency_key, args.name)) is not None:
-            return Task.model_validate(done)
-        project = await self._get("PROJ", args.project_id, "project_id", "plannedStartDate")
-        if args.assigned_to_id:
-            await self._get("USER", args.assigned_to_id, "assigned_to_id")
-        if args.parent_id:
-            parent = await self._get("TASK", args.parent_id, "parent_id", "projectID")
-            if parent.get("projectID") != args.project_id:
-                raise InvalidArgument("parent_id", "the parent task belongs to another project")
-        start = args.planned_start_date or (
-            date.fromisoformat(project["plannedStartDate"]) if project.get("plannedStartDate") else None
-        )
-        end = args.planned_completion_date or start
-        inputs.check_date_order(start, end, "planned_completion_date")
-        updates: dict[str, Any] = {"projectID": args.project_id, "name": args.name, "workRequired": args.work_required}
-        for key, value in (
-            ("assignedToID", args.assigned_to_id),
-            ("plannedStartDate", start and start.isoformat()),
-            ("plannedCompletionDate", end and end.isoformat()),
-            ("description", args.description),
-            ("parentID", args.parent_id),
-            ("extRefID", args.idempotency_key),
-        ):
-            if value is not None:
-                updates[key] = value
-        return Task.model_validate(await self._write("POST", "TASK", None, updates, "project_id"))
+        async with self._turns(args.idempotency_key):  # find-then-create without a twin in flight
+            if (done := await self._replayed("TASK", args.idempotency_key, args.name)) is not None:
+                return Task.model_validate(done)
+            project = await self._get("PROJ", args.project_id, "project_id", "plannedStartDate")
+            if args.assigned_to_id:
+                await self._get("USER", args.assigned_to_id, "assigned_to_id")
+            if args.parent_id:
+                parent = await self._get("TASK", args.parent_id, "parent_id", "projectID")
+                if parent.get("projectID") != args.project_id:
+                    raise InvalidArgument("parent_id", "the parent task belongs to another project")
+            start = args.planned_start_date or (
+                date.fromisoformat(project["plannedStartDate"]) if project.get("plannedStartDate") else None
+            )
+            end = args.planned_completion_date or start
+            inputs.check_date_order(start, end, "planned_completion_date")
+            updates: dict[str, Any] = {
+                "projectID": args.project_id, "name": args.name, "workRequired": args.work_required,
+            }  # fmt: skip
+            for key, value in (
+                ("assignedToID", args.assigned_to_id),
+                ("plannedStartDate", start and start.isoformat()),
+                ("plannedCompletionDate", end and end.isoformat()),
+                ("description", args.description),
+                ("parentID", args.parent_id),
+                ("extRefID", args.idempotency_key),
+            ):
+                if value is not None:
+                    updates[key] = value
+            return Task.model_validate(await self._write("POST", "TASK", None, updates, "project_id"))
 
     async def update_task(self, task_id: str, changes: Mapping[str, Any]) -> Task:
         check_guid(task_id, "task_id")
@@ -328,19 +334,20 @@ class WorkfrontRestClient:
 
     async def create_issue(self, project_id: str, name: str, **kwargs: Any) -> Issue:
         args = parse(inputs.IssueCreate, project_id=project_id, name=name, **kwargs)
-        if (done := await self._replayed("OPTASK", args.idempotency_key, args.name)) is not None:
-            return Issue.model_validate(done)
-        await self._get("PROJ", args.project_id, "project_id")
-        if args.assigned_to_id:
-            await self._get("USER", args.assigned_to_id, "assigned_to_id")
-        updates: dict[str, Any] = {"projectID": args.project_id, "name": args.name, "priority": args.priority}
-        if args.description is not None:
-            updates["description"] = args.description
-        if args.assigned_to_id:
-            updates["assignedToID"] = args.assigned_to_id
-        if args.idempotency_key:
-            updates["extRefID"] = args.idempotency_key
-        return Issue.model_validate(await self._write("POST", "OPTASK", None, updates, "project_id"))
+        async with self._turns(args.idempotency_key):  # find-then-create without a twin in flight
+            if (done := await self._replayed("OPTASK", args.idempotency_key, args.name)) is not None:
+                return Issue.model_validate(done)
+            await self._get("PROJ", args.project_id, "project_id")
+            if args.assigned_to_id:
+                await self._get("USER", args.assigned_to_id, "assigned_to_id")
+            updates: dict[str, Any] = {"projectID": args.project_id, "name": args.name, "priority": args.priority}
+            if args.description is not None:
+                updates["description"] = args.description
+            if args.assigned_to_id:
+                updates["assignedToID"] = args.assigned_to_id
+            if args.idempotency_key:
+                updates["extRefID"] = args.idempotency_key
+            return Issue.model_validate(await self._write("POST", "OPTASK", None, updates, "project_id"))
 
     async def add_note(self, obj_code: str, obj_id: str, text: str, **kwargs: Any) -> Note:
         args = parse(inputs.NoteCreate, obj_code=obj_code, obj_id=obj_id, text=text, **kwargs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -109,6 +110,31 @@ async def test_spine_write_failure_is_logged_and_this_process_still_replays(
     assert (await orphan.create_task({"name": "Brief"}, idempotency_key="k1")).gid == task.gid
     assert posts(server, "/tasks") == 1
     await orphan.aclose()
+
+
+async def test_a_retry_sent_while_the_first_call_waits_on_asana_gets_the_same_object(
+    server: AsanaWireServer, sessions: sessionmaker[Session]
+) -> None:
+    c = client(server, sessions)
+    server.inject(200, delay=0.3)  # Asana is slow to answer the first create: the retry arrives meanwhile
+    brief = {"name": "Brief"}
+    first, retry = await asyncio.gather(
+        c.create_task(brief, idempotency_key="k-slow"), c.create_task(brief, idempotency_key="k-slow")
+    )
+    assert first.gid == retry.gid and posts(server, "/tasks") == 1 and len(server.state.tasks) == 1
+
+    server.inject(200, delay=0.3)
+    results = await asyncio.gather(
+        c.create_task(brief, idempotency_key="k-slow-2"),
+        c.create_task({"name": "Other"}, idempotency_key="k-slow-2"),
+        return_exceptions=True,
+    )
+    assert not isinstance(results[0], BaseException)
+    assert isinstance(results[1], InvalidArgument) and results[1].field == "idempotency_key"
+    assert posts(server, "/tasks") == 2
+    other = await c.create_task(brief, idempotency_key="k-other")  # other keys never wait on each other's turn
+    assert other.gid not in {first.gid, results[0].gid}
+    await c.aclose()
 
 
 def test_in_memory_keeps_the_newest_keys() -> None:

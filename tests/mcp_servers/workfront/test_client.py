@@ -3,6 +3,7 @@ rate limiter, secrecy of the key."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 
@@ -231,6 +232,23 @@ async def test_key_is_never_logged_or_shown(wire: WorkfrontWireServer, caplog: p
     assert caplog.records  # the client does log its requests...
     assert TOKEN not in caplog.text  # ...but never the key
     assert TOKEN not in repr(client)
+    await client.aclose()
+
+
+async def test_a_retry_sent_while_the_first_create_is_in_flight_gets_the_same_object(
+    wire: WorkfrontWireServer,
+) -> None:
+    client = rest_client(wire)
+    project = await client.create_project("In flight", planned_start_date="2026-03-02")
+    wire.state.delay_seconds = 0.2  # Workfront answers slowly: the retry arrives before the first task exists
+    first, retry = await asyncio.gather(
+        client.create_task(project.id, "Once", idempotency_key="key-flight-1"),
+        client.create_task(project.id, "Once", idempotency_key="key-flight-1"),
+    )
+    wire.state.delay_seconds = 0
+    assert first.id == retry.id
+    assert [t["ID"] for t in wire.state.objects["TASK"].values() if t["name"] == "Once"] == [first.id]
+    assert len(wire.state.requests("POST")) == 2  # the project and one task
     await client.aclose()
 
 
