@@ -29,6 +29,15 @@ class World:
     server: AsanaWireServer | None = None
 
 
+@pytest.fixture
+def server(asana_wire_server: Any) -> AsanaWireServer:
+    """A wire server with workspace Acme and Alice Adams, whose token is ``TOKEN``."""
+    srv: AsanaWireServer = asana_wire_server()
+    ws = srv.state.add_workspace("Acme")
+    srv.state.add_user("Alice Adams", "alice@example.com", ws, token=TOKEN)
+    return srv
+
+
 async def make_world(kind: str, tmp_path: Any, start_server: Any) -> World:
     if kind == "sandbox":
         sandbox = AsanaSandbox(tmp_path / "asana" / "sandbox.db")

@@ -26,14 +26,6 @@ class Recorder:
         self.waits.append(seconds)
 
 
-@pytest.fixture
-def server(asana_wire_server: Any) -> AsanaWireServer:
-    srv: AsanaWireServer = asana_wire_server()
-    ws = srv.state.add_workspace("Acme")
-    srv.state.add_user("Alice Adams", "alice@example.com", ws, token=TOKEN)
-    return srv
-
-
 def make_client(server: AsanaWireServer, **kw: Any) -> tuple[AsanaRestClient, Recorder]:
     sleep = Recorder()
     ws = next(iter(server.state.workspaces))

@@ -21,14 +21,6 @@ from tests.wire.asana_server import AsanaWireServer
 
 
 @pytest.fixture
-def server(asana_wire_server: Any) -> AsanaWireServer:
-    srv: AsanaWireServer = asana_wire_server()
-    ws = srv.state.add_workspace("Acme")
-    srv.state.add_user("Alice Adams", "alice@example.com", ws, token=TOKEN)
-    return srv
-
-
-@pytest.fixture
 def sessions(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
     with transaction(session_factory) as s:
         create_tenant(s, "acme", "Acme")
