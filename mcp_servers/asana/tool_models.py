@@ -29,10 +29,9 @@ from mcp_servers.asana.models import (
     Task,
 )
 from mcp_servers.asana.spine_sync import SpineLink
-from mcp_servers.guard.toolkit import CreateInput, ToolInput
+from mcp_servers.guard.toolkit import UUID_PATTERN, CreateInput, ToolInput
 
 GID_PATTERN = r"^[0-9]{1,20}$"
-UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
 def _gid(value: Any) -> Any:

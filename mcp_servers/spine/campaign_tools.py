@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from mcp_servers.guard.guard import CallContext
-from mcp_servers.guard.toolkit import CreateInput, ToolDef, ToolFailure, ToolInput
-from mcp_servers.spine.common import Uuid, tenant_store
+from mcp_servers.guard.toolkit import CreateInput, ToolDef, ToolFailure, ToolInput, Uuid
+from mcp_servers.spine.common import tenant_store
 from spine.repositories import SystemRefOut
 from spine.schemas import CampaignFields, CampaignOut, WorkItemOut
 

@@ -1,21 +1,16 @@
-"""What the spine server's tool modules share: the id format, and a tenant-scoped store whose errors name the
-tool's own arguments."""
+"""What the spine server's tool modules share: a tenant-scoped store whose errors name the tool's own arguments."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
 
-from pydantic import Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from mcp_servers.guard.guard import CallContext
 from mcp_servers.guard.toolkit import ToolFailure
 from spine.errors import IdempotencyKeyReusedError
 from spine.repositories import SpineStore, open_store
-
-Uuid = Annotated[str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
 
 
 @contextmanager

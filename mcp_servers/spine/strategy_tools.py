@@ -8,8 +8,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from mcp_servers.guard.guard import CallContext
-from mcp_servers.guard.toolkit import CreateInput, ToolDef, ToolInput
-from mcp_servers.spine.common import Uuid, tenant_store
+from mcp_servers.guard.toolkit import CreateInput, ToolDef, ToolInput, Uuid
+from mcp_servers.spine.common import tenant_store
 from spine.schemas import StrategyContent, StrategyOut
 
 

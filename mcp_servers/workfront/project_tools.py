@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from mcp_servers.guard.guard import CallContext
-from mcp_servers.guard.toolkit import CreateInput, ToolDef, ToolInput
+from mcp_servers.guard.toolkit import CreateInput, ToolDef, ToolInput, Uuid
 from mcp_servers.workfront.backend import WorkfrontBackend
 from mcp_servers.workfront.inputs import CustomValue
 from mcp_servers.workfront.models import (
@@ -42,7 +42,6 @@ from mcp_servers.workfront.tool_models import (
 from spine.schemas import Money
 
 BackendFor = Callable[[str], WorkfrontBackend]
-Uuid = Annotated[str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
 CustomName = Annotated[str, Field(pattern=rf"^DE:.{{1,{CUSTOM_FIELD_NAME_MAX}}}$")]
 ObjCode = Literal["PROJ", "TASK", "OPTASK", "NOTE", "USER", "TEAMOB", "PORT", "TMPL"]
 StatusCode = Literal["CUR", "PLN", "ONH", "CPL", "DED", "REQ", "APR", "REJ", "IDA", "NEW", "INP", "CPA", "CPI"]

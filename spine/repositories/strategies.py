@@ -73,11 +73,11 @@ class StrategyRepository(TenantScoped):
         it raises IdempotencyKeyReusedError. Nothing is written when a check fails.
         """
         spec = parse(StrategyCreate, data)
-        fp = sha256_hex(canonical_json(spec.model_dump(mode="json"), "strategy"))
         request_event_id: str | None = None
         if client_request_key is not None:
             if not client_request_key or len(client_request_key) > 255:
                 raise ValidationError("client_request_key", "must be 1-255 characters", "send a short key")
+            fp = sha256_hex(canonical_json(spec.model_dump(mode="json"), "strategy"))
             request_event_id = str(uuid.uuid5(_REQUEST_NS, f"{self.tenant_id}\n{client_request_key}"))
             prior = self.session.scalar(
                 select(EventLog.payload).where(
