@@ -285,7 +285,7 @@ class Assistant:
         name = model_tool_name("spine", "get_approval")
         if name not in self._bridge.tools:
             return None
-        found = await self._bridge.call(name, {"approval_id_to_get": approval_id})
+        found = await self._bridge.call(name, {"approval_id": approval_id})
         record = found.structured if not found.is_error and isinstance(found.structured, dict) else None
         if record is None:
             return None

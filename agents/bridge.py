@@ -17,14 +17,13 @@ from mcp_types import CallToolResult, TextContent, Tool
 from pydantic import ValidationError
 
 from agents.models.base import ToolResultBlock, ToolSpec
-from agents.protocol import AGENT_TOOLS, AgentName, model_tool_name, split_tool_name
+from agents.protocol import AGENT_TOOLS, APPROVAL_ARG, AgentName, model_tool_name, split_tool_name
 
 log = logging.getLogger("mcc.agents")
 
 Decision = Literal["allow", "deny", "require_approval", "error"]
 ResultStatus = Literal["ok", "error", "approval_required", "rejected"]
 
-APPROVAL_ARG: str = "approval_id"
 MAX_RESULT_CHARS = 400_000  # ~100k tokens: a larger tool result is cut so one call cannot flood the context
 # Error codes the guard renders as "[code] ..." that mean the policy said no (everything else is an error).
 _DENY_CODES = ("[denied]", "[approval_rejected]")

@@ -41,6 +41,11 @@ THREAD_KEY: Final = "thread_id"
 TOOL_SEPARATOR: Final = "__"
 ROUTE_TOOL_NAME: Final = "route_request"
 REJECTED_PREFIX: Final = "REJECTED:"
+# The servers' control arguments: the approval a re-sent call presents and a create's idempotency key. They steer
+# how a call runs, not what it does, so they are not part of a call's identity.
+APPROVAL_ARG: Final = "approval_id"
+IDEMPOTENCY_ARG: Final = "idempotency_key"
+CONTROL_ARGUMENTS: Final = frozenset({APPROVAL_ARG, IDEMPOTENCY_ARG})
 MAX_PARTS: Final = 4
 
 

@@ -66,7 +66,7 @@ async def in_process(home: Path) -> dict[str, float]:
     from mcc.settings import load_settings
     from mcc.wiring import open_app
     from mcp_servers.guard.identity import FixedPrincipal
-    from mcp_servers.guard.toolkit import build_server
+    from mcp_servers.guard.sdk_adapter import build_server
     from mcp_servers.workfront.project_tools import project_tools
     from mcp_servers.workfront.spine_sync import SpineSync
     from mcp_servers.workfront.task_tools import task_tools

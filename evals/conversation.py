@@ -137,7 +137,7 @@ class Conversation:
         if groups is None:
             raise LookupError(f"by: {by!r} is not a user of tenant {self.tenant}")
         server = self.app.server_for("spine", Principal(by, self.tenant, groups))
-        args: dict[str, Any] = {"approval_id_to_resolve": approval_id, "decision": decision}
+        args: dict[str, Any] = {"approval_id": approval_id, "decision": decision}
         if note:
             args["note"] = note
         async with Client(server) as client:

@@ -44,7 +44,7 @@ async def run_demo_conversation(app: App, console: Console, *, with_knowledge: b
             _show(console, REQUESTER, line, turn)
             turns.append({"user": REQUESTER, "said": line, **turn.model_dump(mode="json")})
     for approval in [a for a in turns[-1]["approvals"] if a["status"] == "pending"]:
-        args = {"approval_id_to_resolve": approval["approval_id"], "decision": "approve",
+        args = {"approval_id": approval["approval_id"], "decision": "approve",
                 "note": "Within the Q4 plan."}  # fmt: skip
         row = await spine_call(app, APPROVER, None, "resolve_approval", args)
         console.print(f"\n[bold]{APPROVER}[/bold] (marketing-leadership) approves {approval['approval_id']} "

@@ -58,9 +58,9 @@ def _email(tenant: str, user_id: str) -> str:
 async def _seed_workfront(
     app: App, tenant: str, users: list[tuple[str, str, list[str]]], plan: list[PlannedProject]
 ) -> dict[tuple[str, str], str]:
-    from mcp_servers.workfront.models import Directory, Team, User
-    from mcp_servers.workfront.seed import SeedProject, SeedTask, default_directory, demo_guid, seed_demo
-    from mcp_servers.workfront.spine_sync import project_codes_for, task_codes_for
+    from connectors.workfront.mapping import project_codes_for, task_codes_for
+    from connectors.workfront.models import Directory, Team, User
+    from connectors.workfront.seed import SeedProject, SeedTask, default_directory, demo_guid, seed_demo
 
     base = default_directory()
     creative, ops = (t.id for t in base.teams)

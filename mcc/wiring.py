@@ -18,12 +18,12 @@ if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
     from agents.models.base import ChatModel
+    from connectors.asana.backend import AsanaBackend
+    from connectors.workfront.backend import WorkfrontBackend
     from knowledge.embedding import Embedder
     from knowledge.service import KnowledgeBase
-    from mcp_servers.asana.backend import AsanaBackend
     from mcp_servers.guard.guard import Guard, ResourceTenant
     from mcp_servers.guard.identity import PrincipalSource
-    from mcp_servers.workfront.backend import WorkfrontBackend
     from policies.engine import PolicyEngine
     from policies.model import Principal
 
@@ -123,7 +123,7 @@ class App:
         if key not in self._backends:
             s = self.settings
             if s.workfront_backend == "rest":
-                from mcp_servers.workfront.client import WorkfrontRestClient
+                from connectors.workfront.client import WorkfrontRestClient
 
                 if s.workfront_api_key is None:
                     raise ValueError("workfront_api_key: the REST backend needs MCC_WORKFRONT_API_KEY")
@@ -132,7 +132,7 @@ class App:
                     api_version=s.workfront_api_version.removeprefix("v"), rate_per_minute=s.workfront_rate_per_minute,
                 )  # fmt: skip
             else:
-                from mcp_servers.workfront.sandbox import WorkfrontSandbox
+                from connectors.workfront.sandbox import WorkfrontSandbox
 
                 self._backends[key] = WorkfrontSandbox(self.settings.sandbox_dir / tenant_id / "workfront")
         return self._backends[key]
@@ -141,8 +141,8 @@ class App:
         """The tenant's Asana backend: its own sandbox under ``home/sandboxes/<tenant>`` or the REST API."""
         key = ("asana", tenant_id)
         if key not in self._backends:
-            from mcp_servers.asana.factory import make_asana_backend
-            from mcp_servers.asana.idempotency import SpineIdempotency
+            from connectors.asana.factory import make_asana_backend
+            from connectors.asana.idempotency import SpineIdempotency
 
             s = self.settings
             data_dir = self.settings.sandbox_dir / tenant_id / "asana"

@@ -18,10 +18,8 @@ from typing import Any
 import jsonschema
 
 from agents.models.base import Message, TextBlock, ToolResultBlock, ToolSpec, ToolUseBlock
-from agents.protocol import REJECTED_PREFIX
+from agents.protocol import CONTROL_ARGUMENTS, REJECTED_PREFIX
 
-# Control fields the graph may add when it re-sends an approved call: not part of a call's identity.
-CONTROL_FIELDS = frozenset({"approval_id", "idempotency_key"})
 MAX_CALLS = 16  # a planner that needs more calls than this is stopped with an explanation
 
 
@@ -49,7 +47,7 @@ class Call:
 
 def call_key(name: str, args: dict[str, Any]) -> str:
     """Identity of a call: tool name plus canonical JSON of its arguments without control fields."""
-    clean = {k: v for k, v in args.items() if k not in CONTROL_FIELDS and v is not None}
+    clean = {k: v for k, v in args.items() if k not in CONTROL_ARGUMENTS and v is not None}
     return name + " " + json.dumps(clean, sort_keys=True, default=str)
 
 

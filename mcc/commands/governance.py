@@ -76,7 +76,7 @@ def _check(app: App, server: str, tool: str, args: dict[str, Any], user: str | N
     except SpineError as exc:
         raise _fail(str(exc)) from None
     problems = _schema_problems(app, principal, server, tool, args)
-    call_args = {k: v for k, v in args.items() if k not in ("approval_id", "idempotency_key")}
+    call_args = _business_arguments(app, principal, server, tool, args)
     finder = app.resource_tenant(server)
     resource_tenant = finder(tool, call_args) if finder is not None else None
     tool_call = ToolCall(server, tool, call_args, resource_tenant)
@@ -99,6 +99,16 @@ def _check(app: App, server: str, tool: str, args: dict[str, Any], user: str | N
     if decision.would_have is not None:
         out["would_have"] = decision.would_have.effect
     return out
+
+
+def _business_arguments(app: App, principal: Any, server: str, tool: str, args: dict[str, Any]) -> dict[str, Any]:
+    """The call without its control arguments (as the guard decides on it); hypothetical tools have none."""
+    from mcc.wiring import SERVER_NAMES
+    from mcp_servers.guard.identity import FixedPrincipal
+    from mcp_servers.guard.sdk_adapter import served_tool
+
+    defn = served_tool(app.server(server, FixedPrincipal(principal)), tool) if server in SERVER_NAMES else None
+    return {k: v for k, v in args.items() if defn is None or k not in defn.input_model.control_fields}
 
 
 def _schema_problems(app: App, principal: Any, server: str, tool: str, args: dict[str, Any]) -> list[str]:
@@ -200,7 +210,7 @@ def approvals_show(
     json_out: JsonOpt = False,
 ) -> None:  # fmt: skip
     """One approval: the exact call it holds, requester, approver group, status, expiry and note."""
-    row = _run_spine("get_approval", {"approval_id_to_get": approval_id}, as_user, tenant)
+    row = _run_spine("get_approval", {"approval_id": approval_id}, as_user, tenant)
     if json_out:
         print_json(row)
         return
@@ -213,7 +223,7 @@ def approvals_show(
 
 def _resolve(decision: str, approval_id: str, as_user: str | None, tenant: str | None, note: str | None,
              json_out: bool) -> None:  # fmt: skip
-    args: dict[str, Any] = {"approval_id_to_resolve": approval_id, "decision": decision}
+    args: dict[str, Any] = {"approval_id": approval_id, "decision": decision}
     if note:
         args["note"] = note
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from mcp_servers.asana.spine_sync import asana_resource_tenant
 from mcp_servers.asana.tools import BackendFor, asana_tools
 from mcp_servers.guard.guard import Guard
-from mcp_servers.guard.toolkit import build_server
+from mcp_servers.guard.sdk_adapter import build_server
 
 __all__ = ["asana_resource_tenant", "build_asana_server"]
 

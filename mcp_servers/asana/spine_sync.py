@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from mcp_servers.asana.models import Project, Task
+from connectors.asana.models import Project, Task
 from mcp_servers.guard.guard import ResourceTenant
 from mcp_servers.guard.tenancy import ResourceTenants
 from mcp_servers.guard.toolkit import ToolFailure

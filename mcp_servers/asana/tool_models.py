@@ -14,7 +14,7 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 from pydantic.json_schema import WithJsonSchema
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from mcp_servers.asana.models import (
+from connectors.asana.models import (
     COMMENT_MAX,
     CREATION_ONLY_TASK_FIELDS,
     DEFAULT_LIMIT,

@@ -10,8 +10,8 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
-from mcp_servers.asana.backend import AsanaBackend
-from mcp_servers.asana.models import ProjectCreate, SubtaskCreate, TaskCreate, TaskUpdate
+from connectors.asana.backend import AsanaBackend
+from connectors.asana.models import ProjectCreate, SubtaskCreate, TaskCreate, TaskUpdate
 from mcp_servers.asana.spine_sync import COMMENT_ADDED, TASK_MOVED, UPDATE_FIX, AsanaSpineSync
 from mcp_servers.asana.tool_models import (
     AddCommentArgs,
@@ -36,7 +36,6 @@ from mcp_servers.guard.guard import CallContext
 from mcp_servers.guard.toolkit import ToolDef, ToolFailure, ToolInput
 
 BackendFor = Callable[[str], AsanaBackend]
-_CONTROL = {"approval_id", "idempotency_key"}
 
 
 def _check_dates(start_on: dt.date | None, due_on: dt.date | None) -> None:
@@ -67,7 +66,7 @@ def asana_tools(backend_for: BackendFor, sessions: sessionmaker[Session]) -> lis
         _check_dates(a.start_on, a.due_on)
         if a.campaign_id is not None:
             sync.check_campaign_unlinked(tenant, a.campaign_id, call.idempotency_key)
-        fields = a.model_dump(exclude=_CONTROL | {"campaign_id"}, exclude_none=True)
+        fields = a.business_arguments(mode="python", exclude={"campaign_id"})
         project = await backend.create_project(ProjectCreate(**fields), idempotency_key=call.idempotency_key)
         link = None
         if a.campaign_id is not None:
@@ -125,7 +124,7 @@ def asana_tools(backend_for: BackendFor, sessions: sessionmaker[Session]) -> lis
         _check_dates(a.start_on, a.due_on)
         project_gids = [m.project for m in a.memberships] + list(a.projects)
         campaign_id = sync.campaign_of_projects(tenant, project_gids)
-        data = TaskCreate(**a.model_dump(exclude=_CONTROL, exclude_none=True))
+        data = TaskCreate(**a.business_arguments(mode="python"))
         task = await backend.create_task(data, idempotency_key=call.idempotency_key)
         link = sync.record_task(tenant, actor, task, campaign_id) if campaign_id else None
         return TaskResult(data=task, spine=link)
@@ -141,7 +140,7 @@ def asana_tools(backend_for: BackendFor, sessions: sessionmaker[Session]) -> lis
         backend, tenant, actor = ctx(call)
         _check_dates(a.start_on, a.due_on)
         parent = sync.task_target(tenant, a.parent_gid, field="parent_gid")
-        data = SubtaskCreate(**a.model_dump(exclude=_CONTROL | {"parent_gid"}, exclude_none=True))
+        data = SubtaskCreate(**a.business_arguments(mode="python", exclude={"parent_gid"}))
         task = await backend.create_subtask(a.parent_gid, data, idempotency_key=call.idempotency_key)
         link = None
         if parent.campaign_id is not None:

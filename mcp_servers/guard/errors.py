@@ -6,19 +6,9 @@ import logging
 
 import pydantic
 
-from mcp_servers.asana import errors as asana_errors
+from connectors.errors import ConnectorError
 from mcp_servers.guard.toolkit import ToolFailure
-from mcp_servers.workfront import errors as workfront_errors
 from spine.errors import SpineError
-
-# Backend errors by meaning; both backends raise the same kinds under the same names.
-_BACKEND_ERRORS = (workfront_errors.WorkfrontError, asana_errors.AsanaError)
-_CODES: tuple[tuple[tuple[type[Exception], ...], str], ...] = (
-    ((workfront_errors.NotFound, asana_errors.NotFound), "not_found"),
-    ((workfront_errors.RateLimited, asana_errors.RateLimited), "rate_limited"),
-    ((workfront_errors.PermissionDenied, asana_errors.Forbidden, asana_errors.Unauthorized), "forbidden"),
-    ((workfront_errors.ServerError, asana_errors.ServerError), "upstream_error"),
-)
 
 log = logging.getLogger("mcc.guard")
 
@@ -44,9 +34,8 @@ def from_exception(exc: BaseException, tool: str) -> ToolFailure:
         return from_validation(exc, pydantic.BaseModel)
     if isinstance(exc, SpineError):
         return ToolFailure(exc.message, field=exc.field, fix=exc.fix or None, code=exc.code)
-    if isinstance(exc, _BACKEND_ERRORS):
-        code = next((c for kinds, c in _CODES if isinstance(exc, kinds)), "invalid")
-        return ToolFailure(str(exc.message), field=getattr(exc, "field", None), code=code)
+    if isinstance(exc, ConnectorError):  # every external system's errors, by kind: no system is named here
+        return ToolFailure(exc.message, field=exc.field, fix=exc.fix, code=exc.code)
     log.exception("tool %s failed unexpectedly", tool)
     return ToolFailure(
         "internal error; nothing was changed by this call",

@@ -67,15 +67,15 @@ class Guard:
             failure = from_validation(exc, tool.input_model)
             self._audit(principal, tool.name, "invalid", None, ["input.validation"], None, {"field": failure.field})
             raise failure from None
-        call_args = args.model_dump(mode="json", exclude={"approval_id", "idempotency_key"}, exclude_none=True)
+        call_args = args.business_arguments()
         fp = fingerprint(self.server, tool.name, call_args, principal.user_id)
         decision = self.decide(principal, tool.name, call_args)
         approval_id: str | None = None
 
         if decision.effect == "require_approval":
-            if args.approval_id is None:
+            approval_id = args.control("approval_id")
+            if approval_id is None:
                 return self._request_approval(principal, tool, call_args, fp, decision)
-            approval_id = args.approval_id
             decision = self._lift_with_approval(principal, tool, call_args, approval_id)
         if decision.effect != "allow":
             self._audit(
@@ -84,7 +84,7 @@ class Guard:
             raise ToolFailure(decision.message(), code="denied", fix=_deny_fix(decision))
 
         if decision.redacted_arguments is not None:
-            args = tool.input_model.model_validate({**decision.redacted_arguments, **_control(args)})
+            args = tool.input_model.model_validate({**decision.redacted_arguments, **args.control_arguments()})
         self._audit(principal, tool.name, "allow", fp, decision.rule_ids, approval_id, _allow_note(decision))
 
         if approval_id is not None:
@@ -98,7 +98,7 @@ class Guard:
                 self._audit(principal, tool.name, "deny", fp, ["approval.invalid"], approval_id, {"error": str(exc)})
                 raise ToolFailure(exc.message, field="approval_id", fix=exc.fix, code="approval_invalid") from None
 
-        key = getattr(args, "idempotency_key", None) or (fp if hasattr(args, "idempotency_key") else None)
+        key = args.control("idempotency_key") or (fp if "idempotency_key" in args.control_fields else None)
         call = CallContext(principal, self.server, tool.name, key, approval_id)
         try:
             result = await tool.handler(call, args)
@@ -166,10 +166,6 @@ class Guard:
             tenant_id=principal.tenant_id, actor=principal.user_id, server=self.server, tool=tool, decision=decision,
             fingerprint=fp, rule_ids=list(rule_ids), approval_id=approval_id, detail=detail,
         )  # fmt: skip
-
-
-def _control(args: pydantic.BaseModel) -> dict[str, Any]:
-    return {k: getattr(args, k) for k in ("approval_id", "idempotency_key") if getattr(args, k, None) is not None}
 
 
 def _allow_note(decision: Decision) -> dict[str, Any]:

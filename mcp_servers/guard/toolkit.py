@@ -1,20 +1,17 @@
-"""Tool definitions and their registration on an ``MCPServer``.
+"""Tool definitions: each tool is a strict pydantic input model, an output model and an async handler.
 
-Each tool is a strict pydantic input model, an output model and an async handler. Registration builds
-the MCP ``Tool`` ourselves so that (a) the published input schema is the strict model's schema and (b) the
-raw arguments reach the guard unfiltered: an unknown argument is an error, never silently dropped.
+Registration on an ``MCPServer`` lives in ``mcp_servers.guard.sdk_adapter``, the one module that touches the SDK's
+internals.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Any, ClassVar, Literal, Protocol
 
-from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.tools.base import Tool
-from mcp.types import ToolAnnotations
+from mcp.server.mcpserver import Context
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -22,9 +19,15 @@ Uuid = Annotated[str, Field(pattern=UUID_PATTERN)]  # a canonical spine id, as e
 
 
 class ToolInput(BaseModel):
-    """Base of every tool's arguments: unknown fields are rejected, strings are stripped and bounded."""
+    """Base of every tool's arguments: unknown fields are rejected, strings are stripped and bounded.
+
+    Control arguments (``control_fields``: the approval presented, the idempotency key) steer how a call runs but
+    are not part of what it does; ``business_arguments`` is the call without them, which is what the policy
+    decides on, what an approval fingerprints and what a handler acts on.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, str_max_length=20_000)
+    control_fields: ClassVar[frozenset[str]] = frozenset({"approval_id"})
 
     approval_id: str | None = Field(
         default=None,
@@ -35,9 +38,26 @@ class ToolInput(BaseModel):
         ),
     )
 
+    def business_arguments(self, *, mode: Literal["json", "python"] = "json", **dump: Any) -> dict[str, Any]:
+        """The call's own arguments, without control arguments (``None`` values dropped unless ``dump`` says
+        otherwise, e.g. ``exclude_unset=True``)."""
+        dump.setdefault("exclude_none", True)
+        exclude = set(self.control_fields) | set(dump.pop("exclude", ()))
+        return self.model_dump(mode=mode, exclude=exclude, **dump)
+
+    def control_arguments(self) -> dict[str, Any]:
+        """The control arguments that were given (name -> value)."""
+        return {k: v for k in sorted(self.control_fields) if (v := getattr(self, k, None)) is not None}
+
+    def control(self, name: str) -> str | None:
+        """One control argument's value, or None when not given (or not a control argument of this tool)."""
+        return self.control_arguments().get(name)
+
 
 class CreateInput(ToolInput):
     """Arguments of a tool that creates something: carries an idempotency key."""
+
+    control_fields: ClassVar[frozenset[str]] = frozenset({"approval_id", "idempotency_key"})
 
     idempotency_key: str | None = Field(
         default=None,
@@ -108,61 +128,3 @@ class Dispatcher(Protocol):
     """What runs a call: the guard in production."""
 
     async def dispatch(self, tool: ToolDef, raw_arguments: dict[str, Any], ctx: Context) -> BaseModel: ...
-
-
-def _mcp_tool(defn: ToolDef, dispatcher: Dispatcher) -> Tool:
-    if not defn.description:
-        raise ValueError(f"tool {defn.name} has no docstring; the docstring is what the model reads")
-    result_type = defn.output_model | ApprovalRequired
-
-    async def call(ctx: Context) -> Any:
-        params = ctx.request_context.params
-        raw = params.get("arguments") if isinstance(params, dict) else None
-        try:
-            return await dispatcher.dispatch(defn, dict(raw or {}), ctx)
-        except ToolFailure as failure:
-            # Rendered text only: no stack traces or internals reach the caller.
-            from mcp.server.mcpserver.exceptions import ToolError
-
-            raise ToolError(failure.render()) from None
-
-    call.__name__ = defn.name
-    call.__doc__ = defn.description
-    call.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Context)],
-        return_annotation=result_type,
-    )
-    call.__annotations__ = {"ctx": Context, "return": result_type}
-    tool = Tool.from_function(
-        call,
-        name=defn.name,
-        title=defn.title,
-        description=defn.description,
-        annotations=ToolAnnotations(
-            title=defn.title,
-            read_only_hint=defn.read_only,
-            destructive_hint=defn.destructive,
-            idempotent_hint=defn.idempotent,
-            open_world_hint=defn.open_world,
-        ),
-        structured_output=True,
-    )
-    schema = defn.input_model.model_json_schema()
-    return tool.model_copy(update={"parameters": schema})
-
-
-def build_server(
-    name: str, instructions: str, tools: Sequence[ToolDef], dispatcher: Dispatcher, **server_kwargs: Any
-) -> MCPServer:
-    """An ``MCPServer`` whose every tool runs through ``dispatcher`` (the guard)."""
-    names = [t.name for t in tools]
-    if len(set(names)) != len(names):
-        raise ValueError(f"duplicate tool names in {name}: {names}")
-    # MCPServer configures the root logger at this level: INFO would print library chatter into CLI output.
-    server_kwargs.setdefault("log_level", "WARNING")
-    return MCPServer(
-        name,
-        instructions=instructions,
-        tools=[_mcp_tool(t, dispatcher) for t in tools],
-        **server_kwargs,
-    )

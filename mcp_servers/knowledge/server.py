@@ -16,7 +16,8 @@ from mcp.server.mcpserver import MCPServer
 from pydantic import BaseModel, Field
 
 from mcp_servers.guard.guard import CallContext, Guard
-from mcp_servers.guard.toolkit import ToolDef, ToolFailure, ToolInput, build_server
+from mcp_servers.guard.sdk_adapter import build_server
+from mcp_servers.guard.toolkit import ToolDef, ToolFailure, ToolInput
 
 if TYPE_CHECKING:
     from knowledge.service import KnowledgeBase

@@ -173,7 +173,7 @@ def campaign_tools(sessions: sessionmaker[Session]) -> list[ToolDef]:
         it. The same idempotency_key (or, without one, the identical call by the same user) returns the
         first campaign; the same key with other arguments is error idempotency_key_reused.
         """
-        data = a.model_dump(exclude={"approval_id", "idempotency_key"}, exclude_unset=True)
+        data = a.business_arguments(mode="python", exclude_unset=True, exclude_none=False)
         with store(call) as s:
             return s.campaigns.create(data, actor=call.principal.user_id, client_request_key=call.idempotency_key)
 

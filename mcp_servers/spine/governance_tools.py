@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -48,13 +48,13 @@ class ListApprovalsArgs(ToolInput):
 
 
 class GetApprovalArgs(ToolInput):
-    approval_id_to_get: str = Field(pattern=r"^[0-9a-f-]{36}$", description="The approval's id (lowercase UUID).")
+    control_fields: ClassVar[frozenset[str]] = frozenset()  # approval_id names the approval to read
+    approval_id: str = Field(pattern=r"^[0-9a-f-]{36}$", description="The approval's id (lowercase UUID).")
 
 
 class ResolveApprovalArgs(ToolInput):
-    approval_id_to_resolve: str = Field(
-        pattern=r"^[0-9a-f-]{36}$", description="The pending approval's id (lowercase UUID)."
-    )
+    control_fields: ClassVar[frozenset[str]] = frozenset()  # approval_id names the approval to resolve
+    approval_id: str = Field(pattern=r"^[0-9a-f-]{36}$", description="The pending approval's id (lowercase UUID).")
     decision: Literal["approve", "reject"]
     note: str | None = Field(default=None, max_length=2000, description="Kept with the approval.")
 
@@ -98,7 +98,7 @@ def governance_tools(approvals: ApprovalStore, audit: AuditLog) -> list[ToolDef]
         return ApprovalList(approvals=[ApprovalOut.model_validate(r) for r in rows])
 
     async def get_approval(call: CallContext, a: GetApprovalArgs) -> ApprovalOut:
-        """One approval of your tenant (approval_id_to_get: lowercase UUID, e.g. from an 'approval_required'
+        """One approval of your tenant (approval_id: lowercase UUID, e.g. from an 'approval_required'
         answer or list_approvals). Read-only.
 
         Returns the held call (server, tool, exact arguments), requester, required_group, reason, rule_ids,
@@ -106,10 +106,10 @@ def governance_tools(approvals: ApprovalStore, audit: AuditLog) -> list[ToolDef]
         resolved_at and note; a pending or approved approval past expires_at is shown as expired.
         Error approval_not_found: no such approval in your tenant.
         """
-        return ApprovalOut.model_validate(approvals.get(call.principal.tenant_id, a.approval_id_to_get))
+        return ApprovalOut.model_validate(approvals.get(call.principal.tenant_id, a.approval_id))
 
     async def resolve_approval(call: CallContext, a: ResolveApprovalArgs) -> ApprovalOut:
-        """Approve or reject a pending approval as the caller (approval_id_to_resolve: lowercase UUID).
+        """Approve or reject a pending approval as the caller (approval_id: lowercase UUID).
 
         Only marketing-leadership or vp may call it, and only a member of the approval's required_group (a
         vp may also resolve marketing-leadership approvals) who is not its requester may resolve it. Side
@@ -120,7 +120,7 @@ def governance_tools(approvals: ApprovalStore, audit: AuditLog) -> list[ToolDef]
         self_approval_forbidden, approval_not_found.
         """
         p = call.principal
-        row = approvals.resolve(p.tenant_id, a.approval_id_to_resolve, p.user_id, p.groups, a.decision, a.note)
+        row = approvals.resolve(p.tenant_id, a.approval_id, p.user_id, p.groups, a.decision, a.note)
         return ApprovalOut.model_validate(row)
 
     async def audit_tail(call: CallContext, a: AuditTailArgs) -> AuditTail:

@@ -8,7 +8,7 @@ from mcp.server.mcpserver import MCPServer
 from sqlalchemy.orm import Session, sessionmaker
 
 from mcp_servers.guard.guard import Guard
-from mcp_servers.guard.toolkit import build_server
+from mcp_servers.guard.sdk_adapter import build_server
 from mcp_servers.spine.campaign_tools import campaign_tools
 from mcp_servers.spine.governance_tools import governance_tools
 from mcp_servers.spine.strategy_tools import strategy_tools

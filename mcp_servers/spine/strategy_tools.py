@@ -57,7 +57,7 @@ def strategy_tools(sessions: sessionmaker[Session]) -> list[ToolDef]:
         with other arguments is error idempotency_key_reused. Errors: not_found / tenant_isolation (the
         campaign is not in your tenant).
         """
-        data = a.model_dump(exclude={"approval_id", "idempotency_key"})
+        data = a.business_arguments(mode="python", exclude_none=False)
         with store(call) as s:
             return s.strategies.create(data, actor=call.principal.user_id, client_request_key=call.idempotency_key)
 

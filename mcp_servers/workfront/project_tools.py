@@ -8,11 +8,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from mcp_servers.guard.guard import CallContext
-from mcp_servers.guard.toolkit import CreateInput, ToolDef, ToolInput, Uuid
-from mcp_servers.workfront.backend import WorkfrontBackend
-from mcp_servers.workfront.inputs import CustomValue
-from mcp_servers.workfront.models import (
+from connectors.workfront.backend import WorkfrontBackend
+from connectors.workfront.inputs import CustomValue
+from connectors.workfront.models import (
     CAPACITY_WINDOW_MAX_DAYS,
     CUSTOM_FIELD_NAME_MAX,
     CUSTOM_FIELDS_MAX,
@@ -21,7 +19,9 @@ from mcp_servers.workfront.models import (
     Task,
     TaskStatus,
 )
-from mcp_servers.workfront.query import MAX_LIMIT
+from connectors.workfront.query import MAX_LIMIT
+from mcp_servers.guard.guard import CallContext
+from mcp_servers.guard.toolkit import CreateInput, ToolDef, ToolInput, Uuid
 from mcp_servers.workfront.spine_sync import SpineSync
 from mcp_servers.workfront.tool_calls import call_fingerprint, project_tasks, wf
 from mcp_servers.workfront.tool_models import (

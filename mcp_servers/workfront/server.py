@@ -9,11 +9,11 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.workfront.backend import WorkfrontBackend
+from connectors.workfront.models import GUID_RE
 from mcp_servers.guard.guard import Guard, ResourceTenant
+from mcp_servers.guard.sdk_adapter import build_server
 from mcp_servers.guard.tenancy import ResourceTenants
-from mcp_servers.guard.toolkit import build_server
-from mcp_servers.workfront.backend import WorkfrontBackend
-from mcp_servers.workfront.models import GUID_RE
 from mcp_servers.workfront.project_tools import project_tools
 from mcp_servers.workfront.spine_sync import SYSTEM, SpineSync
 from mcp_servers.workfront.task_tools import task_tools

@@ -20,19 +20,19 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from decimal import Decimal
-from types import MappingProxyType
 from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.workfront.mapping import campaign_status_for, work_item_fields, work_item_status_for
+from connectors.workfront.models import Issue, Note, Project, Task
 from mcp_servers.guard.guard import CallContext
 from mcp_servers.guard.toolkit import ToolFailure
-from mcp_servers.workfront.models import Issue, Note, Project, ProjectStatus, Task, TaskStatus
 from mcp_servers.workfront.tool_models import SpineLink
-from spine.enums import CampaignStatus, WorkItemStatus
+from spine.enums import CampaignStatus
 from spine.errors import SpineError
 from spine.models import EventLog
 from spine.repositories import SpineStore, open_store
@@ -42,78 +42,14 @@ log = logging.getLogger("mcc.workfront")
 T = TypeVar("T")
 SYSTEM = "workfront"
 
-# Workfront project status -> canonical campaign status. REQ (requested) and IDA (idea) are not yet planned
-# work, so the campaign is still a draft; REJ (rejected request) and DED (dead) both end it as cancelled.
-PROJECT_TO_CAMPAIGN: Mapping[str, CampaignStatus] = MappingProxyType(
-    {
-        ProjectStatus.IDA: CampaignStatus.DRAFT,
-        ProjectStatus.REQ: CampaignStatus.DRAFT,
-        ProjectStatus.PLN: CampaignStatus.PLANNING,
-        ProjectStatus.APR: CampaignStatus.APPROVED,
-        ProjectStatus.CUR: CampaignStatus.IN_PROGRESS,
-        ProjectStatus.ONH: CampaignStatus.ON_HOLD,
-        ProjectStatus.CPL: CampaignStatus.COMPLETED,
-        ProjectStatus.DED: CampaignStatus.CANCELLED,
-        ProjectStatus.REJ: CampaignStatus.CANCELLED,
-    }
-)
-# Workfront task status -> canonical work item status. CPA (complete, pending approval) waits for a review;
-# CPI (complete, pending issues) cannot close until its open issues are resolved, i.e. it is blocked.
-TASK_TO_WORK_ITEM: Mapping[str, WorkItemStatus] = MappingProxyType(
-    {
-        TaskStatus.NEW: WorkItemStatus.NOT_STARTED,
-        TaskStatus.INP: WorkItemStatus.IN_PROGRESS,
-        TaskStatus.CPL: WorkItemStatus.COMPLETED,
-        TaskStatus.CPA: WorkItemStatus.PENDING_REVIEW,
-        TaskStatus.CPI: WorkItemStatus.BLOCKED,
-    }
-)
-# Canonical campaign statuses with no Workfront project code of their own ('launched' runs as CUR).
-_CAMPAIGN_EXTRA: Mapping[str, tuple[str, ...]] = MappingProxyType({CampaignStatus.LAUNCHED: (ProjectStatus.CUR,)})
 LEDGER_AGGREGATE = "workfront_request"
 LEDGER_EVENT = "workfront.request_completed"
 _LEDGER_NS = uuid.UUID("5d0f7c1e-8f43-4d51-9a55-2f7e8c1b6a10")
 
 
-def campaign_status_for(project_code: str) -> str:
-    """The canonical campaign status of a Workfront project status code."""
-    return PROJECT_TO_CAMPAIGN[ProjectStatus(project_code)].value
-
-
-def work_item_status_for(task_code: str) -> str:
-    """The canonical work item status of a Workfront task status code."""
-    return TASK_TO_WORK_ITEM[TaskStatus(task_code)].value
-
-
-def project_codes_for(campaign_status: str) -> tuple[str, ...]:
-    """Workfront project codes that mean ``campaign_status`` (e.g. for a ``status in`` search filter)."""
-    codes = [c.value for c, s in PROJECT_TO_CAMPAIGN.items() if s == campaign_status]
-    return tuple(codes) or tuple(c.value for c in _CAMPAIGN_EXTRA.get(campaign_status, ()))
-
-
-def task_codes_for(work_item_status: str) -> tuple[str, ...]:
-    """Workfront task codes that mean ``work_item_status`` (empty: Workfront has no such task state)."""
-    return tuple(c.value for c, s in TASK_TO_WORK_ITEM.items() if s == work_item_status)
-
-
 def ledger_id(tool: str, key: str) -> str:
     """The aggregate id of a create's idempotency record: stable for (tool, key), 36 characters."""
     return str(uuid.uuid5(_LEDGER_NS, f"{tool}\n{key}"))
-
-
-def _item_fields(task: Task) -> dict[str, Any]:
-    """The work item fields that mirror a task (Workfront owns them all)."""
-    return {
-        "name": task.name,
-        "description": task.description,
-        "status": work_item_status_for(task.status),
-        "percent_complete": max(0, min(100, round(task.percent_complete))),
-        "planned_start_date": task.planned_start_date,
-        "planned_end_date": task.planned_completion_date,
-        "assignee_id": task.assigned_to_id,
-        "sync_status": "synced",
-        "sync_error": None,
-    }
 
 
 class SpineSync:
@@ -287,12 +223,12 @@ class SpineSync:
     def _upsert_item(self, store: SpineStore, campaign_id: str, task: Task, actor: str) -> str:
         item_id = store.refs.canonical_id(SYSTEM, "work_item", task.id)
         if item_id is not None:
-            store.work_items.update(item_id, _item_fields(task), actor=actor, source_system=SYSTEM)
+            store.work_items.update(item_id, work_item_fields(task), actor=actor, source_system=SYSTEM)
             store.refs.mark_synced(SYSTEM, "work_item", task.id)
             return item_id
         parent = store.refs.canonical_id(SYSTEM, "work_item", task.parent_id) if task.parent_id else None
         duration = (Decimal(task.work_required) / 60).quantize(Decimal("0.01"))
-        data = {**_item_fields(task), "campaign_id": campaign_id, "parent_item_id": parent, "item_type": "task",
+        data = {**work_item_fields(task), "campaign_id": campaign_id, "parent_item_id": parent, "item_type": "task",
                 "source_system": SYSTEM, "external_id": task.id, "duration_hours": duration}  # fmt: skip
         data.pop("sync_error")
         return store.work_items.create(data, actor=actor).id

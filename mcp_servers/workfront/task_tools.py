@@ -9,10 +9,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from connectors.workfront.backend import WorkfrontBackend
+from connectors.workfront.models import NOTE_MAX, WORK_REQUIRED_MAX, Issue, Note, Task
 from mcp_servers.guard.guard import CallContext
 from mcp_servers.guard.toolkit import CreateInput, ToolDef, ToolFailure, ToolInput
-from mcp_servers.workfront.backend import WorkfrontBackend
-from mcp_servers.workfront.models import NOTE_MAX, WORK_REQUIRED_MAX, Issue, Note, Task
 from mcp_servers.workfront.spine_sync import SpineSync
 from mcp_servers.workfront.tool_calls import call_fingerprint, fetch_one, wf
 from mcp_servers.workfront.tool_models import (

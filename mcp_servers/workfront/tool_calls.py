@@ -6,14 +6,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Mapping
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
-
+from connectors.workfront.backend import WorkfrontBackend
+from connectors.workfront.errors import InvalidArgument, NotFound
+from connectors.workfront.models import Task
+from connectors.workfront.query import MAX_LIMIT
 from mcp_servers.guard.guard import CallContext
-from mcp_servers.guard.toolkit import ToolFailure
-from mcp_servers.workfront.backend import WorkfrontBackend
-from mcp_servers.workfront.errors import InvalidArgument, NotFound
-from mcp_servers.workfront.models import Task
-from mcp_servers.workfront.query import MAX_LIMIT
+from mcp_servers.guard.toolkit import ToolFailure, ToolInput
 from spine.fingerprint import fingerprint
 
 T = TypeVar("T")
@@ -38,9 +36,9 @@ async def wf(awaitable: Awaitable[T], rename: Mapping[str, str] | None = None) -
         ) from None
 
 
-def call_fingerprint(call: CallContext, args: BaseModel) -> str:
+def call_fingerprint(call: CallContext, args: ToolInput) -> str:
     """SHA-256 of (server, tool, canonical arguments without control fields, caller): binds a key to one call."""
-    data = args.model_dump(mode="json", exclude={"approval_id", "idempotency_key"}, exclude_none=True)
+    data = args.business_arguments()
     return fingerprint(call.server, call.tool, data, call.principal.user_id)
 
 

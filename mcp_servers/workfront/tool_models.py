@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo
 
-from mcp_servers.workfront.inputs import IsoDate as _IsoDate
-from mcp_servers.workfront.models import (
+from connectors.workfront.inputs import IsoDate as _IsoDate
+from connectors.workfront.models import (
     DESCRIPTION_MAX,
     NAME_MAX,
     Issue,

@@ -12,8 +12,8 @@ from mcc.settings import Settings, load_settings
 from mcc.wiring import open_app
 from mcp_servers.guard.identity import FixedPrincipal
 from spine.demo import load_demo
-from tests.mcp_servers.asana.conftest import TOKEN
-from tests.mcp_servers.workfront.conftest import load_wire_reference
+from tests.connectors.asana.conftest import TOKEN
+from tests.connectors.workfront.conftest import load_wire_reference
 from tests.wire.asana_server import AsanaWireServer, asana_wire_server
 from tests.wire.workfront_server import TOKEN as WF_TOKEN
 from tests.wire.workfront_server import WorkfrontWireServer, workfront_wire, workfront_wire_server

@@ -55,7 +55,7 @@ def approvals(ctx: PlanContext) -> str:
     text, _ = own_words(ctx.request)
     wanted = find_uuid(text)
     if wanted and ctx.has("spine__get_approval"):
-        a = ok_data(ctx, f"Reading approval {wanted}", "spine__get_approval", approval_id_to_get=wanted)
+        a = ok_data(ctx, f"Reading approval {wanted}", "spine__get_approval", approval_id=wanted)
         return f"Approval {_line(ctx, a)}. It holds the exact call that runs once it is approved."
     if not ctx.has("spine__list_approvals"):
         raise Answer("I can't read approvals here: spine__list_approvals is not available to me.")

@@ -159,7 +159,7 @@ class World:
         return True, result.structured_content["result"]
 
     async def resolve(self, approval_id: str, decision: str, *, by: str = "dana.reyes", note: str | None = None) -> Any:
-        args: dict[str, Any] = {"approval_id_to_resolve": approval_id, "decision": decision}
+        args: dict[str, Any] = {"approval_id": approval_id, "decision": decision}
         if note is not None:
             args["note"] = note
         ok, answer = await self.spine_call(by, "resolve_approval", args)

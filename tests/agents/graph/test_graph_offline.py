@@ -75,7 +75,7 @@ async def test_create_over_budget_waits_for_approval_then_resumes_in_a_new_proce
     assert campaigns_named(world, "Berlin Meetup") == []
 
     ok, resolved, _ = await world.call("dana.reyes", "spine__resolve_approval",
-                                       {"approval_id_to_resolve": approval_id, "decision": "approve"})  # fmt: skip
+                                       {"approval_id": approval_id, "decision": "approve"})  # fmt: skip
     assert ok and resolved["status"] == "approved"
 
     async with open_checkpointer(url) as saver, assistant(world, model, saver) as restarted:
@@ -91,7 +91,7 @@ async def test_rejected_create_is_explained_and_not_retried(world: World, model:
         turn = await maya.send("Create a campaign 'Big Bash' tier 1 with a $50k budget launching March 3")
         assert turn.waiting
         ok, _, err = await world.call("dana.reyes", "spine__resolve_approval", {
-            "approval_id_to_resolve": turn.approvals[0].approval_id, "decision": "reject",
+            "approval_id": turn.approvals[0].approval_id, "decision": "reject",
             "note": "no budget left this quarter"})  # fmt: skip
         assert ok, err
         done = await maya.status(turn.thread_id)

@@ -435,7 +435,7 @@ def test_one_approval_is_explained_from_its_record(fast_model: OfflineModel) -> 
     conv = Conversation("production", f"What is approval {APPROVAL['approval_id']} about?", user="dana.reyes")
     first = fast_model.respond(conv.request())
     (use,) = first.tool_uses
-    assert use.name == "spine__get_approval" and use.input == {"approval_id_to_get": APPROVAL["approval_id"]}
+    assert use.name == "spine__get_approval" and use.input == {"approval_id": APPROVAL["approval_id"]}
     conv.answer(first, {"spine__get_approval": APPROVAL})
     text = fast_model.respond(conv.request()).text
     assert "spine.create_campaign 'Big Launch' budget $50,000, requested by maya.chen" in text

@@ -18,15 +18,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from agents.models.base import Message, ModelRequest, TextBlock, ToolResultBlock, ToolSpec
 from agents.offline import OfflineModel
 from agents.protocol import AGENT_TOOLS, REJECTED_PREFIX, model_tool_name, split_tool_name, user_meta
+from connectors.asana.sandbox import AsanaSandbox
+from connectors.workfront.sandbox import WorkfrontSandbox
+from connectors.workfront.seed import seed_demo
 from knowledge.service import KnowledgeBase
-from mcp_servers.asana.sandbox import AsanaSandbox
 from mcp_servers.asana.server import asana_resource_tenant, build_asana_server
 from mcp_servers.guard.guard import Guard
 from mcp_servers.guard.identity import FixedPrincipal
 from mcp_servers.knowledge.server import build_knowledge_server
 from mcp_servers.spine.server import build_spine_server
-from mcp_servers.workfront.sandbox import WorkfrontSandbox
-from mcp_servers.workfront.seed import seed_demo
 from mcp_servers.workfront.server import build_workfront_server, workfront_resource_tenant
 from policies.engine import PolicyEngine
 from policies.model import Principal
@@ -142,7 +142,7 @@ class World:
                     assert approver is not None, f"unexpected approval for {use.name}"
                     decision = "reject" if reject_note else "approve"
                     resolved, _, err = await self.call(approver, "spine__resolve_approval", {
-                        "approval_id_to_resolve": data["approval_id"], "decision": decision,
+                        "approval_id": data["approval_id"], "decision": decision,
                         **({"note": reject_note} if reject_note else {})})  # fmt: skip
                     assert resolved, err
                     if reject_note:

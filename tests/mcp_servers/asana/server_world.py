@@ -15,8 +15,8 @@ from mcp.server.mcpserver import MCPServer
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from mcp_servers.asana.sandbox import AsanaSandbox
-from mcp_servers.asana.sandbox_seed import DemoSeed
+from connectors.asana.sandbox import AsanaSandbox
+from connectors.asana.sandbox_seed import DemoSeed
 from mcp_servers.asana.server import asana_resource_tenant, build_asana_server
 from mcp_servers.guard.guard import Guard
 from mcp_servers.guard.identity import FixedPrincipal

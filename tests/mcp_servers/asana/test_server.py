@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from mcp import Client
 
-from mcp_servers.asana.sandbox_store import new_gid
+from connectors.asana.sandbox_store import new_gid
 from mcp_servers.asana.server import build_asana_server
 from mcp_servers.asana.spine_sync import asana_resource_tenant
 from mcp_servers.guard.guard import Guard

@@ -51,7 +51,7 @@ async def approved(app: App, requester: str = "maya.chen", args: dict[str, Any] 
     ok, pending = await call(app, requester, "spine", "create_campaign", args)
     assert ok and pending["status"] == "approval_required"
     ok, row = await call(app, "dana.reyes", "spine", "resolve_approval",
-                         {"approval_id_to_resolve": pending["approval_id"], "decision": "approve"})  # fmt: skip
+                         {"approval_id": pending["approval_id"], "decision": "approve"})  # fmt: skip
     assert ok and row["status"] == "approved"
     return pending["approval_id"]
 
@@ -89,7 +89,7 @@ async def test_another_tenants_approval_id_is_unknown(app: App) -> None:
     globex = {**CAMPAIGN, "owner_id": "frank.grimes", "approval_id": aid}
     ok, text = await call(app, "frank.grimes", "spine", "create_campaign", globex, tenant="globex")
     assert not ok and "approval_id" in text
-    ok, text = await call(app, "hank.scorpio", "spine", "get_approval", {"approval_id_to_get": aid}, tenant="globex")
+    ok, text = await call(app, "hank.scorpio", "spine", "get_approval", {"approval_id": aid}, tenant="globex")
     assert not ok and "not_found" in text
 
 
@@ -100,7 +100,7 @@ async def test_an_expired_approval_can_be_neither_approved_nor_used(app: App) ->
         s.execute(update(Approval).where(Approval.approval_id == aid)
                   .values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)))  # fmt: skip
     ok, text = await call(app, "dana.reyes", "spine", "resolve_approval",
-                          {"approval_id_to_resolve": aid, "decision": "approve"})  # fmt: skip
+                          {"approval_id": aid, "decision": "approve"})  # fmt: skip
     assert not ok and "expired" in text
     ok, text = await call(app, "maya.chen", "spine", "create_campaign", {**CAMPAIGN, "approval_id": aid})
     assert not ok and count(app, CAMPAIGN["name"]) == 0

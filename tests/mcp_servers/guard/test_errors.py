@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mcp_servers.asana import errors as asana
+from connectors.asana import errors as asana
+from connectors.workfront import errors as workfront
 from mcp_servers.guard.errors import from_exception
-from mcp_servers.workfront import errors as workfront
 from spine.errors import ConflictError, NotFoundError
 
 

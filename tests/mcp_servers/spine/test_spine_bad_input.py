@@ -101,11 +101,11 @@ CASES: list[tuple[str, str, Any, str]] = [
     ("approve_strategy", "dana.reyes", lambda c, s: {"strategy_id": MISSING}, "strategy_id"),
     ("reject_strategy", "dana.reyes", lambda c, s: {"strategy_id": s.id, "reason": ""}, "reason"),
     ("reject_strategy", "dana.reyes", lambda c, s: {"strategy_id": s.id, "reason": "not now", "extra": 1}, "extra"),
-    ("resolve_approval", "dana.reyes", lambda c, s: {"approval_id_to_resolve": MISSING, "decision": "approve"},
+    ("resolve_approval", "dana.reyes", lambda c, s: {"approval_id": MISSING, "decision": "approve"},
      "approval_id"),
-    ("resolve_approval", "dana.reyes", lambda c, s: {"approval_id_to_resolve": "abc", "decision": "approve"},
-     "approval_id_to_resolve"),
-    ("resolve_approval", "dana.reyes", lambda c, s: {"approval_id_to_resolve": MISSING, "decision": "maybe"},
+    ("resolve_approval", "dana.reyes", lambda c, s: {"approval_id": "abc", "decision": "approve"},
+     "approval_id"),
+    ("resolve_approval", "dana.reyes", lambda c, s: {"approval_id": MISSING, "decision": "maybe"},
      "decision"),
 ]
 # fmt: on

@@ -57,7 +57,7 @@ async def call(server, tool: str, args: dict[str, Any]) -> tuple[bool, Any]:  # 
 
 
 async def resolve(server, approval_id: str, decision: str, note: str | None = None) -> tuple[bool, Any]:  # type: ignore[no-untyped-def]
-    args = {"approval_id_to_resolve": approval_id, "decision": decision}
+    args = {"approval_id": approval_id, "decision": decision}
     return await call(server, "resolve_approval", args if note is None else {**args, "note": note})
 
 
@@ -104,8 +104,7 @@ FLAGS: dict[str, tuple[bool, bool, bool]] = {
     "audit_tail": (True, False, True),
 }
 # Arguments holding a canonical (or approval) id: the description must name the id format.
-ID_ARGS = {"campaign_id", "campaign_ids", "strategy_id", "item_id", "canonical_id", "approval_id_to_get",
-           "approval_id_to_resolve"}  # fmt: skip
+ID_ARGS = {"campaign_id", "campaign_ids", "strategy_id", "item_id", "canonical_id", "approval_id"}  # fmt: skip
 
 
 async def test_every_tool_has_a_precise_docstring_and_honest_annotations(world) -> None:  # type: ignore[no-untyped-def]
@@ -119,7 +118,9 @@ async def test_every_tool_has_a_precise_docstring_and_honest_annotations(world) 
         assert len(text) >= 120, name
         assert ("Read-only" in text) is read_only, name
         assert ("Side effect" in text) is not read_only, name
-        if ID_ARGS & set(tool.input_schema["properties"]):
+        # approval_id is a control argument everywhere except where it names the approval the tool acts on.
+        named = set(tool.input_schema["properties"]) - {"approval_id"} | set(tool.input_schema.get("required", []))
+        if ID_ARGS & named:
             assert "UUID" in text, name
         hints = tool.annotations
         assert (hints.read_only_hint, hints.destructive_hint, hints.idempotent_hint) == (
@@ -230,13 +231,9 @@ async def test_vp_needed_above_100k_leadership_is_not_enough(world) -> None:  # 
     maya, dana, victor = server_for("maya.chen"), server_for("dana.reyes"), server_for("victor.hale")
     ok, answer = await call(maya, "create_campaign", campaign_args("Mega Launch", "250000"))
     assert ok and answer["required_group"] == "vp"
-    ok, err = await call(
-        dana, "resolve_approval", {"approval_id_to_resolve": answer["approval_id"], "decision": "approve"}
-    )
+    ok, err = await call(dana, "resolve_approval", {"approval_id": answer["approval_id"], "decision": "approve"})
     assert not ok and "vp" in err
-    ok, _ = await call(
-        victor, "resolve_approval", {"approval_id_to_resolve": answer["approval_id"], "decision": "approve"}
-    )
+    ok, _ = await call(victor, "resolve_approval", {"approval_id": answer["approval_id"], "decision": "approve"})
     assert ok
 
 

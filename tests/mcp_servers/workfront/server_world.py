@@ -16,10 +16,10 @@ from mcp.server.mcpserver import MCPServer
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.workfront.sandbox import WorkfrontSandbox
+from connectors.workfront.seed import SeedResult, seed_demo
 from mcp_servers.guard.guard import Guard
 from mcp_servers.guard.identity import FixedPrincipal
-from mcp_servers.workfront.sandbox import WorkfrontSandbox
-from mcp_servers.workfront.seed import SeedResult, seed_demo
 from mcp_servers.workfront.server import build_workfront_server, workfront_resource_tenant
 from policies.engine import PolicyEngine
 from policies.model import Principal

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from mcp_servers.workfront.spine_sync import (
+from connectors.workfront.mapping import (
     campaign_status_for,
     project_codes_for,
     task_codes_for,
