@@ -33,8 +33,8 @@ class ChromaURLError(KnowledgeError, ValueError):
 
     def __init__(self, url: str, problem: str) -> None:
         super().__init__(
-            f"chroma_url {url!r}: {problem}. Fix: write it as http://HOST:PORT or https://HOST[:PORT][/PATH] "
-            "(port 8000 for http and 443 for https when left out)"
+            f"chroma_url {url!r}: {problem}. Fix: write it as http://HOST:PORT or https://HOST:PORT/PATH "
+            "(port and path optional; the port is 8000 for http and 443 for https when left out)"
         )
         self.url = url
         self.problem = problem

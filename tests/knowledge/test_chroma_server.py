@@ -18,10 +18,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from knowledge.errors import ChromaURLError, VectorStoreUnavailable
 from knowledge.service import KnowledgeBase
 from knowledge.store import ChromaEndpoint, make_client, parse_chroma_url
+from mcc.cli import app as cli_app
 from mcc.commands.knowledge import build_knowledge_base
 from mcc.settings import load_settings
 from mcc.wiring import open_app
@@ -133,6 +135,28 @@ def test_unreachable_server_fails_at_construction_naming_the_url() -> None:
     assert info.value.url == url
     assert f"no Chroma server answers at {url}" in str(info.value)
     assert "Fix: start one there" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["knowledge", "search", "budget approval"], "no Chroma server answers at http://127.0.0.1:{port}"),
+        (["serve", "knowledge", "--transport", "http"], "no Chroma server answers at http://127.0.0.1:{port}"),
+        (["knowledge", "search", "budget approval"], "the scheme must be http or https"),
+    ],
+)
+def test_cli_reports_an_unusable_chroma_url_and_exits_2(
+    args: list[str], problem: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}" if "answers" in problem else f"127.0.0.1:{port}"
+    monkeypatch.setenv("MCC_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MCC_CHROMA_URL", url)
+    monkeypatch.setenv("MCC_HTTP_TOKENS", '{"tok-maya-0123456789abcdef": "acme/maya.chen"}')
+    result = CliRunner().invoke(cli_app, args)
+    assert result.exit_code == 2, result.output
+    assert problem.format(port=port) in result.output and "Fix:" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)  # an error line, no traceback
 
 
 # ---------------------------------------------------------------------------------------------- the server
