@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 
 from knowledge.answerability import WordVectors
 from knowledge.chunking import DEFAULT_MAX_CHARS, DEFAULT_OVERLAP, chunk_document
 from knowledge.embedding import Embedder
-from knowledge.errors import BadInputFile
+from knowledge.errors import BadInputFile, VectorStoreUnavailable
 from knowledge.grounding import DEFAULT_MIN_RELEVANCE, compose_answer
 from knowledge.models import Chunk, DocumentInfo, GroundedAnswer, IngestReport, ParsedDocument, SearchHit, SkippedFile
 from knowledge.parsing import DEFAULT_MAX_BYTES, discover_files, file_sha256, normalize_tier, parse_file
 from knowledge.retrieval import HybridRetriever, Mode
-from knowledge.store import ChunkStore, make_client
+from knowledge.store import ChunkStore, make_client, parse_chroma_url
 
 ProgressFn = Callable[[int, int, str], None]  # (files done, files total, current path)
 EMBED_GROUP = 1024  # chunks embedded together across files
@@ -50,6 +52,8 @@ class KnowledgeBase:
         if persist_dir is not None:
             Path(persist_dir).mkdir(parents=True, exist_ok=True)
         self.client = client or make_client(str(persist_dir) if persist_dir else None, chroma_url)
+        # set when the store is a Chroma server: its URL names it in errors
+        self.server_url = parse_chroma_url(chroma_url).url if chroma_url and client is None else None
         self.store = ChunkStore(self.client, collection)
         # the model loads lazily on the first encode, never at construction
         self.embedder = embedder if embedder is not None else Embedder(model_name_or_path)
@@ -67,7 +71,8 @@ class KnowledgeBase:
         Bad files (unreadable, empty, binary, huge, unsupported) are reported in ``skipped`` and the run goes on.
         """
         try:
-            return self._ingest(paths, progress)
+            with self._server_answers():
+                return self._ingest(paths, progress)
         finally:
             self.retriever.invalidate()  # even after a crash: part of the store may have changed
 
@@ -171,11 +176,14 @@ class KnowledgeBase:
         """Hybrid search; ``domain``/``tier`` filter exactly ('Tier 1', 'T1' and 1 all mean tier '1');
         each hit carries its citation and the scores of each retriever."""
         tier = normalize_tier(tier) if tier is not None and str(tier).strip().lower() != "all" else tier
-        return self.retriever.search(query, k=k, domain=domain, tier=tier, mode=mode)
+        with self._server_answers():
+            return self.retriever.search(query, k=k, domain=domain, tier=tier, mode=mode)
 
     def get_document(self, doc_id: str) -> DocumentInfo | None:
         """A stored document by doc id (first source file with that id), or None."""
-        for entry in sorted(self.store.manifest().values(), key=lambda e: e.source_path):
+        with self._server_answers():
+            manifest = self.store.manifest()
+        for entry in sorted(manifest.values(), key=lambda e: e.source_path):
             if entry.doc_id == doc_id:
                 return DocumentInfo(
                     doc_id=entry.doc_id, title=entry.title, domain=entry.domain, tier=entry.tier,
@@ -186,6 +194,8 @@ class KnowledgeBase:
 
     def list_documents(self) -> list[DocumentInfo]:
         """Every stored document (without repeating the text of each: ``text`` holds the first 200 chars)."""
+        with self._server_answers():
+            manifest = self.store.manifest()
         return [
             DocumentInfo(
                 doc_id=e.doc_id,
@@ -198,14 +208,25 @@ class KnowledgeBase:
                 sections=e.sections,
                 text=e.text[:200],
             )
-            for e in sorted(self.store.manifest().values(), key=lambda e: e.doc_id)
+            for e in sorted(manifest.values(), key=lambda e: e.doc_id)
         ]
 
     def answer(self, question: str, k: int = 5, domain: str | None = None, tier: str | None = None) -> GroundedAnswer:
         """An extractive answer built only from retrieved chunks, with citations, or a plain 'not in the playbooks'."""
         hits = self.search(question, k=k, domain=domain, tier=tier)  # k >= 5 gives the composer enough to choose
-        return compose_answer(
-            question, hits, min_relevance=self.min_relevance, vocabulary=self.retriever.vocabulary,
-            surface=self.retriever.surface, idf=self.retriever.idf, embed=self.embedder.encode,
-            words=self.word_vectors,
-        )  # fmt: skip
+        with self._server_answers():  # the vocabulary may re-read the store
+            return compose_answer(
+                question, hits, min_relevance=self.min_relevance, vocabulary=self.retriever.vocabulary,
+                surface=self.retriever.surface, idf=self.retriever.idf, embed=self.embedder.encode,
+                words=self.word_vectors,
+            )  # fmt: skip
+
+    @contextmanager
+    def _server_answers(self) -> Iterator[None]:
+        """A Chroma server that stops answering mid-call raises ``VectorStoreUnavailable``, not a socket error."""
+        try:
+            yield
+        except httpx.TransportError as exc:
+            if self.server_url is None:
+                raise
+            raise VectorStoreUnavailable(self.server_url, f"{type(exc).__name__}: {exc}") from exc

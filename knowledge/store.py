@@ -16,6 +16,7 @@ import chromadb
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
+from knowledge.errors import ChromaURLError, VectorStoreUnavailable
 from knowledge.models import Chunk, ParsedDocument
 
 _WRITE_BATCH = 1000
@@ -50,15 +51,57 @@ class StoredChunk:
         return f"{' > '.join([self.meta['title'], *path])}\n\n{self.text}"
 
 
+@dataclass(frozen=True)
+class ChromaEndpoint:
+    """Where a Chroma server listens, as parsed from its URL."""
+
+    host: str
+    port: int
+    ssl: bool
+    path: str = ""  # a reverse proxy's path prefix ("" when the server is at the root)
+
+    @property
+    def url(self) -> str:
+        """The normalized base URL (scheme, host, explicit port, path prefix)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host  # IPv6 literal
+        return f"{'https' if self.ssl else 'http'}://{host}:{self.port}{self.path}"
+
+
+def parse_chroma_url(chroma_url: str) -> ChromaEndpoint:
+    """``http[s]://host[:port][/prefix]`` -> endpoint; port 8000 (Chroma's own default) for http, 443 for https.
+
+    Anything the HTTP client would silently drop or misread (no scheme, credentials, query) is an error."""
+    url = urlparse(chroma_url.strip())
+    shown = url._replace(netloc=f"***@{url.netloc.rpartition('@')[2]}").geturl() if "@" in url.netloc else chroma_url
+    if url.scheme not in ("http", "https"):
+        raise ChromaURLError(shown, "the scheme must be http or https")
+    if not url.hostname:
+        raise ChromaURLError(shown, "no host")
+    if url.username is not None or url.password is not None:  # never echoed: ``shown`` hides them
+        raise ChromaURLError(shown, "credentials in the URL are not sent to the server")
+    if url.query or url.fragment or url.params:
+        raise ChromaURLError(shown, "a query or fragment is not part of a Chroma server address")
+    try:
+        port = url.port
+    except ValueError:
+        raise ChromaURLError(shown, "the port is not a number between 0 and 65535") from None
+    ssl = url.scheme == "https"
+    return ChromaEndpoint(host=url.hostname, port=port or (443 if ssl else 8000), ssl=ssl, path=url.path.rstrip("/"))
+
+
 def make_client(persist_dir: str | None = None, chroma_url: str | None = None) -> Any:
-    """A Chroma server client when a URL is given, else a persistent client under ``persist_dir``."""
+    """A Chroma server client when a URL is given, else a persistent client under ``persist_dir``.
+
+    The server client uses the server's default tenant and database (they exist on every fresh server); it
+    says hello at once, so a server that is down or is not Chroma fails here with ``VectorStoreUnavailable``."""
     settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if chroma_url:
-        url = urlparse(chroma_url)
-        return chromadb.HttpClient(
-            host=url.hostname or "localhost", port=url.port or (443 if url.scheme == "https" else 8000),
-            ssl=url.scheme == "https", settings=settings,
-        )  # fmt: skip
+        ep = parse_chroma_url(chroma_url)
+        try:
+            # the whole URL as host: the one form in which chromadb keeps a path prefix and an IPv6 literal
+            return chromadb.HttpClient(host=ep.url, port=ep.port, ssl=ep.ssl, settings=settings)
+        except Exception as exc:  # chromadb raises ValueError, httpx or JSON errors depending on what answered
+            raise VectorStoreUnavailable(ep.url, f"{type(exc).__name__}: {exc}") from exc
     if not persist_dir:
         raise ValueError("the knowledge store needs persist_dir or chroma_url")
     return chromadb.PersistentClient(path=persist_dir, settings=settings)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -27,15 +28,21 @@ PROGRESS_MIN_FILES = 20  # below this a run is short; no progress bar
 
 
 def build_knowledge_base(settings: Settings) -> KnowledgeBase:
-    """The knowledge base configured by settings (persistent Chroma under MCC_HOME, or a Chroma server URL)."""
+    """The knowledge base configured by settings (persistent Chroma under MCC_HOME, or a Chroma server URL);
+    a bad or silent Chroma URL ends the command with the error (exit 2)."""
+    from knowledge.errors import KnowledgeError
     from knowledge.service import KnowledgeBase
     from mcc.wiring import build_embedder
 
-    return KnowledgeBase(
-        persist_dir=None if settings.chroma_url else settings.chroma_path,
-        chroma_url=settings.chroma_url,
-        embedder=build_embedder(settings),
-    )
+    try:
+        return KnowledgeBase(
+            persist_dir=None if settings.chroma_url else settings.chroma_path,
+            chroma_url=settings.chroma_url,
+            embedder=build_embedder(settings),
+        )
+    except KnowledgeError as exc:
+        err_console.print(f"[red]error[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
 
 
 @app.command()

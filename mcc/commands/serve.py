@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 import anyio
 import typer
+from rich.markup import escape
 
 from mcc.output import err_console
 from mcc.settings import Settings, load_settings
@@ -93,12 +94,13 @@ def serve(
             err_console.print(f"mcc: {name} server on http://{h}:{p}/mcp (stateless, bearer tokens)")
             uvicorn.run(starlette_app, host=h, port=p, log_level="warning")
         except ValueError as exc:
-            err_console.print(f"[red]error[/red] {exc}")
+            err_console.print(f"[red]error[/red] {escape(str(exc))}")
             raise typer.Exit(2) from None
         except Exception as exc:
+            from knowledge.errors import KnowledgeError
             from spine.errors import SpineError
 
-            if isinstance(exc, SpineError):
-                err_console.print(f"[red]error[/red] {exc}")
+            if isinstance(exc, SpineError | KnowledgeError):  # e.g. the Chroma server at MCC_CHROMA_URL is down
+                err_console.print(f"[red]error[/red] {escape(str(exc))}")
                 raise typer.Exit(2) from None
             raise
