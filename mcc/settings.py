@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     anthropic_api_key: SecretStr | None = Field(default=None, validation_alias="ANTHROPIC_API_KEY")
     anthropic_model: str = "claude-sonnet-4-5"
 
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key that encrypts stored connection secrets; default a key file under home (0600)",
+    )
+
     policy_mode: Literal["enforce", "log_only"] = "enforce"
     policy_dir: Path | None = Field(
         default=None, description="Directory with *.cedar and schema.cedarschema; default the packaged policies"

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from mcp_servers.guard.identity import PrincipalSource
     from policies.engine import PolicyEngine
     from policies.model import Principal
+    from spine.repositories.connections import ConnectionOut
 
 
 SERVER_NAMES: tuple[str, ...] = ("spine", "workfront", "asana", "knowledge")
@@ -117,19 +118,34 @@ class App:
         approvals = ApprovalStore(self.sessions, audit=audit)
         return Guard(server, self.policy_engine, approvals, audit, principals, resource_tenant)
 
+    def connection(self, tenant_id: str, system: str) -> ConnectionOut | None:
+        """The tenant's stored connection to ``system`` (``mcc connect``), or None."""
+        from spine.repositories.connections import ConnectionRepository
+
+        with self.sessions() as session:
+            return ConnectionRepository(session, tenant_id).get(system)
+
     def workfront_backend(self, tenant_id: str) -> WorkfrontBackend:
-        """The tenant's Workfront backend: its own sandbox under ``home/sandboxes/<tenant>`` or the REST API."""
+        """The tenant's Workfront backend: its connection (``mcc connect workfront``), else the process-wide REST
+        settings, else its own sandbox under ``home/sandboxes/<tenant>``. Built once per process and tenant."""
         key = ("workfront", tenant_id)
         if key not in self._backends:
             s = self.settings
-            if s.workfront_backend == "rest":
+            conn = self.connection(tenant_id, "workfront")
+            if conn is not None or s.workfront_backend == "rest":
                 from connectors.workfront.client import WorkfrontRestClient
 
-                if s.workfront_api_key is None:
+                if conn is not None:
+                    from mcc.secrets import resolve
+
+                    url, secret = conn.url, resolve(s, conn)
+                elif s.workfront_api_key is None:
                     raise ValueError("workfront_api_key: the REST backend needs MCC_WORKFRONT_API_KEY")
+                else:
+                    url, secret = s.workfront_url, s.workfront_api_key.get_secret_value()
                 self._backends[key] = WorkfrontRestClient(
-                    s.workfront_url, s.workfront_api_key.get_secret_value(),
-                    api_version=s.workfront_api_version.removeprefix("v"), rate_per_minute=s.workfront_rate_per_minute,
+                    url, secret, api_version=s.workfront_api_version.removeprefix("v"),
+                    rate_per_minute=s.workfront_rate_per_minute,
                 )  # fmt: skip
             else:
                 from connectors.workfront.sandbox import WorkfrontSandbox
@@ -138,7 +154,8 @@ class App:
         return self._backends[key]
 
     def asana_backend(self, tenant_id: str) -> AsanaBackend:
-        """The tenant's Asana backend: its own sandbox under ``home/sandboxes/<tenant>`` or the REST API."""
+        """The tenant's Asana backend: its connection (``mcc connect asana``), else the process-wide settings
+        (sandbox under ``home/sandboxes/<tenant>`` by default, or the REST API). Built once per process and tenant."""
         key = ("asana", tenant_id)
         if key not in self._backends:
             from connectors.asana.factory import make_asana_backend
@@ -147,11 +164,17 @@ class App:
             s = self.settings
             data_dir = self.settings.sandbox_dir / tenant_id / "asana"
             data_dir.mkdir(parents=True, exist_ok=True)
+            conn = self.connection(tenant_id, "asana")
+            if conn is not None:
+                from mcc.secrets import resolve
+
+                kind, url, token, workspace = "rest", conn.url, resolve(s, conn), conn.workspace_gid
+            else:
+                kind, url, workspace = s.asana_backend, s.asana_url, s.asana_workspace_gid
+                token = s.asana_token.get_secret_value() if s.asana_token else None
             self._backends[key] = make_asana_backend(
-                s.asana_backend, data_dir=data_dir, url=s.asana_url,
-                token=s.asana_token.get_secret_value() if s.asana_token else None,
-                workspace_gid=s.asana_workspace_gid, rate_per_minute=s.asana_rate_per_minute,
-                idempotency=SpineIdempotency(self.sessions, tenant_id),
+                kind, data_dir=data_dir, url=url, token=token, workspace_gid=workspace,
+                rate_per_minute=s.asana_rate_per_minute, idempotency=SpineIdempotency(self.sessions, tenant_id),
             )  # fmt: skip
         return self._backends[key]
 
