@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.store.base import BaseStore
 from pydantic import BaseModel, Field
 
 from agents.assistant import Assistant, UserInfo
-from agents.checkpoints import open_checkpointer
+from agents.checkpoints import open_checkpointer, open_store
 from evals.cases import Case, Expect, PrincipalSpec, WorldAdd
 from evals.conversation import Conversation, Step
 from evals.gates import cross_tenant_reads, load_audit, tenant_tokens, writes_without_approval
@@ -86,13 +87,15 @@ class Runner:
         self.worlds = worlds
         self.case_timeout = case_timeout
         self._saver: BaseCheckpointSaver[Any] | None = None
+        self._store: BaseStore | None = None
 
     async def run(self, cases: list[Case], trials: int = 1, progress: ProgressFn | None = None) -> list[TrialResult]:
         """Every variant of every case, ``trials`` times each, in order (all in this one task: the MCP clients
         opened along the way are closed by the task that opened them)."""
         out: list[TrialResult] = []
-        async with open_checkpointer(f"sqlite:///{self.worlds.root / 'checkpoints.db'}") as saver:
-            self._saver = saver
+        url = f"sqlite:///{self.worlds.root / 'checkpoints.db'}"
+        async with open_checkpointer(url) as saver, open_store(url) as store:
+            self._saver, self._store = saver, store
             try:
                 for case in cases:
                     for variant in variants(case):
@@ -102,16 +105,17 @@ class Runner:
                             if progress is not None:
                                 progress(result)
             finally:
-                self._saver = None
+                self._saver, self._store = None, None
         return out
 
     def _assistant(self, app: EvalApp, principal: Principal, today: dt.date) -> Assistant:
         """An ``Assistant`` of ``principal`` on this world's servers. Every case is a new thread; threads and
         approval waits are keyed by random ids, so cases never see each other's."""
-        if self._saver is None:
+        if self._saver is None or self._store is None:
             raise RuntimeError("Runner.run_case runs inside Runner.run")
         user = UserInfo(user_id=principal.user_id, tenant_id=principal.tenant_id, groups=sorted(principal.groups))
-        return Assistant(app.chat_model(), app.servers_for(principal), self._saver, user, today=today)
+        servers = app.servers_for(principal)
+        return Assistant(app.chat_model(), servers, self._saver, user, store=self._store, today=today)
 
     async def run_case(self, case: Case, variant: Variant, trial: int = 0) -> TrialResult:
         """One trial of one case in a fresh world."""
