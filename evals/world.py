@@ -112,7 +112,8 @@ class CachingEmbedder:
 
 @dataclass
 class Shared:
-    """What every case of a process shares: the playbook knowledge base, its embedder and the chat model."""
+    """What every case of a process shares: the playbook knowledge base, its embedder, the chat model and the
+    servers' tool schemas."""
 
     knowledge: KnowledgeBase
     embedder: CachingEmbedder
