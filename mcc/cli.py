@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from mcc.commands import campaigns, chat, connect, directory, evals, governance, knowledge, serve
+from mcc.commands import campaigns, chat, connect, directory, evals, governance, imports, knowledge, serve
 
 app = typer.Typer(
     name="mcc",
@@ -24,6 +24,7 @@ app.add_typer(directory.tenants_app, name="tenants", help="Create and list tenan
 app.add_typer(directory.users_app, name="users", help="Manage people, their groups and system identities.")
 app.add_typer(directory.directory_app, name="directory", help="Import people from a YAML or CSV file.")
 app.add_typer(connect.app, name="connect", help="Connect a tenant to its Workfront and Asana.")
+app.add_typer(imports.app, name="import", help="Backfill existing projects and tasks into the spine.")
 app.add_typer(evals.app, name="eval", help="Run eval suites that score agent behaviour.")
 app.add_typer(knowledge.app, name="knowledge", help="Ingest and search the playbook knowledge base.")
 

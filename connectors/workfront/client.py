@@ -17,7 +17,7 @@ Idempotency keys are validated and accepted for interface parity but Workfront c
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
@@ -182,6 +182,22 @@ class WorkfrontRestClient:
             first += len(items)
             if not items or first >= total:
                 return out
+
+    async def iter_all(
+        self, code: str, filters: Sequence[tuple[str, str]], fields: Sequence[str], page_size: int = MAX_LIMIT
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Every object of ``code`` matching raw Workfront ``filters`` (name/value pairs, ``_Mod`` included), a page
+        at a time in ID order, with ``fields`` (Workfront names; ``extRefID`` and ``lastUpdateDate`` allowed)."""
+        first = 0
+        while True:
+            params = [*filters, ("fields", ",".join(fields)), ("ID_Sort", "asc"), ("$$FIRST", str(first)),
+                      ("$$LIMIT", str(page_size))]  # fmt: skip
+            rows = await self.http.call("GET", f"{code.lower()}/search", Target("filters", code), params=params)
+            if rows:
+                yield [_from_wire(code, r) for r in rows]
+            if len(rows) < page_size:
+                return
+            first += len(rows)
 
     async def check_access(self) -> str:
         """One cheap authenticated call (the count of users): what ``mcc connect check`` reports; a typed error

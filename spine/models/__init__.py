@@ -5,6 +5,7 @@ import importlib.util
 
 from spine.models.connections import Connection
 from spine.models.core import Asset, Campaign, GroupMembership, Strategy, Tenant, User, WorkItem
+from spine.models.imports import ImportProposal
 from spine.models.mapping import CampaignTrackingKeys, SyncState, SystemRef
 from spine.models.measurement import Measurement
 from spine.models.ops import CampaignRequest, ErrorLog, EventLog, RateCounter, Run
@@ -22,6 +23,7 @@ __all__ = [
     "ErrorLog",
     "EventLog",
     "GroupMembership",
+    "ImportProposal",
     "Measurement",
     "RateCounter",
     "Run",
