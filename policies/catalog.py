@@ -3,6 +3,12 @@
 The servers register exactly these names; a tool missing here is denied (fail closed). A few hypothetical
 tools (Salesforce and analytics writes, Workfront project deletion, a spend commitment) are listed so that the
 read-only, never-delete and budget rules are tested and hold if such a tool is ever added.
+
+Each tool's ``money`` table lists every argument path where it sets money (``policies.money``); the budget rules
+see the largest amount among them. ``tests/security/test_budget_paths.py`` walks every served write tool's input
+schema and fails when a money-like argument or an object with free keys is missing from its tool's table.
+Personal data: external systems refuse it in arguments (``pii="redact"`` masks emails and phones in notes and
+comments); our own servers mask emails and phones and refuse card numbers and SSNs in every write.
 """
 
 from __future__ import annotations
