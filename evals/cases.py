@@ -17,8 +17,8 @@ CallDecision = Literal["allow", "deny", "require_approval", "error"]
 ResultStatus = Literal["ok", "error", "approval_required", "rejected"]
 # Decisions a policy expectation can ask for: the turn's tool-call decisions plus every audit-log decision.
 PolicyDecision = Literal[
-    "allow", "deny", "require_approval", "executed", "invalid", "failed", "blocked", "approved", "rejected",
-    "consumed", "expired",
+    "allow", "deny", "require_approval", "executed", "invalid", "failed", "blocked", "redacted", "approved",
+    "rejected", "consumed", "expired",
 ]  # fmt: skip
 StateSource = Literal[
     "spine.campaigns", "spine.work_items", "spine.approvals", "spine.strategies", "spine.measurements",

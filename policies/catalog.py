@@ -3,6 +3,12 @@
 The servers register exactly these names; a tool missing here is denied (fail closed). A few hypothetical
 tools (Salesforce and analytics writes, Workfront project deletion, a spend commitment) are listed so that the
 read-only, never-delete and budget rules are tested and hold if such a tool is ever added.
+
+Each tool's ``money`` table lists every argument path where it sets money (``policies.money``); the budget rules
+see the largest amount among them. ``tests/security/test_budget_paths.py`` walks every served write tool's input
+schema and fails when a money-like argument or an object with free keys is missing from its tool's table.
+Personal data: external systems refuse it in arguments (``pii="redact"`` masks emails and phones in notes and
+comments); our own servers mask emails and phones and refuse card numbers and SSNs in every write.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 from policies.model import ActionKind, PiiMode, ToolSpec
+from policies.money import ANY, MoneyArg
 
 SERVERS: tuple[str, ...] = ("workfront", "asana", "spine", "knowledge")
 EXTERNAL_SYSTEMS: frozenset[str] = frozenset({"workfront", "asana", "salesforce", "analytics"})
@@ -23,31 +30,41 @@ def _spec(
     kind: ActionKind,
     obj: str,
     *,
-    budget: tuple[str, ...] | None = None,
+    money: tuple[MoneyArg, ...] = (),
     fields: tuple[str, str] | None = None,
-    pii: PiiMode = "deny",
+    pii: PiiMode | None = None,
     hypothetical: bool = False,
 ) -> ToolSpec:
+    # Personal data bound for another system is refused outright; our own store masks emails and phones.
+    external = server in EXTERNAL_SYSTEMS
     return ToolSpec(
         server=server,
         tool=tool,
         kind=kind,
         system=server,
         object_type=obj,
-        external=server in EXTERNAL_SYSTEMS,
-        budget_path=budget,
+        external=external,
+        money=money,
         fields_entity=fields[0] if fields else None,
         fields_from=fields[1] if fields else None,  # type: ignore[arg-type]
-        pii_mode=pii,
+        pii_mode=pii or ("deny" if external else "redact"),
         hypothetical=hypothetical,
     )
 
 
 _W, _A, _S, _K = "workfront", "asana", "spine", "knowledge"
 
+# Money tables (policies.money): every argument path where a tool sets money, and how to read it.
+_WF_PROJECT_MONEY = (MoneyArg(("budget",)), MoneyArg(("custom_fields",), "fields"))
+_CAMPAIGN_MONEY = (MoneyArg(("budget_planned",)), MoneyArg(("budget_committed",)))
+_CAMPAIGN_CHANGES_MONEY = (MoneyArg(("changes",), "fields"),)
+_STRATEGY_MONEY = (
+    MoneyArg(("content", "attachments", ANY), "none", note="file references of a strategy draft; they set no money"),
+)
+
 _SPECS: tuple[ToolSpec, ...] = (
     # Workfront (external execution system).
-    _spec(_W, "create_project", "write", "project", budget=("budget",)),
+    _spec(_W, "create_project", "write", "project", money=_WF_PROJECT_MONEY),
     _spec(_W, "get_project", "read", "project"),
     _spec(_W, "search", "read", "any"),
     _spec(_W, "create_task", "write", "task"),
@@ -58,7 +75,7 @@ _SPECS: tuple[ToolSpec, ...] = (
     _spec(_W, "create_issue", "write", "issue"),
     _spec(_W, "add_note", "write", "note", pii="redact"),
     _spec(_W, "delete_project", "delete", "project", hypothetical=True),
-    _spec(_W, "create_expense", "commit_spend", "expense", budget=("amount",), hypothetical=True),
+    _spec(_W, "create_expense", "commit_spend", "expense", money=(MoneyArg(("amount",)),), hypothetical=True),
     # Asana (external execution system).
     _spec(_A, "create_project", "write", "project"),
     _spec(_A, "get_project", "read", "project"),
@@ -72,13 +89,11 @@ _SPECS: tuple[ToolSpec, ...] = (
     _spec(_A, "list_sections", "read", "section"),
     _spec(_A, "add_task_to_section", "write", "section"),
     # Campaign spine (internal canonical store).
-    _spec(_S, "create_campaign", "write", "campaign", budget=("budget_planned",), fields=("campaign", "arguments")),
+    _spec(_S, "create_campaign", "write", "campaign", money=_CAMPAIGN_MONEY, fields=("campaign", "arguments")),
     _spec(_S, "get_campaign", "read", "campaign"),
     _spec(_S, "list_campaigns", "read", "campaign"),
-    _spec(
-        _S, "update_campaign", "write", "campaign", budget=("changes", "budget_planned"), fields=("campaign", "changes")
-    ),
-    _spec(_S, "draft_strategy", "write", "strategy"),
+    _spec(_S, "update_campaign", "write", "campaign", money=_CAMPAIGN_CHANGES_MONEY, fields=("campaign", "changes")),
+    _spec(_S, "draft_strategy", "write", "strategy", money=_STRATEGY_MONEY),
     _spec(_S, "submit_strategy", "write", "strategy"),
     _spec(_S, "approve_strategy", "approve", "strategy"),
     _spec(_S, "reject_strategy", "approve", "strategy"),

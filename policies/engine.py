@@ -32,6 +32,7 @@ from policies.model import (
     Mode,
     PiiHit,
     Principal,
+    ResponseCheck,
     RuleHit,
     ToolCall,
     ToolSpec,
@@ -46,6 +47,8 @@ DEFAULT_GROUP_PARENTS: Mapping[str, tuple[str, ...]] = MappingProxyType({"vp": (
 _ACTION = {"type": "Action", "id": "call"}
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _ENTITY_CACHE_MAX = 4096
+# Kinds whose arguments are stored or acted on: scanned for personal data on every server.
+WRITE_KINDS: frozenset[str] = frozenset({"write", "delete", "commit_spend", "approve"})
 
 
 class PolicyEngine:
@@ -144,7 +147,8 @@ class PolicyEngine:
                 self.rate_limiter.commit(rate)
             if decision.effect == ALLOW:
                 return replace(decision, mode="log_only", would_have=decision)
-            return Decision(ALLOW, decision.reasons, tool=decision.tool, mode="log_only", would_have=decision)
+            return Decision(ALLOW, decision.reasons, tool=decision.tool, mode="log_only", would_have=decision,
+                            redactions=decision.redactions, redacted_arguments=decision.redacted_arguments)  # fmt: skip
         if rate is not None and decision.effect == ALLOW:
             self.rate_limiter.commit(rate)
         return decision
@@ -161,7 +165,8 @@ class PolicyEngine:
         budget = budget_fact(spec, args, self.fx_rates)
         fields = fields_fact(spec, args, self.field_authority)
         tenants = tenants_named(call.resource_tenant_id, args)
-        hits: list[PiiHit] = pii.scan(args) if spec.external else []
+        # Personal data is checked before anything is sent or stored: every write, and every external call.
+        hits: list[PiiHit] = pii.scan(args) if spec.external or spec.kind in WRITE_KINDS else []
         block = pii.blocking(hits, spec.pii_mode)
         redact = [] if block else hits
         rate = None
@@ -232,7 +237,12 @@ class PolicyEngine:
             msg = f"no rule permits {principal.user_id} ({groups}) to call {spec.name} ({spec.kind})"
             return _deny(call, "default.deny", msg), rate
         required = max((r.approval_group for r in forbids if r.approval_group), key=self._rank)
-        return Decision(REQUIRE_APPROVAL, hits_out, required_group=required, tool=spec.name), rate
+        # The approval holds the masked arguments, never the personal data they were sent with.
+        masked = pii.redact(dict(args), redact) if redact else None
+        return Decision(
+            REQUIRE_APPROVAL, hits_out, required_group=required, tool=spec.name, redactions=tuple(redact),
+            redacted_arguments=masked,
+        ), rate  # fmt: skip
 
     def _rank(self, group: str) -> int:
         return self.approval_groups.get(group, 0)
@@ -266,24 +276,25 @@ class PolicyEngine:
         return handle
 
     # ------------------------------------------------------------------ responses
-    def check_response(self, call: ToolCall, response: Any) -> Decision:
-        """Block a response that carries card numbers or SSNs (rule ``pii.response_blocked``).
+    def check_response(self, call: ToolCall, response: Any) -> ResponseCheck:
+        """Mask card numbers and SSNs in a tool's answer (rule ``pii.response_redacted``) and keep the rest.
 
-        Never raises; an unscannable response is blocked too. LOG_ONLY mode reports without blocking.
+        Personal data already stored (typed into Workfront, or stored before a rule existed) must not make a
+        read fail for everyone, nor a completed write look failed: the answer is returned with each such value
+        replaced by ``[REDACTED:<kind>]``. An answer that cannot be scanned is withheld whole
+        (``pii.response_unscannable``). LOG_ONLY mode reports what it would mask and returns the answer as is.
+        Never raises.
         """
         try:
             hits = pii.scan_response(response)
+            masked = pii.redact(response, hits) if hits else response
         except Exception as e:
-            hits, err = [], f"response could not be scanned ({type(e).__name__}: {e})"
-        else:
-            err = ""
-        if not hits and not err:
-            return Decision(ALLOW, tool=call.name, mode=self.mode)
-        msg = err or f"response blocked: it contains {pii.summarize(hits)}"
-        denied = Decision(DENY, (RuleHit("pii.response_blocked", msg),), tool=call.name, redactions=tuple(hits))
-        if self.mode == "log_only":
-            return Decision(ALLOW, denied.reasons, tool=call.name, mode="log_only", would_have=denied)
-        return denied
+            msg = f"the answer could not be scanned for personal data ({type(e).__name__}: {e}) and is withheld"
+            return ResponseCheck(None, (), "pii.response_unscannable", msg, self.mode, original=response)
+        if not hits:
+            return ResponseCheck(response, mode=self.mode)
+        msg = f"personal data masked in the answer: {pii.summarize(hits)}"
+        return ResponseCheck(masked, tuple(hits), "pii.response_redacted", msg, self.mode, original=response)
 
 
 class _Details:

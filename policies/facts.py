@@ -1,22 +1,19 @@
-"""Facts the Cedar rules test, computed from a call: budget in USD, canonical fields written, tenants named.
+"""Facts the Cedar rules test, computed from a call: the largest amount set (USD), canonical fields written, tenants.
 
 Pure functions over the arguments, the tool spec, the FX table and the field-authority matrix.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from policies import money
 from policies.model import ToolSpec
 from spine.authority import Direction, FieldRule, Owner
 
-CEDAR_DECIMAL_MAX = Decimal("922337203685477.5807")
-_QUANTUM = Decimal("0.0001")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 # Arguments of MCC write tools that are not canonical fields.
 NON_FIELD_ARGUMENTS: frozenset[str] = frozenset(
     {"tenant_id", "idempotency_key", "approval_id", "expected_version", "campaign_id", "dry_run", "reason"}
@@ -25,7 +22,7 @@ NON_FIELD_ARGUMENTS: frozenset[str] = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class BudgetFact:
-    """The committed amount in USD (``None`` when the call commits none) or why it could not be read."""
+    """The largest amount the call sets, in USD (``None`` when it sets none), or why an amount could not be read."""
 
     usd: Decimal | None = None
     error: str = ""  # "" | "unknown_currency" | "invalid_amount"
@@ -40,49 +37,30 @@ class BudgetFact:
         return {"__extn": {"fn": "decimal", "arg": format(self.usd, "f")}}
 
 
-def _dig(args: Mapping[str, Any], path: tuple[str, ...]) -> Any:
-    cur: Any = args
-    for key in path:
-        if not isinstance(cur, Mapping) or key not in cur:
-            return None
-        cur = cur[key]
-    return cur
-
-
 def budget_fact(spec: ToolSpec, arguments: Mapping[str, Any], fx_rates: Mapping[str, Decimal]) -> BudgetFact:
-    """Read ``{amount, currency}`` at the spec's budget path and convert it with ``fx_rates`` (USD per unit).
+    """Read every amount of the spec's money table (``policies.money``) and keep the largest in USD.
 
-    Rounds up to Cedar's 4 decimal places so rounding never takes an amount below a threshold.
+    Fails closed: one unreadable amount makes the fact ``invalid_amount`` and one currency without a rate
+    ``unknown_currency``, whatever the other amounts say.
     """
-    if spec.budget_path is None:
-        return BudgetFact()
-    path = "$." + ".".join(spec.budget_path)
-    value = _dig(arguments, spec.budget_path)
-    if value is None:
-        return BudgetFact(path=path)
-
-    def invalid(problem: str) -> BudgetFact:
-        return BudgetFact(error="invalid_amount", problem=problem, path=path)
-
-    if not isinstance(value, Mapping):
-        return invalid("expected an object with amount and currency")
-    raw, cur = value.get("amount"), value.get("currency")
-    if isinstance(raw, bool) or raw is None:
-        return invalid("amount is missing or not a number")
-    try:
-        amount = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(str(raw).strip())
-    except (InvalidOperation, ValueError):
-        return invalid(f"amount {str(raw)[:40]!r} is not a number")
-    if not amount.is_finite() or amount < 0:
-        return invalid("amount must be a finite number >= 0")
-    if not isinstance(cur, str) or not _CURRENCY.match(cur.strip().upper()):
-        return invalid("currency must be an ISO 4217 code such as USD")
-    currency = cur.strip().upper()
-    rate = Decimal(1) if currency == "USD" else fx_rates.get(currency)
-    if rate is None:
-        return BudgetFact(error="unknown_currency", amount=amount, currency=currency, path=path)
-    usd = min((amount * rate).quantize(_QUANTUM, rounding=ROUND_CEILING), CEDAR_DECIMAL_MAX)
-    return BudgetFact(usd=usd, amount=amount, currency=currency, path=path)
+    found = money.amounts(spec.money, arguments)
+    if not found:
+        first = next((row for row in spec.money if row.form == "money"), None)
+        return BudgetFact(path="$." + ".".join(first.path) if first else "")
+    bad = next((a for a in found if a.problem), None)
+    if bad is not None:
+        return BudgetFact(error="invalid_amount", problem=bad.problem, path=bad.path)
+    best: BudgetFact | None = None
+    for a in found:
+        assert a.amount is not None  # a readable amount always has one
+        rate = Decimal(1) if a.currency == "USD" else fx_rates.get(a.currency)
+        if rate is None:
+            return BudgetFact(error="unknown_currency", amount=a.amount, currency=a.currency, path=a.path)
+        usd = money.to_usd(a.amount, rate)
+        if best is None or best.usd is None or usd > best.usd:
+            best = BudgetFact(usd=usd, amount=a.amount, currency=a.currency, path=a.path)
+    assert best is not None
+    return best
 
 
 @dataclass(frozen=True, slots=True)

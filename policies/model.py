@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from policies.money import MoneyArg
+
 Effect = Literal["allow", "deny", "require_approval"]
 Mode = Literal["enforce", "log_only"]
 ActionKind = Literal["read", "write", "delete", "commit_spend", "approve", "audit"]
@@ -55,11 +57,12 @@ class ToolSpec:
     - ``kind``: read | write | delete | commit_spend | approve | audit.
     - ``system``: the system the call acts on (salesforce and analytics are read-only).
     - ``external``: arguments leave our boundary (Workfront, Asana, Salesforce, analytics): scanned for PII.
-    - ``budget_path``: argument path of a money value ``{amount, currency}`` that commits spend.
+    - ``money``: every place the arguments set money (``policies.money``): the budget rules see the largest
+      amount in USD. A write tool's table must cover each money-like argument (a test walks the schemas).
     - ``fields_entity`` / ``fields_from``: canonical fields written, taken from the keys of the ``changes``
       argument (``"changes"``) or of all arguments (``"arguments"``), checked against field authority.
     - ``pii_mode``: ``redact`` lets emails and phone numbers in free text through masked; cards and SSNs
-      are always denied.
+      are always denied. The arguments of every write (and of every call to an external system) are scanned.
     - ``hypothetical``: not exposed by any server today; catalogued so that the rules hold if it ever is.
     """
 
@@ -69,7 +72,7 @@ class ToolSpec:
     system: str
     object_type: str
     external: bool
-    budget_path: tuple[str, ...] | None = None
+    money: tuple[MoneyArg, ...] = ()
     fields_entity: str | None = None
     fields_from: Literal["changes", "arguments"] | None = None
     pii_mode: PiiMode = "deny"
@@ -136,3 +139,30 @@ class Decision:
     def message(self) -> str:
         """All reason messages joined, for an error returned to the caller."""
         return "; ".join(r.message for r in self.reasons)
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseCheck:
+    """What may be shown of a tool's answer.
+
+    ``rule_id`` is empty for a clean answer, ``pii.response_redacted`` when ``value`` is a copy with card numbers
+    and SSNs masked (``hits`` says where), ``pii.response_unscannable`` when nothing may be shown. In ``log_only``
+    mode the caller shows ``original`` and only records what enforcement would have done.
+    """
+
+    value: Any
+    hits: tuple[PiiHit, ...] = ()
+    rule_id: str = ""
+    message: str = ""
+    mode: Mode = "enforce"
+    original: Any = None
+
+    @property
+    def shown(self) -> Any:
+        """The answer to return: the checked value, or the original in ``log_only`` mode."""
+        return self.original if self.mode == "log_only" and self.rule_id else self.value
+
+    @property
+    def withheld(self) -> bool:
+        """True when nothing of the answer may be shown."""
+        return self.rule_id == "pii.response_unscannable" and self.mode == "enforce"

@@ -1,5 +1,14 @@
 """PII detection for tool arguments and responses: emails, phone numbers, card numbers (Luhn), US SSNs.
 
+Text is normalized before detection (``policies.textnorm``): fullwidth digits, non-breaking spaces, dots,
+slashes and zero-width characters between digits do not hide a number. Card numbers: 13-19 digits starting 2-6,
+grouped by any single separator, passing Luhn. SSNs: 3-2-4 digits with any separators (``123-45-6789``,
+``123.45.6789``, ``123-45 6789``) that the SSA could have issued (area not 000, 666 or 9xx, group not 00,
+serial not 0000). Nine bare digits (``123456789``) are an SSN only when the words before or after, or the
+field's name, say so (``SSN``, ``social security``) or when invisible characters were hidden inside them: a bare
+nine-digit number is far more often an order number or an id, so it is left alone otherwise (the trade-off:
+an SSN typed bare with no hint is missed).
+
 Scans nested dicts/lists recursively and reports each hit with its JSON path (``$.changes.notes[0]``), so a
 denial can say where the value was. Fields that legitimately carry a user id (Asana gid, Workfront GUID, an
 assignee's email) are allow-listed by key and only skipped when the value has the shape of an id.
@@ -12,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from policies.model import PiiHit, PiiKind
+from policies.textnorm import normalize
 
 MAX_DEPTH = 32
 BLOCKING_KINDS: frozenset[PiiKind] = frozenset({"card", "ssn"})
@@ -22,9 +32,20 @@ _E164 = re.compile(r"(?<![\w+])\+[1-9](?:[ .-]?\d){7,14}(?![\w-])")
 # NANP with separators: (212) 555-0147, 212-555-0147, 212.555.0147, 1-212-555-0147. Bare 10-digit runs are
 # left alone (ids, amounts); area code and exchange must start with 2-9.
 _NANP = re.compile(r"(?<![\w+.-])(?:1[ .-]?)?(?:\([2-9]\d{2}\)[ ]?|[2-9]\d{2}[ .-])[2-9]\d{2}[ .-]\d{4}(?![\w-]|\.\d)")
-# 13-19 digits, optionally grouped by spaces or dashes.
-_CARD = re.compile(r"(?<![\w.-])\d(?:[ -]?\d){12,18}(?![\w-]|\.\d)")
-_SSN = re.compile(r"(?<![\w.-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\w-]|\.\d)")
+# Detectors run on normalized text (policies.textnorm): ASCII digits, and " - . /" as the only separators.
+# A digit run may not continue another one across a separator (a UUID, a date range, a longer number).
+_START = r"(?<![\w+])(?<![0-9][-./])"
+_END = r"(?!\w)(?![-./][0-9])"
+# 13-19 digits, optionally grouped by single spaces, dashes, dots or slashes (mixed).
+_CARD = re.compile(_START + r"[0-9](?:[ .\-/]?[0-9]){12,18}" + _END)
+_SEP = r"(?:[ ]?[-./][ ]?|[ ])"
+_SSN = re.compile(_START + rf"([0-9]{{3}}){_SEP}([0-9]{{2}}){_SEP}([0-9]{{4}})" + _END)
+# Nine bare digits are an SSN only with context (below), or when invisible characters were hidden inside them.
+_SSN_BARE = re.compile(_START + r"([0-9]{3})([0-9]{2})([0-9]{4})" + _END)
+_SSN_CONTEXT = re.compile(
+    r"(?<![a-z])(?:ssns?|ss#|ss[ _]?no|social[ _-]*security|soc\.?[ _]?sec)(?![a-z])", re.IGNORECASE
+)
+_CONTEXT_BEFORE, _CONTEXT_AFTER = 40, 20
 
 # Keys whose values are identifiers of our own users or objects, not free text.
 ID_KEYS: frozenset[str] = frozenset(
@@ -87,45 +108,65 @@ def luhn_valid(digits: str) -> bool:
 
 
 def _is_card(candidate: str) -> bool:
-    digits = candidate.replace(" ", "").replace("-", "")
+    digits = "".join(c for c in candidate if c.isdigit())
     if not 13 <= len(digits) <= 19 or digits[0] not in "23456":
         return False
     return luhn_valid(digits)
 
 
-def _is_ssn(m: re.Match[str]) -> bool:
-    area, group, serial = m.group(1), m.group(3), m.group(4)
+def _ssa_valid(area: str, group: str, serial: str) -> bool:
+    # Never issued: area 000, 666 or 900-999, group 00, serial 0000.
     return not (area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000")
 
 
-def scan_text(text: str, path: str = "$", *, in_key: bool = False) -> list[PiiHit]:
-    """Every PII hit in one string, in order of position."""
+def is_ssn_context(text: str) -> bool:
+    """True when ``text`` (nearby words, or the name of the field) says a number is a social security number."""
+    return _SSN_CONTEXT.search(text) is not None
+
+
+def scan_text(text: str, path: str = "$", *, in_key: bool = False, context: str = "") -> list[PiiHit]:
+    """Every PII hit in one string, in order of position, with spans in ``text`` itself.
+
+    The string is normalized first (``policies.textnorm``), so fullwidth digits, non-breaking spaces, dots,
+    slashes and zero-width characters do not hide a card number or an SSN. ``context`` is the field's name:
+    ``ssn: 123456789`` is an SSN, a bare ``123456789`` elsewhere is an order number.
+    """
     hits: list[PiiHit] = []
     if len(text) < 6:
         return hits
-    for m in _EMAIL.finditer(text):
-        hits.append(PiiHit("email", path, m.start(), m.end(), in_key))
-    has_digits = any(c.isdigit() for c in text)
-    if not has_digits:
+    norm = normalize(text)
+    t = norm.text
+
+    def hit(kind: PiiKind, s: int, e: int) -> None:
+        a, b = norm.span(s, e)
+        hits.append(PiiHit(kind, path, a, b, in_key))
+        taken.append((s, e))
+
+    taken: list[tuple[int, int]] = []
+    for m in _EMAIL.finditer(t):
+        hit("email", m.start(), m.end())
+    if not any(c.isdigit() for c in t):
         return hits
-    taken: list[tuple[int, int]] = [(h.start, h.end) for h in hits]
 
     def free(s: int, e: int) -> bool:
         return all(e <= a or s >= b for a, b in taken)
 
-    for m in _CARD.finditer(text):
+    for m in _CARD.finditer(t):
         if _is_card(m.group(0)) and free(m.start(), m.end()):
-            hits.append(PiiHit("card", path, m.start(), m.end(), in_key))
-            taken.append((m.start(), m.end()))
-    for m in _SSN.finditer(text):
-        if _is_ssn(m) and free(m.start(), m.end()):
-            hits.append(PiiHit("ssn", path, m.start(), m.end(), in_key))
-            taken.append((m.start(), m.end()))
+            hit("card", m.start(), m.end())
+    for m in _SSN.finditer(t):
+        if _ssa_valid(m.group(1), m.group(2), m.group(3)) and free(m.start(), m.end()):
+            hit("ssn", m.start(), m.end())
+    for m in _SSN_BARE.finditer(t):
+        if not (_ssa_valid(m.group(1), m.group(2), m.group(3)) and free(m.start(), m.end())):
+            continue
+        near = t[max(0, m.start() - _CONTEXT_BEFORE) : m.start()] + " " + t[m.end() : m.end() + _CONTEXT_AFTER]
+        if norm.dropped_inside(m.start(), m.end()) or is_ssn_context(near) or is_ssn_context(context):
+            hit("ssn", m.start(), m.end())
     for rx in (_E164, _NANP):
-        for m in rx.finditer(text):
+        for m in rx.finditer(t):
             if free(m.start(), m.end()):
-                hits.append(PiiHit("phone", path, m.start(), m.end(), in_key))
-                taken.append((m.start(), m.end()))
+                hit("phone", m.start(), m.end())
     hits.sort(key=lambda h: h.start)
     return hits
 
@@ -153,7 +194,7 @@ def _scan(obj: Any, path: str, key: str | None, depth: int, hits: list[PiiHit], 
     if isinstance(obj, str):
         if allow_ids and key in ID_KEYS and _ID_VALUE.match(obj):
             return
-        hits.extend(scan_text(obj, path))
+        hits.extend(scan_text(obj, path, context=key or ""))
     elif isinstance(obj, bool) or obj is None:
         return
     elif isinstance(obj, int):
@@ -162,6 +203,10 @@ def _scan(obj: Any, path: str, key: str | None, depth: int, hits: list[PiiHit], 
             text = str(obj)
             if _is_card(text):
                 hits.append(PiiHit("card", path, 0, len(text)))
+        elif 0 < obj < 10**9 and key is not None and is_ssn_context(key):
+            text = f"{obj:09d}"  # a JSON number loses the SSN's leading zeros
+            if _ssa_valid(text[:3], text[3:5], text[5:]):
+                hits.append(PiiHit("ssn", path, 0, len(str(obj))))
     elif isinstance(obj, Mapping):
         for k, v in obj.items():
             ks = str(k)

@@ -2,7 +2,13 @@
 
 1. who is calling (identity) · 2. strict argument validation · 3. the policy decision (Cedar engine) ·
 4. approvals (request one, or verify and consume the one presented) · 5. the handler ·
-6. the response check (card numbers, SSNs) · 7. the audit row for the decision and for each executed write.
+6. the response check · 7. the audit row for the decision and for each executed write.
+
+Personal data: the policy masks emails and phone numbers in arguments where the tool allows it (before the call
+is approved, stored or sent) and refuses card numbers and SSNs. Card numbers and SSNs found in an answer (data
+stored before, or typed into another system) are masked, never a reason to fail the call: a read still returns
+everything else, and a write that completed is never reported as failed. Each mask leaves a ``redacted`` audit
+row; an answer that cannot be masked is withheld (``blocked``).
 """
 
 from __future__ import annotations
@@ -18,9 +24,9 @@ from mcp.server.mcpserver import Context
 
 from mcp_servers.guard.errors import from_exception, from_validation
 from mcp_servers.guard.identity import PrincipalSource
-from mcp_servers.guard.toolkit import ApprovalRequired, ToolDef, ToolFailure
+from mcp_servers.guard.toolkit import ApprovalRequired, ToolDef, ToolFailure, ToolInput
 from policies.engine import PolicyEngine
-from policies.model import Decision, Principal, ToolCall
+from policies.model import Decision, Principal, ResponseCheck, ToolCall
 from spine.approval_errors import ApprovalError
 from spine.approvals import ApprovalStore
 from spine.audit import AuditLog
@@ -72,6 +78,11 @@ class Guard:
         call_args = args.business_arguments()
         fp = fingerprint(self.server, tool.name, call_args, principal.user_id)
         decision = self.decide(principal, tool.name, call_args)
+        if decision.redacted_arguments is not None:
+            # Masked before anything is approved, stored or sent: from here on the call is the masked one.
+            args = self._masked(principal, tool, args, decision, fp)
+            call_args = args.business_arguments()
+            fp = fingerprint(self.server, tool.name, call_args, principal.user_id)
         approval_id: str | None = None
 
         if decision.effect == "require_approval":
@@ -85,8 +96,6 @@ class Guard:
             )
             raise ToolFailure(decision.message(), code="denied", fix=_deny_fix(decision))
 
-        if decision.redacted_arguments is not None:
-            args = tool.input_model.model_validate({**decision.redacted_arguments, **args.control_arguments()})
         self._audit(principal, tool.name, "allow", fp, decision.rule_ids, approval_id, _allow_note(decision))
 
         if approval_id is not None:
@@ -110,15 +119,51 @@ class Guard:
                         {"field": failure.field})  # fmt: skip
             raise failure from None
 
+        if not tool.read_only:
+            self._audit(principal, tool.name, "executed", fp, decision.rule_ids, approval_id, {})
         checked = self.engine.check_response(
             ToolCall(self.server, tool.name, call_args), result.model_dump(mode="json")
         )
-        if checked.effect != "allow":
-            self._audit(principal, tool.name, "blocked", fp, checked.rule_ids, approval_id, {})
-            raise ToolFailure(checked.message(), code="response_blocked", fix="the data cannot be shown here")
-        if not tool.read_only:
-            self._audit(principal, tool.name, "executed", fp, decision.rule_ids, approval_id, {})
-        return result
+        if not checked.rule_id:
+            return result
+        return self._shown(principal, tool, result, checked, fp, approval_id)
+
+    def _masked(self, principal: Principal, tool: ToolDef, args: ToolInput, decision: Decision, fp: str) -> ToolInput:
+        """The arguments with the decision's personal data masked; a value that cannot hold the mask is refused."""
+        try:
+            return tool.input_model.model_validate({**(decision.redacted_arguments or {}), **args.control_arguments()})
+        except pydantic.ValidationError as exc:
+            where = sorted({".".join(map(str, e["loc"])) for e in exc.errors()})
+            self._audit(principal, tool.name, "deny", fp, ["pii.unmaskable"], None, {"fields": where})
+            fix = "remove the personal data (emails, phone numbers) from the arguments"
+            message = f"personal data in {', '.join(where)} cannot be masked in this field"
+            raise ToolFailure(message, field=where[0] if where else None, code="denied", fix=fix) from None
+
+    def _shown(
+        self, principal: Principal, tool: ToolDef, result: pydantic.BaseModel, checked: ResponseCheck, fp: str,
+        approval_id: str | None,
+    ) -> pydantic.BaseModel:  # fmt: skip
+        """The answer with stored personal data masked (and an audit row saying so), or withheld if it cannot be."""
+        where = [f"{h.kind}@{h.path}" for h in checked.hits]
+        if checked.mode == "log_only":
+            note = {"log_only": {"would_have": "redacted", "rule_ids": [checked.rule_id], "redacted": where}}
+            self._audit(principal, tool.name, "allow", fp, [checked.rule_id], approval_id, note)
+            return result
+        shown: pydantic.BaseModel | None = None
+        if not checked.withheld:
+            try:
+                shown = type(result).model_validate(checked.value)
+            except pydantic.ValidationError:
+                shown = None  # a mask that breaks the answer's own types: show nothing rather than the value
+        if shown is not None:
+            self._audit(principal, tool.name, "redacted", fp, [checked.rule_id], approval_id, {"redacted": where})
+            return shown
+        self._audit(principal, tool.name, "blocked", fp, [checked.rule_id], approval_id, {"redacted": where})
+        done = "" if tool.read_only else "the call completed and was recorded, but "
+        raise ToolFailure(
+            f"{done}its answer holds personal data that cannot be masked, so it is withheld", code="response_withheld",
+            fix="read the object with another tool, or remove the personal data at its source",
+        )  # fmt: skip
 
     def decide(self, principal: Principal, tool: str, call_args: Mapping[str, Any], **kw: Any) -> Decision:
         """The policy decision for a call, with the target's tenant when the server can tell it."""
@@ -189,6 +234,6 @@ def _deny_fix(decision: Decision) -> str:
         return "change the field in the system that owns it"
     if "ratelimit.exceeded" in ids:
         return f"wait {decision.retry_after_s or 60:.0f} s and retry"
-    if "pii.external_arguments" in ids:
+    if ids & {"pii.external_arguments", "pii.stored_arguments"}:
         return "remove personal data (emails, phone numbers, card numbers, SSNs) from the arguments"
     return "do not retry this call unchanged"

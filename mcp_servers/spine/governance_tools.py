@@ -128,7 +128,7 @@ def governance_tools(approvals: ApprovalStore, audit: AuditLog) -> list[ToolDef]
 
         Only marketing-leadership or vp may call it. Each row: seq (position in the hash chain), at (UTC),
         actor, server, tool, decision (allow | deny | require_approval | invalid | failed | blocked |
-        executed, and approved | rejected | consumed | expired for approvals), rule_ids, approval_id, and
+        redacted | executed, and approved | rejected | consumed | expired for approvals), rule_ids, approval_id, and
         fingerprint (SHA-256 of server, tool, arguments and caller; null for invalid input). Argument values
         are not shown.
         """

@@ -131,11 +131,31 @@ def test_default_rate_limit_workfront_100_per_minute() -> None:
     assert eng.decide(p, ToolCall("spine", "get_campaign", {"campaign_id": "c"}), now=50.0).effect == "allow"
 
 
-def test_response_with_card_or_ssn_is_blocked(engine: PolicyEngine) -> None:
+def test_response_with_card_or_ssn_is_masked_and_the_rest_kept(engine: PolicyEngine) -> None:
     call = ToolCall("asana", "get_task", {"task_gid": "1"})
-    d = engine.check_response(call, {"data": {"notes": "SSN 219-09-9999", "gid": "1204567890123456"}})
-    assert d.effect == "deny" and d.rule_ids == ("pii.response_blocked",)
-    assert engine.check_response(call, {"data": {"notes": "mail ann@corp.com"}}).effect == "allow"
+    answer = {"data": {"notes": "SSN 219-09-9999, card 4111 1111 1111 1111", "gid": "1204567890123456"}}
+    d = engine.check_response(call, answer)
+    assert d.rule_id == "pii.response_redacted" and not d.withheld
+    assert d.value == {"data": {"notes": "SSN [REDACTED:ssn], card [REDACTED:card]", "gid": "1204567890123456"}}
+    assert [h.kind for h in d.hits] == ["ssn", "card"] and "219-09" not in d.message
+    assert answer["data"]["notes"].startswith("SSN 219-09-9999")  # the handler's own value is not mutated
+    clean = engine.check_response(call, {"data": {"notes": "mail ann@corp.com"}})
+    assert clean.rule_id == "" and clean.value == {"data": {"notes": "mail ann@corp.com"}}
+
+
+def test_an_unscannable_response_is_withheld_and_log_only_shows_the_original() -> None:
+    deep: dict[str, object] = {}
+    cur = deep
+    for _ in range(40):
+        cur["x"] = {}
+        cur = cur["x"]  # type: ignore[assignment]
+    eng = PolicyEngine.from_directory(fx_rates=FX, rate_rules=())
+    d = eng.check_response(ToolCall("spine", "get_campaign", {}), deep)
+    assert d.withheld and d.shown is None and d.rule_id == "pii.response_unscannable"
+    lo = PolicyEngine.from_directory(fx_rates=FX, mode="log_only", rate_rules=())
+    answer = {"notes": "SSN 219-09-9999"}
+    d2 = lo.check_response(ToolCall("spine", "get_campaign", {}), answer)
+    assert d2.rule_id == "pii.response_redacted" and d2.shown == answer and not d2.withheld
 
 
 def test_fx_rates_must_be_positive() -> None:

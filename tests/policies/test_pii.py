@@ -82,3 +82,71 @@ def test_response_scan_ignores_id_allow_list() -> None:
 def test_luhn_known_values() -> None:
     assert luhn_valid("79927398713")
     assert not luhn_valid("79927398710")
+
+
+# Obfuscations that must not hide a card number or an SSN (after normalization, policies.textnorm).
+OBFUSCATED: list[tuple[str, str]] = [
+    ("card 4111\u00a01111\u00a01111\u00a01111", "card"),  # non-breaking spaces
+    ("card 4111\u202f1111\u202f1111\u202f1111", "card"),  # narrow no-break spaces
+    ("card 4111.1111.1111.1111", "card"),  # dots
+    ("card 4111/1111/1111/1111", "card"),  # slashes
+    ("card 4111-1111.1111/1111", "card"),  # mixed separators
+    ("card 4\u200b1\u200b1\u200b1\u200b1111\u200d1111\u20601111", "card"),  # zero-width characters
+    ("card 4111\u00ad1111\u00ad1111\u00ad1111", "card"),  # soft hyphens
+    ("card ４１１１ １１１１ １１１１ １１１１", "card"),  # fullwidth digits
+    ("card ４１１１－１１１１－１１１１－１１１１", "card"),  # fullwidth digits and hyphen
+    ("card \u0664\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661", "card"),
+    ("card 4111\u20131111\u20131111\u20131111", "card"),  # en dashes
+    ("ssn 123456789", "ssn"),  # bare, with context
+    ("Social Security Number: 123456789", "ssn"),
+    ("123456789 (SSN)", "ssn"),  # context after
+    ("ref 123\u200b45\u200b6789", "ssn"),  # bare but with hidden characters inside
+    ("id 123.45.6789", "ssn"),
+    ("id 123-45 6789", "ssn"),  # mixed separators
+    ("id 123/45/6789", "ssn"),
+    ("id １２３－４５－６７８９", "ssn"),  # fullwidth
+    ("id 123\u00a045\u00a06789", "ssn"),
+    ("id 123 - 45 - 6789", "ssn"),
+    ("id 123\u201145\u20116789", "ssn"),  # non-breaking hyphens
+]
+
+
+@pytest.mark.parametrize(("text", "kind"), OBFUSCATED)
+def test_obfuscated_numbers_are_detected(text: str, kind: str) -> None:
+    assert [h.kind for h in scan_text(text)] == [kind]
+
+
+@pytest.mark.parametrize(("text", "kind"), OBFUSCATED)
+def test_redaction_masks_the_whole_disguised_value(text: str, kind: str) -> None:
+    masked = redact({"t": text}, scan({"t": text}))["t"]
+    assert f"[REDACTED:{kind}]" in masked and not any(c.isdigit() for c in masked.split("[REDACTED")[0][-2:])
+    assert sum(c.isdigit() for c in masked) <= 1 and "\u200b" not in masked  # nothing of the number is left
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "order 123456789 shipped",  # a bare nine-digit number without SSN context
+        "invoice no. 987654321",
+        "PO 512345678",
+        "budget 900000 USD and 1,250,000.00 EUR",
+        "gid 1204567890123456 and 1209876543210987",  # Asana gids
+        "project 4c7e1d2a9b3f4e5d8a7b6c5d4e3f2a1b",  # Workfront id
+        "all-digit hex 12345678901234567890123456789012",
+        "uuid 12345678-1234-1234-1234-123456789012",
+        "dates 2027/06/01, 01.06.2027, 2027-06-01 - 2027-06-30",
+        "range 30/01/2027 - 15/02/2027",
+        "phone +1 415 555 0134 and (212) 555-0147",  # phones: phone hits, never card or SSN
+        "ssn 000-12-3456, ssn 666123456, ssn 900123456, ssn 123004567, ssn 123450000",  # never issued
+        "ssnapshot 123456789",  # the context word must stand alone
+        "mobile +4915123456789",  # an E.164 number is not a card even when it passes Luhn
+    ],
+)
+def test_look_alikes_are_not_cards_or_ssns(text: str) -> None:
+    assert [h.kind for h in scan_text(text) if h.kind in ("card", "ssn")] == []
+
+
+def test_a_field_named_ssn_makes_nine_bare_digits_an_ssn() -> None:
+    assert [(h.kind, h.path) for h in scan({"ssn": "123456789", "order": "123456789"})] == [("ssn", "$.ssn")]
+    assert [(h.kind, h.path) for h in scan({"social_security": 78051120})] == [("ssn", "$.social_security")]
+    assert scan({"order_number": 123456789, "count": 78051120}) == []

@@ -146,9 +146,11 @@ def test_a_policy_file_with_a_syntax_error_stops_the_server_naming_file_and_line
     policies.mkdir()
     packaged = Path(__file__).parents[3] / "policies" / "cedar"
     (policies / "schema.cedarschema").write_text((packaged / "schema.cedarschema").read_text())
-    (policies / "mcc.cedar").write_text((packaged / "mcc.cedar").read_text() + "\n\npermit (principal, action\n")
+    text = (packaged / "mcc.cedar").read_text()
+    (policies / "mcc.cedar").write_text(text + "\n\npermit (principal, action\n")
+    bad_line = len(text.splitlines()) + 3  # the appended statement's line, wherever the packaged file ends
     env = {"MCC_HOME": str(tmp_path / "home"), "MCC_POLICY_DIR": str(policies), "PATH": "/usr/bin:/bin"}
     done = subprocess.run([sys.executable, "-m", "mcc", "serve", "spine"], env=env, capture_output=True, text=True,
                           timeout=120, stdin=subprocess.DEVNULL)  # fmt: skip
     message = " ".join(done.stderr.split())
-    assert done.returncode == 2 and "mcc.cedar:135: syntax error" in message and "does not start" in message
+    assert done.returncode == 2 and f"mcc.cedar:{bad_line}: syntax error" in message and "does not start" in message
