@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     anthropic_api_key: SecretStr | None = Field(default=None, validation_alias="ANTHROPIC_API_KEY")
     anthropic_model: str = "claude-sonnet-4-5"
 
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="HMAC key of the audit chain (MCC_AUDIT_KEY, >= 32 chars); unset: generated once into "
+        "home/audit.key (0600). Keep it outside the database and back it up: without it the chain cannot be verified",
+    )
+
     policy_mode: Literal["enforce", "log_only"] = "enforce"
     policy_dir: Path | None = Field(
         default=None, description="Directory with *.cedar and schema.cedarschema; default the packaged policies"
@@ -98,6 +104,11 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.home / "chroma"
+
+    @property
+    def audit_key_file(self) -> Path:
+        """Where the generated audit key lives when ``audit_key`` is not set."""
+        return self.home / "audit.key"
 
     @property
     def sandbox_dir(self) -> Path:
