@@ -200,7 +200,9 @@ class StrategyRepository(TenantScoped):
         Four eyes: whoever drafted, edited or submitted this version cannot approve it, whatever their groups
         (``FourEyesError``).
         """
-        self._check_four_eyes(self.get_model(strategy_id), actor)
+        current = self.get_model(strategy_id)
+        if StrategyStatus.APPROVED in TRANSITIONS[StrategyStatus(current.status)]:  # a bad move says so first
+            self._check_four_eyes(current, actor)
         row = self._move(strategy_id, StrategyStatus.APPROVED)
         row.approved_at, row.approved_by = utcnow(), actor
         prev = row.previous_version_id
