@@ -182,7 +182,9 @@ def _run_spine(tool: str, args: dict[str, Any], user: str | None, tenant: str | 
 
 @approvals_app.command("list")
 def approvals_list(
-    status: Annotated[str, typer.Option(help="pending | approved | rejected | consumed | expired | all")] = "pending",
+    status: Annotated[
+        str, typer.Option(help="pending | approved | in_use | rejected | consumed | expired | all")
+    ] = "pending",
     group: Annotated[str | None, typer.Option(help="Only approvals this group must resolve.")] = None,
     as_user: AsOpt = None,
     tenant: TenantOpt = None,

@@ -90,7 +90,8 @@ async def test_a_process_killed_after_the_side_effect_committed_leaves_a_call_th
     assert child.returncode == 17, child.stderr[-2000:]
     created = campaigns_named(app, CAMPAIGN["name"])
     assert len(created) == 1  # the side effect committed; the approval never heard of it
-    assert ApprovalStore(app.sessions).get("acme", aid).status == "in_use"
+    ok, shown = await call(app, "maya.chen", "spine", "get_approval", {"approval_id": aid})
+    assert ok and shown["status"] == "in_use"
 
     # While the dead call's reservation holds, a re-send is told to wait, not that the approval was used.
     ok, text = await call(app, "maya.chen", "spine", "create_campaign", {**CAMPAIGN, "approval_id": aid})
