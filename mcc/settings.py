@@ -55,6 +55,11 @@ class Settings(BaseSettings):
         default=None,
         description="Fernet key that encrypts stored connection secrets; default a key file under home (0600)",
     )
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="HMAC key of the audit chain (MCC_AUDIT_KEY, >= 32 chars); unset: generated once into "
+        "home/audit.key (0600). Keep it outside the database and back it up: without it the chain cannot be verified",
+    )
 
     policy_mode: Literal["enforce", "log_only"] = "enforce"
     policy_dir: Path | None = Field(
@@ -103,6 +108,11 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.home / "chroma"
+
+    @property
+    def audit_key_file(self) -> Path:
+        """Where the generated audit key lives when ``audit_key`` is not set."""
+        return self.home / "audit.key"
 
     @property
     def sandbox_dir(self) -> Path:

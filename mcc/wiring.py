@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from mcp_servers.guard.sdk_adapter import ToolSchemaCache
     from policies.engine import PolicyEngine
     from policies.model import Principal
+    from spine.audit import AuditLog
     from spine.repositories.connections import ConnectionOut
 
 
@@ -128,13 +129,28 @@ class App:
             groups = frozenset(store.directory.groups_of(user_id))
         return Principal(user_id=user_id, tenant_id=tenant_id, groups=groups)
 
+    @cached_property
+    def audit_key(self) -> bytes:
+        """The audit chain's HMAC key: settings.audit_key, else home/audit.key (generated once). Never logged."""
+        from mcc.audit_key import load_or_create_key
+
+        key = self.settings.audit_key
+        if key is not None:
+            return key.get_secret_value().encode()
+        return load_or_create_key(self.settings.audit_key_file)
+
+    def audit_log(self) -> AuditLog:
+        """The audit log of this database, keyed with this process's audit key."""
+        from spine.audit import AuditLog
+
+        return AuditLog(self.sessions, key=self.audit_key)
+
     def guard(self, server: str, principals: PrincipalSource, resource_tenant: ResourceTenant | None = None) -> Guard:
         """The policy guard for one server, sharing this process's engine, approvals and audit log."""
         from mcp_servers.guard.guard import Guard
         from spine.approvals import ApprovalStore
-        from spine.audit import AuditLog
 
-        audit = AuditLog(self.sessions)
+        audit = self.audit_log()
         approvals = ApprovalStore(self.sessions, audit=audit)
         return Guard(server, self.policy_engine, approvals, audit, principals, resource_tenant)
 

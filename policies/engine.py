@@ -8,6 +8,7 @@ apply, and an approval by that group (or a higher-ranked one) lifts them through
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -88,6 +89,8 @@ class PolicyEngine:
         self._rules = policies.rules
         self._permit_set = policies.permit_set
         self._entities: dict[tuple[str, frozenset[str]], cedarpy.Entities] = {}
+        # Approvals record it: a different version means the rules changed and an approved call is re-checked.
+        self.version = _policy_version(policies, self.fx_rates, approval_groups, group_parents, mode)
 
     @classmethod
     def from_directory(
@@ -348,3 +351,18 @@ class _Details:
 
 def _deny(call: ToolCall, rule_id: str, message: str, *, mode: Mode = "enforce") -> Decision:
     return Decision(DENY, (RuleHit(rule_id, message),), tool=call.name, mode=mode)
+
+
+def _policy_version(
+    policies: LoadedPolicies, fx_rates: Mapping[str, Decimal], approval_groups: Mapping[str, int],
+    group_parents: Mapping[str, tuple[str, ...]], mode: Mode,
+) -> str:  # fmt: skip
+    """SHA-256 of the policy files and the data tables the rules read (fx rates, approver groups, mode)."""
+    data = {
+        "policies": policies.version,
+        "fx_rates": {k: str(v) for k, v in sorted(fx_rates.items())},
+        "approval_groups": dict(sorted(approval_groups.items())),
+        "group_parents": {k: list(v) for k, v in sorted(group_parents.items())},
+        "mode": mode,
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()

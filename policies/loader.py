@@ -6,6 +6,7 @@ so a bad policy file stops the server at start-up instead of deciding wrongly la
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,7 @@ class LoadedPolicies:
     rules: Mapping[str, PolicyRule]  # by Cedar id
     files: tuple[str, ...]
     permit_set: cedarpy.PolicySet  # the permits alone: "would anything allow this once approved?"
+    version: str = ""  # SHA-256 of the schema and every policy file (name and text)
 
     def by_rule_id(self) -> Mapping[str, PolicyRule]:
         return {r.rule_id: r for r in self.rules.values()}
@@ -123,6 +125,7 @@ def load_policies(
     if len(schemas) != 1:
         raise PolicyLoadError(root, None, f"expected exactly one {SCHEMA_SUFFIX} file, found {len(schemas)}")
     schema_file = schemas[0]
+    digest = hashlib.sha256(schema_file.read_bytes())
     try:
         schema = cedarpy.Schema.from_str(schema_file.read_text(encoding="utf-8"))
     except ValueError as e:
@@ -136,6 +139,7 @@ def load_policies(
     statements: list[str] = []
     for f in files:
         text = f.read_text(encoding="utf-8")
+        digest.update(b"\0" + f.name.encode() + b"\0" + text.encode())
         try:
             count = len(cedarpy.PolicySet.from_str(text))
         except ValueError as e:
@@ -181,7 +185,9 @@ def load_policies(
         )
     permits = [statements[int(cid[6:])] for cid, r in rules.items() if r.effect == "permit"]
     permit_set = cedarpy.PolicySet.from_str("\n".join(permits))
-    return LoadedPolicies(schema, policy_set, MappingProxyType(rules), tuple(str(f) for f in files), permit_set)
+    return LoadedPolicies(
+        schema, policy_set, MappingProxyType(rules), tuple(str(f) for f in files), permit_set, digest.hexdigest()
+    )
 
 
 def _origin(origins: list[tuple[str, int]], cedar_id: str) -> tuple[str | None, int | None]:

@@ -68,3 +68,9 @@ class ApprovalPreviouslyRejected(ApprovalError):
 
 class ApprovalTampered(ApprovalError):
     code = "approval_tampered"
+
+
+class ApprovalInUse(ApprovalError):
+    """Another call holds the approval right now (its reservation has not lapsed)."""
+
+    code = "approval_in_use"

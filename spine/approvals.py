@@ -7,6 +7,10 @@ one wins and the other gets ``ApprovalConflict`` / ``ApprovalAlreadyUsed``; no l
 Group rule: an approver qualifies when one of their groups is the required group or outranks it
 (``group_implies``; by default ``vp`` outranks ``marketing-leadership``, so a VP may approve a leadership
 approval but not the other way round). The requester can never resolve their own request.
+
+Using an approval is ``reserve`` -> ``complete`` (consumed, result stored for idempotent replays) or
+``release`` (spine.approval_reservations); ``consume`` is the one-step form for callers without side effects
+outside the approval's own transaction.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from spine.approval_errors import (
     ApprovalConflict,
     ApprovalError,
     ApprovalExpired,
+    ApprovalInUse,
     ApprovalMismatch,
     ApprovalNotFound,
     ApprovalNotPending,
@@ -36,6 +41,7 @@ from spine.approval_errors import (
     ApproverNotInGroup,
     SelfApprovalForbidden,
 )
+from spine.approval_reservations import DEFAULT_LEASE, ApprovalReservations
 from spine.audit import AuditLog
 from spine.db import transaction, utcnow
 from spine.fingerprint import canonicalize, fingerprint
@@ -57,8 +63,9 @@ def _require_text(field: str, value: str | None) -> str:
     return value
 
 
-class ApprovalStore:
-    """Tenant-scoped approvals on the spine database. Audit rows join each transaction when ``audit`` is given."""
+class ApprovalStore(ApprovalReservations):
+    """Tenant-scoped approvals on the spine database. Audit rows join each transaction when ``audit`` is given;
+    ``lease`` bounds how long a reservation of a crashed call blocks the identical call."""
 
     def __init__(
         self,
@@ -67,8 +74,10 @@ class ApprovalStore:
         ttl: dt.timedelta = DEFAULT_TTL,
         group_implies: Mapping[str, Collection[str]] = DEFAULT_GROUP_IMPLIES,
         audit: AuditLog | None = None,
+        lease: dt.timedelta = DEFAULT_LEASE,
     ) -> None:
         self._sf = session_factory
+        self._lease = lease
         self._clock = clock
         self._ttl = ttl
         self._implies = {g: frozenset(v) for g, v in group_implies.items()}
@@ -133,8 +142,10 @@ class ApprovalStore:
         required_group: str,
         reason: str,
         rule_ids: Iterable[str] = (),
+        policy_version: str | None = None,
     ) -> Approval:
-        """Store a pending approval for this call, or return the open one for the same call.
+        """Store a pending approval for this call, or return the open one for the same call. ``policy_version``
+        is the version of the policies that asked for it (the guard re-checks the call when it changed).
 
         Raises ``ApprovalPreviouslyRejected`` when an approver already rejected exactly this call.
         """
@@ -173,6 +184,7 @@ class ApprovalStore:
                         arguments=canonical, fingerprint=fp, requester=requester,
                         required_group=required_group, reason=reason, rule_ids=list(rule_ids),
                         status="pending", created_at=now, expires_at=now + self._ttl, version=1,
+                        policy_version=policy_version,
                     )  # fmt: skip
                     s.add(approval)
                     s.flush()
@@ -323,8 +335,20 @@ class ApprovalStore:
                 approval_id=a.approval_id,
             )
 
+    def check_usable(self, a: Approval) -> None:
+        """Raise the typed error (with its fix) when ``a`` cannot be used now: pending, consumed, rejected or
+        expired. Approved and in_use pass (``reserve`` decides about a reservation)."""
+        if a.status != "in_use":
+            self._check_consumable(a, self._clock())
+
     def _check_consumable(self, a: Approval, now: dt.datetime) -> None:
         aid = a.approval_id
+        if a.status == "in_use":
+            raise ApprovalInUse(
+                f"approval {aid} is in use by a call still running",
+                "wait for that call's answer, then re-send the identical call to get its result",
+                approval_id=aid,
+            )
         if a.status == "consumed":
             raise ApprovalAlreadyUsed(
                 f"approval {aid} was already used at {a.consumed_at.isoformat() if a.consumed_at else '?'}",

@@ -138,3 +138,9 @@ class SchemaVersionError(SpineError):
     """A stored row has a schema version with no upgrade path."""
 
     code = "schema_version"
+
+
+class FourEyesError(SpineError):
+    """Whoever wrote or submitted something may not also approve it (separation of duties)."""
+
+    code = "four_eyes"

@@ -38,13 +38,16 @@ def interrupt_payload(pending: dict[str, Any]) -> dict[str, Any]:
 
 
 async def approval(state: TurnState, runtime: Runtime[GraphContext]) -> Command[Literal["tools"]]:
-    """Interrupt until resumed with an ``ApprovalOutcome``; approved -> re-send the identical call with approval_id."""
+    """Interrupt until resumed with an ``ApprovalOutcome``; approved or consumed -> re-send the identical call with
+    approval_id (a consumed one answers with the stored result of the call that already ran)."""
     pending = state["pending"] or {}
     answer = interrupt(interrupt_payload(pending))
     outcome = ApprovalOutcome.model_validate(answer)
     ctx = runtime.context
     tool_calls: list[dict[str, Any]] = []
-    if outcome.status == "approved":
+    # consumed: the call ran already (e.g. a process died before this thread heard back); the identical re-send
+    # returns its stored result, so the conversation converges.
+    if outcome.status in ("approved", "consumed"):
         arguments = {**pending["arguments"], APPROVAL_ARG: pending["approval_id"]}
         result = await ctx.bridge.call(pending["name"], arguments)
         if result.approval is not None:  # the guard never asks twice for one approved call; refuse to loop
@@ -57,9 +60,8 @@ async def approval(state: TurnState, runtime: Runtime[GraphContext]) -> Command[
         block = result.to_result_block(pending["tool_use_id"])
     else:
         block = ToolResultBlock(tool_use_id=pending["tool_use_id"], content=_refusal(pending, outcome), is_error=True)
-        if outcome.status != "consumed":
-            index = pending["call_index"]
-            tool_calls.append({**state["tool_calls"][index], "result_status": "rejected", "index": index})
+        index = pending["call_index"]
+        tool_calls.append({**state["tool_calls"][index], "result_status": "rejected", "index": index})
     approval_id = pending["approval_id"]
     resolved = [{**a, "status": outcome.status} for a in state["approvals"] if a["approval_id"] == approval_id]
     update = {"results": [block.model_dump()], "tool_calls": tool_calls, "approvals": resolved, "pending": None}
@@ -68,8 +70,6 @@ async def approval(state: TurnState, runtime: Runtime[GraphContext]) -> Command[
 
 def _refusal(pending: dict[str, Any], outcome: ApprovalOutcome) -> str:
     call = f"{pending['server']}.{pending['tool']} (approval {outcome.approval_id})"
-    if outcome.status == "consumed":
-        return f"approval {outcome.approval_id} was already used: the approved call ran once. Do not re-send it."
     if outcome.status == "expired":
         return f"{REJECTED_PREFIX} {call} expired before anyone approved it; it did not run. Do not re-send it."
     who = f" by {outcome.resolved_by}" if outcome.resolved_by else ""

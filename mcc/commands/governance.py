@@ -1,4 +1,4 @@
-"""``mcc policy check``, ``mcc approvals list|show|approve|reject`` and ``mcc audit verify|tail``.
+"""``mcc policy check``, ``mcc approvals list|show|approve|reject`` and ``mcc audit verify|checkpoint|tail``.
 
 Approvals are listed and resolved through the spine MCP server in-process, so the CLI is held to exactly the
 rules (and leaves exactly the audit rows) that an MCP client would.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -181,7 +182,9 @@ def _run_spine(tool: str, args: dict[str, Any], user: str | None, tenant: str | 
 
 @approvals_app.command("list")
 def approvals_list(
-    status: Annotated[str, typer.Option(help="pending | approved | rejected | consumed | expired | all")] = "pending",
+    status: Annotated[
+        str, typer.Option(help="pending | approved | in_use | rejected | consumed | expired | all")
+    ] = "pending",
     group: Annotated[str | None, typer.Option(help="Only approvals this group must resolve.")] = None,
     as_user: AsOpt = None,
     tenant: TenantOpt = None,
@@ -267,12 +270,30 @@ def approvals_reject(
 
 # ----------------------------------------------------------------------------------------------------- audit
 @audit_app.command("verify")
-def audit_verify(json_out: JsonOpt = False) -> None:
-    """Walk the whole hash chain; report every edited, deleted or reordered row. Exit 1 when tampered."""
-    from spine.audit import AuditLog
+def audit_verify(
+    against: Annotated[
+        Path | None,
+        typer.Option("--against", help="A checkpoint file from `mcc audit checkpoint`: also detect truncation and "
+                     "wipes back past it.", exists=True, dir_okay=False),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:  # fmt: skip
+    """Walk the whole keyed hash chain; report every edited, deleted, reordered or unkeyed row and a forged head;
+    with --against, also a chain that lost what the checkpoint saw. Exit 1 when tampered."""
+    from spine.audit_checkpoint import Checkpoint, verify_against
 
+    checkpoint = None
+    if against is not None:
+        try:
+            checkpoint = Checkpoint.model_validate_json(against.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise _fail(f"--against: {against} is not a checkpoint file ({type(exc).__name__})") from None
     with open_app() as app:
-        report = AuditLog(app.sessions).verify()
+        log = app.audit_log()
+        report = log.verify()
+        if checkpoint is not None:
+            report.problems.extend(verify_against(log, checkpoint))
+            report.ok = not report.problems
     if json_out:
         print_json({"ok": report.ok, "checked": report.checked, "last_seq": report.last_seq,
                     "problems": [p._asdict() for p in report.problems]})  # fmt: skip
@@ -285,6 +306,28 @@ def audit_verify(json_out: JsonOpt = False) -> None:
     raise typer.Exit(0 if report.ok else 1)
 
 
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    out: Annotated[
+        str,
+        typer.Option("--out", help="File to write (JSON), or '-' for stdout to pipe it to an external sink. Keep it "
+                     "where the database's administrators cannot rewrite it."),
+    ] = "-",
+) -> None:  # fmt: skip
+    """Seal the chain head and write a checkpoint (head seq, hash, count, time) signed with the audit key."""
+    from spine.audit_checkpoint import make_checkpoint
+    from spine.db import utcnow
+
+    with open_app() as app:
+        cp = make_checkpoint(app.audit_log(), utcnow())
+    text = cp.model_dump_json(indent=2) + "\n"
+    if out == "-":
+        typer.echo(text, nl=False)
+        return
+    Path(out).write_text(text, encoding="utf-8")
+    console.print(f"checkpoint written to {out}: seq {cp.seq}, {cp.count} rows")
+
+
 @audit_app.command("tail")
 def audit_tail(
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 20,
@@ -292,10 +335,8 @@ def audit_tail(
     json_out: JsonOpt = False,
 ) -> None:
     """The most recent audit rows, oldest first."""
-    from spine.audit import AuditLog
-
     with open_app() as app:
-        rows = AuditLog(app.sessions).tail(tenant, limit=limit)
+        rows = app.audit_log().tail(tenant, limit=limit)
     data = [{"seq": r.seq, "at": r.at, "tenant_id": r.tenant_id, "actor": r.actor, "call": f"{r.server}.{r.tool}",
              "decision": r.decision, "rule_ids": r.rule_ids, "approval_id": r.approval_id,
              "fingerprint": r.fingerprint, "detail": r.detail} for r in rows]  # fmt: skip

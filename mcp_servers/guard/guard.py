@@ -1,7 +1,7 @@
 """The guard: every tool call of every server passes here, in this order, and fails closed.
 
 1. who is calling (identity) · 2. strict argument validation · 3. the policy decision (Cedar engine) ·
-4. approvals (request one, or verify and consume the one presented) · 5. the handler ·
+4. approvals (request one, or verify and reserve the one presented) · 5. the handler ·
 6. the response check · 7. the audit row for the decision and for each executed write.
 
 Personal data: the policy masks emails and phone numbers in arguments where the tool allows it (before the call
@@ -9,6 +9,14 @@ is approved, stored or sent) and refuses card numbers and SSNs. Card numbers and
 stored before, or typed into another system) are masked, never a reason to fail the call: a read still returns
 everything else, and a write that completed is never reported as failed. Each mask leaves a ``redacted`` audit
 row; an answer that cannot be masked is withheld (``blocked``).
+
+Approval rules: an approval is reserved for the call before the handler runs (of two concurrent uses exactly
+one runs), consumed with the handler's result once the side effect committed, and released when the handler
+failed. Re-sending the identical approved call after it ran returns the stored result (an idempotent replay,
+audited as ``replayed``), so a resumed conversation or a client whose reply was lost converges; a reservation
+left by a crashed process lapses (``ApprovalStore`` lease) and the identical call then re-claims it, converging
+through the handlers' idempotency keys. An approval records the policy version it was asked under: when the
+policies changed, the call is re-checked and needs a new approval if the new rules ask for another group.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from mcp_servers.guard.identity import PrincipalSource
 from mcp_servers.guard.toolkit import ApprovalRequired, ToolDef, ToolFailure, ToolInput
 from policies.engine import PolicyEngine
 from policies.model import Decision, Principal, ResponseCheck, ToolCall
-from spine.approval_errors import ApprovalError
+from spine.approval_errors import ApprovalError, ApprovalInUse
 from spine.approvals import ApprovalStore
 from spine.audit import AuditLog
 from spine.fingerprint import fingerprint
@@ -77,6 +85,9 @@ class Guard:
             raise failure from None
         call_args = args.business_arguments()
         fp = fingerprint(self.server, tool.name, call_args, principal.user_id)
+        presented = args.control("approval_id")
+        if presented is not None and (replay := self._replay(principal, tool, call_args, fp, presented)) is not None:
+            return replay
         decision = self.decide(principal, tool.name, call_args)
         if decision.redacted_arguments is not None:
             # Masked before anything is approved, stored or sent: from here on the call is the masked one.
@@ -86,10 +97,13 @@ class Guard:
         approval_id: str | None = None
 
         if decision.effect == "require_approval":
-            approval_id = args.control("approval_id")
+            approval_id = presented
             if approval_id is None:
                 return self._request_approval(principal, tool, call_args, fp, decision)
-            decision = self._lift_with_approval(principal, tool, call_args, approval_id)
+            lifted = self._lift_with_approval(principal, tool, call_args, fp, approval_id)
+            if isinstance(lifted, ApprovalRequired):
+                return lifted
+            decision = lifted
         if decision.effect != "allow":
             self._audit(
                 principal, tool.name, "deny", fp, decision.rule_ids, approval_id, {"message": decision.message()}
@@ -98,16 +112,19 @@ class Guard:
 
         self._audit(principal, tool.name, "allow", fp, decision.rule_ids, approval_id, _allow_note(decision))
 
+        reservation: int | None = None
         if approval_id is not None:
-            # Consumed before the side effect: a crash after this point can never replay the approved call.
+            # Reserved, not consumed: a failed call releases it, a committed one stores its result for replays.
             try:
-                await asyncio.to_thread(
-                    self.approvals.consume, principal.tenant_id, approval_id, self.server, tool.name, call_args,
+                reserved = await asyncio.to_thread(
+                    self.approvals.reserve, principal.tenant_id, approval_id, self.server, tool.name, call_args,
                     principal.user_id,
                 )  # fmt: skip
             except ApprovalError as exc:
                 self._audit(principal, tool.name, "deny", fp, ["approval.invalid"], approval_id, {"error": str(exc)})
-                raise ToolFailure(exc.message, field="approval_id", fix=exc.fix, code="approval_invalid") from None
+                code = "approval_in_use" if isinstance(exc, ApprovalInUse) else "approval_invalid"
+                raise ToolFailure(exc.message, field="approval_id", fix=exc.fix, code=code) from None
+            reservation = reserved.version
 
         key = args.control("idempotency_key") or (fp if "idempotency_key" in args.control_fields else None)
         call = CallContext(principal, self.server, tool.name, key, approval_id)
@@ -115,9 +132,22 @@ class Guard:
             result = await tool.handler(call, args)
         except Exception as exc:
             failure = from_exception(exc, tool.name)
+            if approval_id is not None and reservation is not None:  # nothing committed: usable again
+                await asyncio.to_thread(
+                    self.approvals.release, principal.tenant_id, approval_id, reservation, principal.user_id,
+                    f"the call failed: {failure.code}",
+                )  # fmt: skip
             self._audit(principal, tool.name, "failed", fp, [f"error.{failure.code}"], approval_id,
                         {"field": failure.field})  # fmt: skip
             raise failure from None
+        if approval_id is not None:
+            try:
+                await asyncio.to_thread(
+                    self.approvals.complete, principal.tenant_id, approval_id, principal.user_id,
+                    result.model_dump(mode="json"),
+                )  # fmt: skip
+            except Exception:  # the side effect stands; the reservation lapses and a re-send converges by key
+                log.exception("could not record the result of approval %s", approval_id)
 
         if not tool.read_only:
             self._audit(principal, tool.name, "executed", fp, decision.rule_ids, approval_id, {})
@@ -177,7 +207,7 @@ class Guard:
         try:
             approval = self.approvals.request(
                 principal.tenant_id, self.server, tool.name, call_args, principal.user_id, group,
-                decision.message(), decision.rule_ids,
+                decision.message(), decision.rule_ids, policy_version=self.engine.version,
             )  # fmt: skip
         except ApprovalError as exc:  # e.g. this exact call was rejected before: don't ask again
             self._audit(principal, tool.name, "deny", fp, ["approval.previously_rejected"], None, {})
@@ -191,18 +221,41 @@ class Guard:
             rule_ids=list(decision.rule_ids),
         )
 
+    def _replay(
+        self, principal: Principal, tool: ToolDef, call_args: dict[str, Any], fp: str, approval_id: str
+    ) -> pydantic.BaseModel | None:
+        """The stored result of this exact approved call when it already ran; None when there is none."""
+        try:
+            done = self.approvals.replayable(
+                principal.tenant_id, approval_id, self.server, tool.name, call_args, principal.user_id
+            )
+        except ApprovalError:
+            return None  # e.g. tampered: the normal path reports it
+        if done is None:
+            return None
+        result = tool.output_model.model_validate(done.result)
+        checked = self.engine.check_response(ToolCall(self.server, tool.name, call_args), done.result)
+        if checked.effect != "allow":
+            self._audit(principal, tool.name, "blocked", fp, checked.rule_ids, approval_id, {"replay": True})
+            raise ToolFailure(checked.message(), code="response_blocked", fix="the data cannot be shown here")
+        self._audit(principal, tool.name, "replayed", fp, ["approval.replay"], approval_id, {})
+        return result
+
     def _lift_with_approval(
-        self, principal: Principal, tool: ToolDef, call_args: dict[str, Any], approval_id: str
-    ) -> Decision:
+        self, principal: Principal, tool: ToolDef, call_args: dict[str, Any], fp: str, approval_id: str
+    ) -> Decision | ApprovalRequired:
         try:
             approval = self.approvals.get(principal.tenant_id, approval_id)
+            self.approvals.check_usable(approval)
         except ApprovalError as exc:
             raise ToolFailure(exc.message, field="approval_id", fix=exc.fix, code="approval_invalid") from None
-        if approval.status != "approved":
-            raise ToolFailure(
-                f"approval {approval_id} is {approval.status}, not approved", field="approval_id",
-                code="approval_invalid", fix="wait until an approver approves it, or ask for a new one",
-            )  # fmt: skip
+        if approval.policy_version != self.engine.version:
+            # The rules changed since the approval was asked for: it only stands if they still ask for its group.
+            fresh = self.decide(principal, tool.name, call_args, commit_rate=False)
+            if fresh.effect == "require_approval" and not self.approvals.qualifies(
+                fresh.required_group or "marketing-leadership", {approval.required_group}
+            ):
+                return self._request_approval(principal, tool, call_args, fp, fresh)
         return self.decide(principal, tool.name, call_args, approved_group=approval.required_group)
 
     def _audit(

@@ -24,7 +24,9 @@ class ApprovalOut(BaseModel):
     required_group: str
     reason: str
     rule_ids: list[str]
-    status: Literal["pending", "approved", "rejected", "consumed", "expired"]
+    status: Literal["pending", "approved", "in_use", "rejected", "consumed", "expired"] = Field(
+        description="in_use: the approved call is running now (its answer follows; re-send it to get its result)."
+    )
     created_at: dt.datetime
     expires_at: dt.datetime
     resolved_by: str | None
@@ -37,7 +39,7 @@ class ApprovalList(BaseModel):
 
 
 class ListApprovalsArgs(ToolInput):
-    status: Literal["pending", "approved", "rejected", "consumed", "expired"] | None = Field(
+    status: Literal["pending", "approved", "in_use", "rejected", "consumed", "expired"] | None = Field(
         default="pending", description="Only approvals in this status (default pending); null for every status."
     )
     group: str | None = Field(
@@ -88,8 +90,9 @@ def governance_tools(approvals: ApprovalStore, audit: AuditLog) -> list[ToolDef]
         """Approvals of your tenant, oldest first; by default only the pending ones. Read-only: a pending or
         approved approval past expires_at is listed as expired (and only under status expired).
 
-        status pending (default) | approved | rejected | consumed | expired, or null for all; group: the
-        approver group that must resolve them (marketing-leadership | vp). No limit or paging. Each:
+        status pending (default) | approved | in_use (its call is running) | rejected | consumed | expired, or
+        null for all; group: the approver group that must resolve them (marketing-leadership | vp). No limit
+        or paging. Each:
         approval_id (lowercase UUID), server, tool, arguments (the exact call that runs once approved),
         requester, required_group, reason, rule_ids, status, created_at, expires_at (72 h after the request
         by default), resolved_by, resolved_at, note.

@@ -77,7 +77,8 @@ def strategy_tools(sessions: sessionmaker[Session]) -> list[ToolDef]:
         """Approve a strategy in pending_review: status -> approved (strategy_id: lowercase UUID); answer: the
         strategy.
 
-        Only marketing-leadership (or vp) may call it. Side effects: sets status, approved_at and
+        Only marketing-leadership (or vp) may call it, and never whoever drafted, edited or submitted this
+        strategy (error four_eyes: ask another approver). Side effects: sets status, approved_at and
         approved_by (you); an earlier approved version of the same lineage (previous_version_id chain)
         becomes superseded; writes a strategy.approved event. Any other status is error invalid_transition:
         a draft must be submitted first; approved, rejected and superseded strategies cannot be approved

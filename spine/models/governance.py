@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from spine.db import Base, JSONType, UTCDateTime, utcnow
 
-APPROVAL_STATUSES = ("pending", "approved", "rejected", "consumed", "expired")
+APPROVAL_STATUSES = ("pending", "approved", "in_use", "rejected", "consumed", "expired")
 # The hash a chain's first row links to.
 GENESIS_HASH = "0" * 64
 
@@ -26,7 +26,7 @@ class Approval(Base):
     __tablename__ = "approvals"
     __table_args__ = (
         CheckConstraint(
-            "status IN ('pending', 'approved', 'rejected', 'consumed', 'expired')",
+            "status IN ('pending', 'approved', 'in_use', 'rejected', 'consumed', 'expired')",
             name="status",
         ),
         Index("ix_approvals_tenant_status", "tenant_id", "status"),
@@ -59,6 +59,12 @@ class Approval(Base):
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str | None] = mapped_column(Text)
     consumed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Policy version (PolicyEngine.version) the approval was asked for under; a different one re-checks the call.
+    policy_version: Mapped[str | None] = mapped_column(String(64))
+    # While in_use: until when the call holding it owns it; after that the identical call may re-claim it.
+    reserved_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Once consumed: the approved call's result (JSON), returned to an identical re-send instead of re-running.
+    result: Mapped[Any] = mapped_column(JSONType, nullable=True)
     # Bumped by every status change; conditional UPDATEs on it make concurrent resolvers/consumers race safely.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -87,7 +93,8 @@ class RejectedFingerprint(Base):
 
 
 class AuditEntry(Base):
-    """One row of the global audit chain; ``hash`` = SHA-256(prev_hash + canonical JSON of the row)."""
+    """One row of the global audit chain; ``hash`` = HMAC-SHA-256 under the audit key ``key_id`` (legacy rows,
+    ``key_id`` NULL: plain SHA-256) of prev_hash + canonical JSON of the row."""
 
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_tenant_seq", "tenant_id", "seq"),)
@@ -108,6 +115,8 @@ class AuditEntry(Base):
     detail: Mapped[Any] = mapped_column(JSONType, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Which audit key hashed the row (spine.audit.key_id); NULL: an unkeyed legacy row (seq <= legacy_until).
+    key_id: Mapped[str | None] = mapped_column(String(16))
 
 
 class AuditChainHead(Base):
@@ -119,3 +128,7 @@ class AuditChainHead(Base):
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Rows up to this seq were written before the chain was keyed (migration 0003) and may be unkeyed.
+    legacy_until: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # HMAC of (last_seq, last_hash, legacy_until) under the audit key: rewriting the head needs the key.
+    mac: Mapped[str | None] = mapped_column(String(64))

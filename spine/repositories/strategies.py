@@ -9,7 +9,13 @@ from sqlalchemy import select
 
 from spine.db import utcnow
 from spine.enums import StrategyStatus
-from spine.errors import IdempotencyKeyReusedError, ImmutableEntityError, InvalidTransitionError, ValidationError
+from spine.errors import (
+    FourEyesError,
+    IdempotencyKeyReusedError,
+    ImmutableEntityError,
+    InvalidTransitionError,
+    ValidationError,
+)
 from spine.fingerprint import canonical_json, sha256_hex
 from spine.models import Campaign, EventLog, Strategy
 from spine.repositories.base import TenantScoped
@@ -189,7 +195,14 @@ class StrategyRepository(TenantScoped):
         return self._done(row, "strategy.submitted", actor)
 
     def approve(self, strategy_id: str, *, actor: str) -> StrategyOut:
-        """Approve; any earlier approved version of the same lineage becomes ``superseded``."""
+        """Approve; any earlier approved version of the same lineage becomes ``superseded``.
+
+        Four eyes: whoever drafted, edited or submitted this version cannot approve it, whatever their groups
+        (``FourEyesError``).
+        """
+        current = self.get_model(strategy_id)
+        if StrategyStatus.APPROVED in TRANSITIONS[StrategyStatus(current.status)]:  # a bad move says so first
+            self._check_four_eyes(current, actor)
         row = self._move(strategy_id, StrategyStatus.APPROVED)
         row.approved_at, row.approved_by = utcnow(), actor
         prev = row.previous_version_id
@@ -207,6 +220,22 @@ class StrategyRepository(TenantScoped):
         row = self._move(strategy_id, StrategyStatus.REJECTED)
         row.rejection_reason = reason.strip()
         return self._done(row, "strategy.rejected", actor)
+
+    def _check_four_eyes(self, row: Strategy, actor: str) -> None:
+        editors = self.session.scalars(
+            select(EventLog.actor).where(
+                EventLog.tenant_id == self.tenant_id,
+                EventLog.aggregate_id == row.id,
+                EventLog.event_type == "strategy.updated",
+            )
+        ).all()
+        authors = {a.strip().casefold() for a in (row.created_by, row.submitted_by, *editors) if a}
+        if actor.strip().casefold() in authors:
+            raise FourEyesError(
+                "approved_by",
+                f"{actor} drafted, edited or submitted strategy {row.id!r} and cannot approve it",
+                "ask another member of marketing-leadership (or a vp) to approve it",
+            )
 
     def _move(self, strategy_id: str, target: StrategyStatus) -> Strategy:
         row = self.get_model(strategy_id)

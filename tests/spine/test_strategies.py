@@ -68,7 +68,8 @@ def test_invalid_transitions(factory, campaign_id, steps, bad):
     s = _new(factory, campaign_id)
     with open_store(factory, T1) as store:
         for step in steps:
-            getattr(store.strategies, step)(s.id, actor="lee.park", **({"reason": "no"} if step == "reject" else {}))
+            actor = "maya.chen" if step == "submit" else "lee.park"  # four eyes: the submitter cannot approve
+            getattr(store.strategies, step)(s.id, actor=actor, **({"reason": "no"} if step == "reject" else {}))
     with pytest.raises(InvalidTransitionError) as err, open_store(factory, T1) as store:
         getattr(store.strategies, bad)(s.id, actor="lee.park", **({"reason": "no"} if bad == "reject" else {}))
     assert err.value.field == "status"

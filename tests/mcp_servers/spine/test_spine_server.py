@@ -222,8 +222,10 @@ async def test_budget_over_threshold_waits_for_leadership_then_runs_once(world) 
 
     ok, created = await call(maya, "create_campaign", {**args, "approval_id": approval_id})
     assert ok and created["name"] == "Big Launch"
-    ok, err = await call(maya, "create_campaign", {**args, "approval_id": approval_id})
-    assert not ok and "approval" in err.lower()  # consumed: executes exactly once
+    ok, again = await call(maya, "create_campaign", {**args, "approval_id": approval_id})
+    assert ok and again == created  # consumed: executes exactly once; a re-send replays the stored result
+    ok, listed = await call(maya, "list_campaigns", {"name_contains": "Big Launch"})
+    assert ok and listed["count"] == 1
 
 
 async def test_vp_needed_above_100k_leadership_is_not_enough(world) -> None:  # type: ignore[no-untyped-def]

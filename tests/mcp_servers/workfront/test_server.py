@@ -250,8 +250,8 @@ async def test_budget_over_10k_waits_for_leadership_then_creates_exactly_once(wf
     assert ok, made
     assert made["project"]["custom_fields"] == {"DE:Budget": "25000.00", "DE:Budget Currency": "USD"}
     assert made["spine"]["campaign_id"] == campaign
-    ok, err = await call(maya, "create_project", {**args, "approval_id": answer["approval_id"]})
-    assert not ok and "approval" in err  # consumed: it ran exactly once
+    ok, again = await call(maya, "create_project", {**args, "approval_id": answer["approval_id"]})
+    assert ok and again == made  # consumed: it ran exactly once; a re-send replays the stored result
     projects = (await w.sandboxes[ACME].search("PROJ", {"name": "Autumn Webinar WF"})).total
     assert projects == 1
 
