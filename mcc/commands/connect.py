@@ -46,14 +46,13 @@ def _secret_source(app_: App, env: str | None, file: Path | None, stdin: bool, w
 
 def _store(system: str, tenant: str | None, url: str, source: dict[str, str], workspace: str | None,
            actor: str | None, json_out: bool, app_: App) -> None:  # fmt: skip
-    from spine.audit import AuditLog
     from spine.repositories.connections import ConnectionRepository
 
     tid = tenant or app_.settings.tenant
     try:
         with app_.sessions() as session, session.begin():
             conn = ConnectionRepository(session, tid).set(system, url, workspace_gid=workspace, **source)
-            AuditLog(app_.sessions).append_in(
+            app_.audit_log().append_in(
                 session, tenant_id=tid, actor=actor or f"cli:{getpass.getuser()}", server="connections",
                 tool=f"connect.{system}", decision="executed", detail={"url": conn.url, "secret": conn.secret},
             )  # fmt: skip
@@ -119,7 +118,6 @@ def connect_list(tenant: TenantOpt = None, json_out: JsonOpt = False) -> None:
 @app.command("remove")
 def connect_remove(system: str, tenant: TenantOpt = None, actor: ActorOpt = None, json_out: JsonOpt = False) -> None:
     """Remove a connection: the tenant goes back to its sandbox for that system."""
-    from spine.audit import AuditLog
     from spine.repositories.connections import ConnectionRepository
 
     with open_app() as app_:
@@ -127,7 +125,7 @@ def connect_remove(system: str, tenant: TenantOpt = None, actor: ActorOpt = None
         try:
             with app_.sessions() as session, session.begin():
                 gone = ConnectionRepository(session, tid).remove(system)
-                AuditLog(app_.sessions).append_in(
+                app_.audit_log().append_in(
                     session, tenant_id=tid, actor=actor or f"cli:{getpass.getuser()}", server="connections",
                     tool="connect.remove", decision="executed", detail={"system": system},
                 )  # fmt: skip

@@ -52,11 +52,10 @@ def _changing(app: App) -> Iterator[Session]:
 
 def _audited(app: App, actor: str | None, tenant_id: str, tool: str, detail: dict[str, Any],
              change: Callable[[Session], T]) -> T:  # fmt: skip
-    from spine.audit import AuditLog
 
     with _changing(app) as session:
         result = change(session)
-        AuditLog(app.sessions).append_in(
+        app.audit_log().append_in(
             session, tenant_id=tenant_id, actor=_actor(actor), server="directory", tool=tool, decision="executed",
             detail=detail,
         )  # fmt: skip
@@ -268,7 +267,6 @@ def directory_import(
     json_out: JsonOpt = False,
 ) -> None:
     """Create or update the people in FILE (idempotent: a second import of the same file changes nothing)."""
-    from spine.audit import AuditLog
     from spine.directory_import import apply_directory, load_directory_file
 
     with open_app() as app:
@@ -283,7 +281,7 @@ def directory_import(
                 else:
                     detail = {"file": file.name, "created": report.created, "updated": sorted(report.updated),
                               "tenant_created": report.tenant_created}  # fmt: skip
-                    AuditLog(app.sessions).append_in(
+                    app.audit_log().append_in(
                         session, tenant_id=tid, actor=_actor(actor), server="directory", tool="directory.import",
                         decision="executed", detail=detail,
                     )  # fmt: skip

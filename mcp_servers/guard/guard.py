@@ -234,12 +234,11 @@ class Guard:
         if done is None:
             return None
         result = tool.output_model.model_validate(done.result)
-        checked = self.engine.check_response(ToolCall(self.server, tool.name, call_args), done.result)
-        if checked.effect != "allow":
-            self._audit(principal, tool.name, "blocked", fp, checked.rule_ids, approval_id, {"replay": True})
-            raise ToolFailure(checked.message(), code="response_blocked", fix="the data cannot be shown here")
         self._audit(principal, tool.name, "replayed", fp, ["approval.replay"], approval_id, {})
-        return result
+        checked = self.engine.check_response(ToolCall(self.server, tool.name, call_args), done.result)
+        if not checked.rule_id:
+            return result
+        return self._shown(principal, tool, result, checked, fp, approval_id)  # masked as every answer is
 
     def _lift_with_approval(
         self, principal: Principal, tool: ToolDef, call_args: dict[str, Any], fp: str, approval_id: str
