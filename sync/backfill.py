@@ -135,20 +135,20 @@ def accept(session: Session, tenant_id: str, proposal_id: str, actor: str, today
     known = set(session.scalars(select(SystemRef.external_id).where(
         SystemRef.system == row.system, SystemRef.entity_type == "work_item",
         SystemRef.external_id.in_([t["id"] for t in row.tasks]))))  # fmt: skip
-    items = 0
+    owners: dict[str, str | None] = {}
+    specs = []
     for task in row.tasks:
         if task["id"] in known:
             continue
         start, end = task.get("start"), task.get("end")
-        store.work_items.create(
-            {"campaign_id": campaign_id, "name": task["name"], "status": task["status"],
-             "percent_complete": task["percent"], "planned_start_date": start,
-             "planned_end_date": end if not (start and end and end < start) else start,
-             "assignee_id": _owner(store, row.system, task.get("assignee")), "source_system": row.system,
-             "external_id": task["id"], "sync_status": "synced"},
-            actor=actor,
-        )  # fmt: skip
-        items += 1
+        assignee = task.get("assignee")
+        if assignee not in owners:
+            owners[assignee] = _owner(store, row.system, assignee)
+        specs.append({"name": task["name"], "status": task["status"], "percent_complete": task["percent"],
+                      "planned_start_date": start, "planned_end_date": start if start and end and end < start else end,
+                      "assignee_id": owners[assignee], "source_system": row.system, "external_id": task["id"],
+                      "sync_status": "synced"})  # fmt: skip
+    items = store.work_items.create_many(campaign_id, specs, actor=actor)
     row.status, row.resolved_by, row.campaign_id = "accepted", actor, campaign_id
     session.flush()
     return Applied(row.id, campaign_id, created, items, list(row.flags) if created else [])
