@@ -3,11 +3,15 @@
 1. who is calling (identity) · 2. strict argument validation · 3. the policy decision (Cedar engine) ·
 4. approvals (request one, or verify and consume the one presented) · 5. the handler ·
 6. the response check (card numbers, SSNs) · 7. the audit row for the decision and for each executed write.
+
+Steps that touch the database (identity, tenancy, rate counters, approvals, audit) run in a worker thread, never on
+the event loop: a slow query or a held lock stalls only its own call.
 """
 
 from __future__ import annotations
 
-import asyncio
+import functools
+import inspect
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -16,9 +20,10 @@ from typing import Any
 import pydantic
 from mcp.server.mcpserver import Context
 
+from mcp_servers.guard.blocking import in_thread
 from mcp_servers.guard.errors import from_exception, from_validation
 from mcp_servers.guard.identity import PrincipalSource
-from mcp_servers.guard.toolkit import ApprovalRequired, ToolDef, ToolFailure
+from mcp_servers.guard.toolkit import ApprovalRequired, ToolDef, ToolFailure, ToolInput
 from policies.engine import PolicyEngine
 from policies.model import Decision, Principal, ToolCall
 from spine.approval_errors import ApprovalError
@@ -43,6 +48,18 @@ class CallContext:
     approval_id: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Admitted:
+    """A call that passed steps 1-4: what the handler and the later audit rows need."""
+
+    tool: ToolDef
+    args: ToolInput
+    call_args: dict[str, Any]
+    fp: str
+    decision: Decision
+    call: CallContext
+
+
 @dataclass
 class Guard:
     """The policy guard of one server. Stateless per call; everything it keeps lives in the spine database."""
@@ -56,11 +73,48 @@ class Guard:
 
     async def dispatch(self, tool: ToolDef, raw_arguments: dict[str, Any], ctx: Context) -> pydantic.BaseModel:
         """Run one call through every check; see the module docstring for the order."""
-        principal = self.principals.current(ctx)
-        return await self.run(principal, tool, raw_arguments)
+        return await self._run(functools.partial(self.principals.current, ctx), tool, raw_arguments)
 
     async def run(self, principal: Principal, tool: ToolDef, raw_arguments: dict[str, Any]) -> pydantic.BaseModel:
         """``dispatch`` for a known principal (used by ``mcc policy check`` and tests)."""
+        return await self._run(lambda: principal, tool, raw_arguments)
+
+    async def _run(
+        self, who: Callable[[], Principal], tool: ToolDef, raw_arguments: dict[str, Any]
+    ) -> pydantic.BaseModel:
+        # Every step that reads or writes the database runs in a worker thread; a plain-def handler runs there too,
+        # in the same thread hop, and an async handler runs on the loop between the hops.
+        if not inspect.iscoroutinefunction(tool.handler):
+            return await in_thread(self._run_blocking, who, tool, raw_arguments)
+        admitted = await in_thread(self._admit, who, tool, raw_arguments)
+        if isinstance(admitted, ApprovalRequired):
+            return admitted
+        try:
+            result = await tool.handler(admitted.call, admitted.args)
+        except Exception as exc:
+            raise await in_thread(self._failed, admitted, exc) from None
+        checked = self._check_response(admitted, result)
+        if checked.effect == "allow" and tool.read_only:
+            return result  # nothing left to audit: no thread hop
+        return await in_thread(self._settle, admitted, result, checked)
+
+    def _run_blocking(
+        self, who: Callable[[], Principal], tool: ToolDef, raw_arguments: dict[str, Any]
+    ) -> pydantic.BaseModel:
+        admitted = self._admit(who, tool, raw_arguments)
+        if isinstance(admitted, ApprovalRequired):
+            return admitted
+        try:
+            result = tool.handler(admitted.call, admitted.args)
+        except Exception as exc:
+            raise self._failed(admitted, exc) from None
+        return self._settle(admitted, result, self._check_response(admitted, result))
+
+    def _admit(
+        self, who: Callable[[], Principal], tool: ToolDef, raw_arguments: dict[str, Any]
+    ) -> _Admitted | ApprovalRequired:
+        """Steps 1-4 and the allow row: the call may run (or waits for an approval)."""
+        principal = who()
         try:
             args = tool.input_model.model_validate(raw_arguments)
         except pydantic.ValidationError as exc:
@@ -90,32 +144,38 @@ class Guard:
         if approval_id is not None:
             # Consumed before the side effect: a crash after this point can never replay the approved call.
             try:
-                await asyncio.to_thread(
-                    self.approvals.consume, principal.tenant_id, approval_id, self.server, tool.name, call_args,
-                    principal.user_id,
-                )  # fmt: skip
+                self.approvals.consume(
+                    principal.tenant_id, approval_id, self.server, tool.name, call_args, principal.user_id
+                )
             except ApprovalError as exc:
                 self._audit(principal, tool.name, "deny", fp, ["approval.invalid"], approval_id, {"error": str(exc)})
                 raise ToolFailure(exc.message, field="approval_id", fix=exc.fix, code="approval_invalid") from None
 
         key = args.control("idempotency_key") or (fp if "idempotency_key" in args.control_fields else None)
         call = CallContext(principal, self.server, tool.name, key, approval_id)
-        try:
-            result = await tool.handler(call, args)
-        except Exception as exc:
-            failure = from_exception(exc, tool.name)
-            self._audit(principal, tool.name, "failed", fp, [f"error.{failure.code}"], approval_id,
-                        {"field": failure.field})  # fmt: skip
-            raise failure from None
+        return _Admitted(tool, args, call_args, fp, decision, call)
 
-        checked = self.engine.check_response(
-            ToolCall(self.server, tool.name, call_args), result.model_dump(mode="json")
+    def _failed(self, a: _Admitted, exc: Exception) -> ToolFailure:
+        """Step 5 failed: audit it and return the failure the caller sees."""
+        failure = from_exception(exc, a.tool.name)
+        self._audit(a.call.principal, a.tool.name, "failed", a.fp, [f"error.{failure.code}"], a.call.approval_id,
+                    {"field": failure.field})  # fmt: skip
+        return failure
+
+    def _check_response(self, a: _Admitted, result: pydantic.BaseModel) -> Decision:
+        """Step 6 (pure: no database)."""
+        return self.engine.check_response(
+            ToolCall(self.server, a.tool.name, a.call_args), result.model_dump(mode="json")
         )
+
+    def _settle(self, a: _Admitted, result: pydantic.BaseModel, checked: Decision) -> pydantic.BaseModel:
+        """Step 7: the blocked or executed row."""
+        principal, approval_id = a.call.principal, a.call.approval_id
         if checked.effect != "allow":
-            self._audit(principal, tool.name, "blocked", fp, checked.rule_ids, approval_id, {})
+            self._audit(principal, a.tool.name, "blocked", a.fp, checked.rule_ids, approval_id, {})
             raise ToolFailure(checked.message(), code="response_blocked", fix="the data cannot be shown here")
-        if not tool.read_only:
-            self._audit(principal, tool.name, "executed", fp, decision.rule_ids, approval_id, {})
+        if not a.tool.read_only:
+            self._audit(principal, a.tool.name, "executed", a.fp, a.decision.rule_ids, approval_id, {})
         return result
 
     def decide(self, principal: Principal, tool: str, call_args: Mapping[str, Any], **kw: Any) -> Decision:
