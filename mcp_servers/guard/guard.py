@@ -10,7 +10,6 @@ the event loop: a slow query or a held lock stalls only its own call.
 
 from __future__ import annotations
 
-import functools
 import inspect
 import logging
 from collections.abc import Callable, Mapping
@@ -73,20 +72,17 @@ class Guard:
 
     async def dispatch(self, tool: ToolDef, raw_arguments: dict[str, Any], ctx: Context) -> pydantic.BaseModel:
         """Run one call through every check; see the module docstring for the order."""
-        return await self._run(functools.partial(self.principals.current, ctx), tool, raw_arguments)
+        # Who is calling may need the directory (HTTP tokens): resolved in a worker thread too.
+        principal = await in_thread(self.principals.current, ctx)
+        return await self.run(principal, tool, raw_arguments)
 
     async def run(self, principal: Principal, tool: ToolDef, raw_arguments: dict[str, Any]) -> pydantic.BaseModel:
         """``dispatch`` for a known principal (used by ``mcc policy check`` and tests)."""
-        return await self._run(lambda: principal, tool, raw_arguments)
-
-    async def _run(
-        self, who: Callable[[], Principal], tool: ToolDef, raw_arguments: dict[str, Any]
-    ) -> pydantic.BaseModel:
         # Every step that reads or writes the database runs in a worker thread; a plain-def handler runs there too,
         # in the same thread hop, and an async handler runs on the loop between the hops.
         if not inspect.iscoroutinefunction(tool.handler):
-            return await in_thread(self._run_blocking, who, tool, raw_arguments)
-        admitted = await in_thread(self._admit, who, tool, raw_arguments)
+            return await in_thread(self._run_blocking, principal, tool, raw_arguments)
+        admitted = await in_thread(self._admit, principal, tool, raw_arguments)
         if isinstance(admitted, ApprovalRequired):
             return admitted
         try:
@@ -98,10 +94,8 @@ class Guard:
             return result  # nothing left to audit: no thread hop
         return await in_thread(self._settle, admitted, result, checked)
 
-    def _run_blocking(
-        self, who: Callable[[], Principal], tool: ToolDef, raw_arguments: dict[str, Any]
-    ) -> pydantic.BaseModel:
-        admitted = self._admit(who, tool, raw_arguments)
+    def _run_blocking(self, principal: Principal, tool: ToolDef, raw_arguments: dict[str, Any]) -> pydantic.BaseModel:
+        admitted = self._admit(principal, tool, raw_arguments)
         if isinstance(admitted, ApprovalRequired):
             return admitted
         try:
@@ -111,10 +105,9 @@ class Guard:
         return self._settle(admitted, result, self._check_response(admitted, result))
 
     def _admit(
-        self, who: Callable[[], Principal], tool: ToolDef, raw_arguments: dict[str, Any]
+        self, principal: Principal, tool: ToolDef, raw_arguments: dict[str, Any]
     ) -> _Admitted | ApprovalRequired:
-        """Steps 1-4 and the allow row: the call may run (or waits for an approval)."""
-        principal = who()
+        """Steps 2-4 and the allow row: the call may run (or waits for an approval)."""
         try:
             args = tool.input_model.model_validate(raw_arguments)
         except pydantic.ValidationError as exc:
