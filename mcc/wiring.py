@@ -279,8 +279,8 @@ class App:
 
         try:
             with open_store(self.sessions, tenant_id) as store:
-                store.directory.get_user(user_id)
-                return frozenset(store.directory.groups_of(user_id))
+                # get_user already reads the groups: one query fewer on every HTTP call.
+                return frozenset(store.directory.get_user(user_id).groups)
         except SpineError:
             return None
 

@@ -7,7 +7,8 @@ client records key -> (call fingerprint, created object) itself, right after Asa
   another process, replica or after a restart returns the first object instead of creating a second one.
 
 ``CreateOnce`` runs a create under its key; calls with one key take turns within a process (``KeyTurns``), so a
-retry sent while the first call still waits on Asana gets the first call's object instead of a second one.
+retry sent while the first call still waits on Asana gets the first call's object instead of a second one. It
+reads and writes the memory in a worker thread, so a slow spine never blocks the event loop.
 
 What stays open: a crash between Asana's answer and the row's commit, or two first calls with one key racing in
 two processes, can still create twice; only an id Asana itself checks could close that.
@@ -15,12 +16,15 @@ two processes, can still create twice; only an id Asana itself checks could clos
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
+import anyio.to_thread
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -53,14 +57,17 @@ class InMemoryIdempotency:
     def __init__(self, max_keys: int = 10_000) -> None:
         self._keys: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
         self._max = max_keys
+        self._lock = threading.Lock()  # CreateOnce calls it from worker threads
 
     def get(self, key: str) -> tuple[str, dict[str, Any]] | None:
-        return self._keys.get(key)
+        with self._lock:
+            return self._keys.get(key)
 
     def put(self, key: str, fingerprint: str, created: dict[str, Any]) -> None:
-        self._keys[key] = (fingerprint, created)
-        while len(self._keys) > self._max:
-            self._keys.popitem(last=False)
+        with self._lock:
+            self._keys[key] = (fingerprint, created)
+            while len(self._keys) > self._max:
+                self._keys.popitem(last=False)
 
 
 def ledger_id(key: str) -> str:
@@ -133,11 +140,12 @@ class CreateOnce:
         check_idempotency_key(key)
         fp = fingerprint(operation, args)
         async with self._turns(key):
-            hit = self.memory.get(key)
+            # The memory may be a database (SpineIdempotency): read and write it off the event loop.
+            hit = await anyio.to_thread.run_sync(self.memory.get, key)
             if hit is not None:
                 if hit[0] != fp:
                     raise InvalidArgument("idempotency_key", f"key {key!r} was already used for a different call")
                 return await replay(hit[1])
             made = await create()
-            self.memory.put(key, fp, made.model_dump(mode="json"))
+            await anyio.to_thread.run_sync(functools.partial(self.memory.put, key, fp, made.model_dump(mode="json")))
             return made

@@ -1,17 +1,19 @@
 """Embedded Asana sandbox: the AsanaBackend protocol over its own SQLite file, with Asana's semantics
 (16-digit numeric-string gids, opaque signed offsets, the same errors) and create idempotency keys.
 
-Calls run synchronously inside the coroutine: each is one short local SQLite transaction.
+Each call is one short local SQLite transaction, run in a worker thread so it never blocks the event loop.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
+import anyio.to_thread
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -57,6 +59,19 @@ from connectors.asana.sandbox_store import (
 from connectors.asana.sandbox_views import page_rows, project_view, section_view, task_view
 from spine.db import make_engine, make_session_factory, utcnow
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _in_thread(method: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """A blocking sandbox method as the coroutine the AsanaBackend protocol asks for, run in a worker thread."""
+
+    @functools.wraps(method)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        return await anyio.to_thread.run_sync(functools.partial(method, *args, **kwargs))
+
+    return run
+
 
 class AsanaSandbox:
     """The default Asana backend: a persistent SQLite file under the directory the caller chooses."""
@@ -89,9 +104,8 @@ class AsanaSandbox:
 
     # ------------------------------------------------------------ projects and sections
 
-    async def create_project(
-        self, data: ProjectCreate | Mapping[str, Any], *, idempotency_key: str | None = None
-    ) -> Project:
+    @_in_thread
+    def create_project(self, data: ProjectCreate | Mapping[str, Any], *, idempotency_key: str | None = None) -> Project:
         inp = parse_input(ProjectCreate, data)
         check_dates(inp.start_on, inp.due_on)
         with self._sessions() as s, s.begin():
@@ -125,11 +139,13 @@ class AsanaSandbox:
             s.flush()
             return project_view(s, self._get_project(s, done, "project_gid"))
 
-    async def get_project(self, project_gid: str) -> Project:
+    @_in_thread
+    def get_project(self, project_gid: str) -> Project:
         with self._sessions() as s:
             return project_view(s, self._get_project(s, project_gid, "project_gid"))
 
-    async def create_section(self, project_gid: str, name: str, *, idempotency_key: str | None = None) -> Section:
+    @_in_thread
+    def create_section(self, project_gid: str, name: str, *, idempotency_key: str | None = None) -> Section:
         check_text(name, "name", NAME_MAX)
         with self._sessions() as s, s.begin():
             project = self._get_project(s, project_gid, "project_gid")
@@ -142,7 +158,8 @@ class AsanaSandbox:
             s.flush()
             return section_view(s, s.scalars(select(SectionRow).where(SectionRow.gid == done)).one())
 
-    async def list_sections(self, project_gid: str, *, limit: int = 50, offset: str | None = None) -> Page[Section]:
+    @_in_thread
+    def list_sections(self, project_gid: str, *, limit: int = 50, offset: str | None = None) -> Page[Section]:
         check_limit(limit)
         with self._sessions() as s:
             self._get_project(s, project_gid, "project_gid")
@@ -162,11 +179,13 @@ class AsanaSandbox:
 
     # ------------------------------------------------------------ tasks
 
-    async def get_task(self, task_gid: str) -> Task:
+    @_in_thread
+    def get_task(self, task_gid: str) -> Task:
         with self._sessions() as s:
             return task_view(s, self._get_task(s, task_gid, "task_gid"))
 
-    async def create_task(self, data: TaskCreate | Mapping[str, Any], *, idempotency_key: str | None = None) -> Task:
+    @_in_thread
+    def create_task(self, data: TaskCreate | Mapping[str, Any], *, idempotency_key: str | None = None) -> Task:
         inp = parse_input(TaskCreate, data)
         check_dates(inp.start_on, inp.due_on)
         with self._sessions() as s, s.begin():
@@ -194,7 +213,8 @@ class AsanaSandbox:
             s.flush()
             return task_view(s, self._get_task(s, done, "task_gid"))
 
-    async def create_subtask(
+    @_in_thread
+    def create_subtask(
         self, parent_gid: str, data: SubtaskCreate | Mapping[str, Any], *, idempotency_key: str | None = None
     ) -> Task:
         check_gid(parent_gid, "parent_gid")
@@ -210,7 +230,8 @@ class AsanaSandbox:
             s.flush()
             return task_view(s, self._get_task(s, done, "task_gid"))
 
-    async def update_task(self, task_gid: str, changes: TaskUpdate | Mapping[str, Any]) -> Task:
+    @_in_thread
+    def update_task(self, task_gid: str, changes: TaskUpdate | Mapping[str, Any]) -> Task:
         check_gid(task_gid, "task_gid")
         upd = parse_update(changes)
         with self._sessions() as s, s.begin():
@@ -230,7 +251,8 @@ class AsanaSandbox:
             s.flush()
             return task_view(s, row)
 
-    async def add_comment(self, task_gid: str, text: str, *, idempotency_key: str | None = None) -> Story:
+    @_in_thread
+    def add_comment(self, task_gid: str, text: str, *, idempotency_key: str | None = None) -> Story:
         check_gid(task_gid, "task_gid")
         check_text(text, "text", COMMENT_MAX)
         with self._sessions() as s, s.begin():
@@ -255,7 +277,8 @@ class AsanaSandbox:
                 target=Compact(gid=task.gid, name=task.name),
             )
 
-    async def search_tasks(
+    @_in_thread
+    def search_tasks(
         self,
         *,
         workspace: str | None = None,
@@ -304,7 +327,8 @@ class AsanaSandbox:
             )
             return Page[Task](data=[task_view(s, r) for r in rows], next_page=nxt)
 
-    async def get_user_tasks(
+    @_in_thread
+    def get_user_tasks(
         self,
         user_gid: str,
         *,
@@ -340,7 +364,8 @@ class AsanaSandbox:
             )
             return Page[Task](data=[task_view(s, r) for r in rows], next_page=nxt)
 
-    async def add_task_to_section(
+    @_in_thread
+    def add_task_to_section(
         self, section_gid: str, task_gid: str, *, insert_before: str | None = None, insert_after: str | None = None
     ) -> None:
         check_gid(section_gid, "section_gid")

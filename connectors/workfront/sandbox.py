@@ -2,7 +2,7 @@
 
 Same IDs (32-hex GUIDs), status codes, search semantics, paging and errors as the REST client against
 Workfront. Each call validates all arguments first, then does its reads and writes in one transaction,
-so an error leaves nothing behind. Calls are short local SQLite work run inline on the event loop.
+so an error leaves nothing behind. Each transaction runs in a worker thread, never on the event loop.
 
 Workfront rules it mirrors: new projects are PLN, new tasks NEW, new issues NEW; setting a task CPL
 makes it 100 % complete and NEW makes it 0 %; a task's percentComplete of 100 makes it CPL and any
@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+import anyio.to_thread
 from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.orm import Session
 
@@ -91,6 +92,10 @@ class WorkfrontSandbox:
     def _tx(self, work: Callable[[Session], T]) -> T:
         with Session(self._engine, expire_on_commit=False) as session, session.begin():
             return work(session)
+
+    async def _run(self, work: Callable[[Session], T]) -> T:
+        """``work`` in one transaction, in a worker thread: SQLite I/O never blocks the event loop."""
+        return await anyio.to_thread.run_sync(self._tx, work)
 
     # -- helpers run inside a transaction ------------------------------------------------------------
 
@@ -198,7 +203,7 @@ class WorkfrontSandbox:
             self._remember(s, args.idempotency_key, "create_project", args, "PROJ", row.id)
             return _project(row, args.custom_fields)
 
-        return self._tx(work)
+        return await self._run(work)
 
     async def get_project(self, project_id: str) -> ProjectSummary:
         check_guid(project_id, "project_id")
@@ -215,7 +220,7 @@ class WorkfrontSandbox:
                 project=_project(row, self._params(s, row.id)), task_counts=counts, task_total=sum(counts.values())
             )
 
-        return self._tx(work)
+        return await self._run(work)
 
     async def search(
         self,
@@ -226,7 +231,7 @@ class WorkfrontSandbox:
         first: int = 0,
     ) -> SearchPage:
         query = parse_search(obj_code, filters, fields, limit, first)
-        return self._tx(lambda s: run_search(s, query))
+        return await self._run(lambda s: run_search(s, query))
 
     async def create_task(self, project_id: str, name: str, **kwargs: Any) -> Task:
         args = parse(inputs.TaskCreate, project_id=project_id, name=name, **kwargs)
@@ -264,7 +269,7 @@ class WorkfrontSandbox:
             self._remember(s, args.idempotency_key, "create_task", args, "TASK", row.id)
             return _task(row)
 
-        return self._tx(work)
+        return await self._run(work)
 
     async def update_task(self, task_id: str, changes: Mapping[str, Any]) -> Task:
         check_guid(task_id, "task_id")
@@ -289,7 +294,7 @@ class WorkfrontSandbox:
             self._rollup(s, self._need(s, ProjectRow, row.project_id, "task_id", "PROJ"))
             return _task(row)
 
-        return self._tx(work)
+        return await self._run(work)
 
     async def update_status(self, obj_type: Literal["task", "project"], obj_id: str, status: str) -> Task | Project:
         code, status = inputs.check_status(obj_type, status)
@@ -309,7 +314,7 @@ class WorkfrontSandbox:
             self._rollup(s, self._need(s, ProjectRow, task.project_id, "obj_id", "PROJ"))
             return _task(task)
 
-        return self._tx(work)
+        return await self._run(work)
 
     async def assign_resource(self, task_id: str, user_id: str) -> Task:
         check_guid(task_id, "task_id")
@@ -321,7 +326,7 @@ class WorkfrontSandbox:
             task.assigned_to_id = user_id
             return _task(task)
 
-        return self._tx(work)
+        return await self._run(work)
 
     async def get_capacity(self, team_id: str, start_date: date | str, end_date: date | str) -> TeamCapacity:
         q = parse(inputs.CapacityQuery, team_id=team_id, start_date=start_date, end_date=end_date)
@@ -344,7 +349,7 @@ class WorkfrontSandbox:
                 ],
             )
 
-        return self._tx(work)
+        return await self._run(work)
 
     async def create_issue(self, project_id: str, name: str, **kwargs: Any) -> Issue:
         args = parse(inputs.IssueCreate, project_id=project_id, name=name, **kwargs)
@@ -369,7 +374,7 @@ class WorkfrontSandbox:
             self._remember(s, args.idempotency_key, "create_issue", args, "OPTASK", row.id)
             return _issue(row)
 
-        return self._tx(work)
+        return await self._run(work)
 
     async def add_note(self, obj_code: str, obj_id: str, text: str, **kwargs: Any) -> Note:
         args = parse(inputs.NoteCreate, obj_code=obj_code, obj_id=obj_id, text=text, **kwargs)
@@ -391,7 +396,7 @@ class WorkfrontSandbox:
             self._remember(s, args.idempotency_key, "add_note", args, "NOTE", row.id)
             return _note(row)
 
-        return self._tx(work)
+        return await self._run(work)
 
     # -- reference data (administrators' objects, not part of the protocol) ---------------------------
 
@@ -423,4 +428,4 @@ class WorkfrontSandbox:
                         )
                     )
 
-        self._tx(work)
+        await self._run(work)

@@ -32,6 +32,7 @@ from mcp_servers.asana.tool_models import (
     TaskResult,
     UpdateTaskArgs,
 )
+from mcp_servers.guard.blocking import in_thread
 from mcp_servers.guard.guard import CallContext
 from mcp_servers.guard.toolkit import ToolDef, ToolFailure, ToolInput
 
@@ -65,12 +66,12 @@ def asana_tools(backend_for: BackendFor, sessions: sessionmaker[Session]) -> lis
         backend, tenant, actor = ctx(call)
         _check_dates(a.start_on, a.due_on)
         if a.campaign_id is not None:
-            sync.check_campaign_unlinked(tenant, a.campaign_id, call.idempotency_key)
+            await in_thread(sync.check_campaign_unlinked, tenant, a.campaign_id, call.idempotency_key)
         fields = a.business_arguments(mode="python", exclude={"campaign_id"})
         project = await backend.create_project(ProjectCreate(**fields), idempotency_key=call.idempotency_key)
         link = None
         if a.campaign_id is not None:
-            link = sync.record_project(tenant, actor, a.campaign_id, project, call.idempotency_key)
+            link = await in_thread(sync.record_project, tenant, actor, a.campaign_id, project, call.idempotency_key)
         return ProjectResult(data=project, spine=link)
 
     async def get_project(call: CallContext, a: ProjectGidArgs) -> ProjectResult:
@@ -123,10 +124,10 @@ def asana_tools(backend_for: BackendFor, sessions: sessionmaker[Session]) -> lis
         backend, tenant, actor = ctx(call)
         _check_dates(a.start_on, a.due_on)
         project_gids = [m.project for m in a.memberships] + list(a.projects)
-        campaign_id = sync.campaign_of_projects(tenant, project_gids)
+        campaign_id = await in_thread(sync.campaign_of_projects, tenant, project_gids)
         data = TaskCreate(**a.business_arguments(mode="python"))
         task = await backend.create_task(data, idempotency_key=call.idempotency_key)
-        link = sync.record_task(tenant, actor, task, campaign_id) if campaign_id else None
+        link = await in_thread(sync.record_task, tenant, actor, task, campaign_id) if campaign_id else None
         return TaskResult(data=task, spine=link)
 
     async def create_subtask(call: CallContext, a: CreateSubtaskArgs) -> TaskResult:
@@ -139,12 +140,12 @@ def asana_tools(backend_for: BackendFor, sessions: sessionmaker[Session]) -> lis
         """
         backend, tenant, actor = ctx(call)
         _check_dates(a.start_on, a.due_on)
-        parent = sync.task_target(tenant, a.parent_gid, field="parent_gid")
+        parent = await in_thread(sync.task_target, tenant, a.parent_gid, field="parent_gid")
         data = SubtaskCreate(**a.business_arguments(mode="python", exclude={"parent_gid"}))
         task = await backend.create_subtask(a.parent_gid, data, idempotency_key=call.idempotency_key)
         link = None
         if parent.campaign_id is not None:
-            link = sync.record_task(tenant, actor, task, parent.campaign_id, parent.work_item_id)
+            link = await in_thread(sync.record_task, tenant, actor, task, parent.campaign_id, parent.work_item_id)
         return TaskResult(data=task, spine=link)
 
     async def update_task(call: CallContext, a: UpdateTaskArgs) -> TaskResult:
@@ -161,9 +162,9 @@ def asana_tools(backend_for: BackendFor, sessions: sessionmaker[Session]) -> lis
         changes = a.model_dump(include=set(TaskUpdate.model_fields) & a.model_fields_set)
         if not changes:
             raise ToolFailure("no fields to change", fix="give at least one of " + ", ".join(TaskUpdate.model_fields))
-        target = sync.task_target(tenant, a.task_gid)
+        target = await in_thread(sync.task_target, tenant, a.task_gid)
         task = await backend.update_task(a.task_gid, TaskUpdate(**changes))
-        return TaskResult(data=task, spine=sync.mirror_task(tenant, actor, target, task))
+        return TaskResult(data=task, spine=await in_thread(sync.mirror_task, tenant, actor, target, task))
 
     async def add_comment(call: CallContext, a: AddCommentArgs) -> StoryResult:
         """Add a comment story (1-65535 chars) to the task task_gid (numeric string).
@@ -174,10 +175,10 @@ def asana_tools(backend_for: BackendFor, sessions: sessionmaker[Session]) -> lis
         same story. Answer: {"data": story, "spine": {...} or null}.
         """
         backend, tenant, actor = ctx(call)
-        target = sync.task_target(tenant, a.task_gid)
+        target = await in_thread(sync.task_target, tenant, a.task_gid)
         story = await backend.add_comment(a.task_gid, a.text, idempotency_key=call.idempotency_key)
         payload = {"story_gid": story.gid, "chars": len(story.text)}
-        link = sync.record_event(tenant, actor, COMMENT_ADDED, target, payload, once_per="story_gid")
+        link = await in_thread(sync.record_event, tenant, actor, COMMENT_ADDED, target, payload, once_per="story_gid")
         return StoryResult(data=story, spine=link)
 
     async def get_user_tasks(call: CallContext, a: GetUserTasksArgs) -> TaskPage:
@@ -205,12 +206,14 @@ def asana_tools(backend_for: BackendFor, sessions: sessionmaker[Session]) -> lis
         if a.insert_before is not None and a.insert_after is not None:
             raise ToolFailure("give insert_before or insert_after, not both", field="insert_before",
                               fix="drop one of them")  # fmt: skip
-        target = sync.task_target(tenant, a.task_gid)
+        target = await in_thread(sync.task_target, tenant, a.task_gid)
         await backend.add_task_to_section(
             a.section_gid, a.task_gid, insert_before=a.insert_before, insert_after=a.insert_after
         )
         payload = {"section_gid": a.section_gid, "insert_before": a.insert_before, "insert_after": a.insert_after}
-        return EmptyResult(spine=sync.record_event(tenant, actor, TASK_MOVED, target, payload, fix=UPDATE_FIX))
+        return EmptyResult(
+            spine=await in_thread(sync.record_event, tenant, actor, TASK_MOVED, target, payload, fix=UPDATE_FIX)
+        )
 
     def t(fn: Any, args: type[ToolInput], out: type[BaseModel], read_only: bool, **kw: Any) -> ToolDef:
         # Every Asana tool acts on an external system: open_world.

@@ -17,11 +17,14 @@ audited as ``replayed``), so a resumed conversation or a client whose reply was 
 left by a crashed process lapses (``ApprovalStore`` lease) and the identical call then re-claims it, converging
 through the handlers' idempotency keys. An approval records the policy version it was asked under: when the
 policies changed, the call is re-checked and needs a new approval if the new rules ask for another group.
+
+Steps that touch the database (identity, tenancy, rate counters, approvals, audit) run in a worker thread, never on
+the event loop: a slow query or a held lock stalls only its own call.
 """
 
 from __future__ import annotations
 
-import asyncio
+import inspect
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -30,6 +33,7 @@ from typing import Any
 import pydantic
 from mcp.server.mcpserver import Context
 
+from mcp_servers.guard.blocking import in_thread
 from mcp_servers.guard.errors import from_exception, from_validation
 from mcp_servers.guard.identity import PrincipalSource
 from mcp_servers.guard.toolkit import ApprovalRequired, ToolDef, ToolFailure, ToolInput
@@ -57,6 +61,19 @@ class CallContext:
     approval_id: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Admitted:
+    """A call that passed steps 1-4: what the handler and the later audit rows need."""
+
+    tool: ToolDef
+    args: ToolInput
+    call_args: dict[str, Any]
+    fp: str
+    decision: Decision
+    call: CallContext
+    reservation: int | None  # the approval's reserved version, released if the handler fails
+
+
 @dataclass
 class Guard:
     """The policy guard of one server. Approvals, audit rows and (by default) rate-limit counters live in the spine
@@ -72,11 +89,43 @@ class Guard:
 
     async def dispatch(self, tool: ToolDef, raw_arguments: dict[str, Any], ctx: Context) -> pydantic.BaseModel:
         """Run one call through every check; see the module docstring for the order."""
-        principal = self.principals.current(ctx)
+        # Who is calling may need the directory (HTTP tokens): resolved in a worker thread too.
+        principal = await in_thread(self.principals.current, ctx)
         return await self.run(principal, tool, raw_arguments)
 
     async def run(self, principal: Principal, tool: ToolDef, raw_arguments: dict[str, Any]) -> pydantic.BaseModel:
         """``dispatch`` for a known principal (used by ``mcc policy check`` and tests)."""
+        # Every step that reads or writes the database runs in a worker thread; a plain-def handler runs there too,
+        # in the same thread hop, and an async handler runs on the loop between the hops.
+        if not inspect.iscoroutinefunction(tool.handler):
+            return await in_thread(self._run_blocking, principal, tool, raw_arguments)
+        admitted = await in_thread(self._admit, principal, tool, raw_arguments)
+        if not isinstance(admitted, _Admitted):  # waits for an approval, or the replay of one that already ran
+            return admitted
+        try:
+            result = await tool.handler(admitted.call, admitted.args)
+        except Exception as exc:
+            raise await in_thread(self._failed, admitted, exc) from None
+        if tool.read_only and admitted.call.approval_id is None:
+            checked = self._check_response(admitted, result)
+            if not checked.rule_id:
+                return result  # nothing left to record: no thread hop
+        return await in_thread(self._settle, admitted, result)
+
+    def _run_blocking(self, principal: Principal, tool: ToolDef, raw_arguments: dict[str, Any]) -> pydantic.BaseModel:
+        admitted = self._admit(principal, tool, raw_arguments)
+        if not isinstance(admitted, _Admitted):
+            return admitted
+        try:
+            result = tool.handler(admitted.call, admitted.args)
+        except Exception as exc:
+            raise self._failed(admitted, exc) from None
+        return self._settle(admitted, result)
+
+    def _admit(
+        self, principal: Principal, tool: ToolDef, raw_arguments: dict[str, Any]
+    ) -> _Admitted | pydantic.BaseModel:
+        """Steps 2-4 and the allow row: the call may run, waits for an approval, or is the replay of one that ran."""
         try:
             args = tool.input_model.model_validate(raw_arguments)
         except pydantic.ValidationError as exc:
@@ -116,10 +165,9 @@ class Guard:
         if approval_id is not None:
             # Reserved, not consumed: a failed call releases it, a committed one stores its result for replays.
             try:
-                reserved = await asyncio.to_thread(
-                    self.approvals.reserve, principal.tenant_id, approval_id, self.server, tool.name, call_args,
-                    principal.user_id,
-                )  # fmt: skip
+                reserved = self.approvals.reserve(
+                    principal.tenant_id, approval_id, self.server, tool.name, call_args, principal.user_id
+                )
             except ApprovalError as exc:
                 self._audit(principal, tool.name, "deny", fp, ["approval.invalid"], approval_id, {"error": str(exc)})
                 code = "approval_in_use" if isinstance(exc, ApprovalInUse) else "approval_invalid"
@@ -128,35 +176,42 @@ class Guard:
 
         key = args.control("idempotency_key") or (fp if "idempotency_key" in args.control_fields else None)
         call = CallContext(principal, self.server, tool.name, key, approval_id)
-        try:
-            result = await tool.handler(call, args)
-        except Exception as exc:
-            failure = from_exception(exc, tool.name)
-            if approval_id is not None and reservation is not None:  # nothing committed: usable again
-                await asyncio.to_thread(
-                    self.approvals.release, principal.tenant_id, approval_id, reservation, principal.user_id,
-                    f"the call failed: {failure.code}",
-                )  # fmt: skip
-            self._audit(principal, tool.name, "failed", fp, [f"error.{failure.code}"], approval_id,
-                        {"field": failure.field})  # fmt: skip
-            raise failure from None
+        return _Admitted(tool, args, call_args, fp, decision, call, reservation)
+
+    def _failed(self, a: _Admitted, exc: Exception) -> ToolFailure:
+        """Step 5 failed: nothing committed, so the approval is usable again; audit it and return what the caller
+        sees."""
+        failure = from_exception(exc, a.tool.name)
+        principal, approval_id = a.call.principal, a.call.approval_id
+        if approval_id is not None and a.reservation is not None:
+            self.approvals.release(principal.tenant_id, approval_id, a.reservation, principal.user_id,
+                                   f"the call failed: {failure.code}")  # fmt: skip
+        self._audit(principal, a.tool.name, "failed", a.fp, [f"error.{failure.code}"], approval_id,
+                    {"field": failure.field})  # fmt: skip
+        return failure
+
+    def _check_response(self, a: _Admitted, result: pydantic.BaseModel) -> ResponseCheck:
+        """Step 6 (pure: no database)."""
+        return self.engine.check_response(
+            ToolCall(self.server, a.tool.name, a.call_args), result.model_dump(mode="json")
+        )
+
+    def _settle(self, a: _Admitted, result: pydantic.BaseModel) -> pydantic.BaseModel:
+        """Step 7: the approval consumed with its result, the executed row, then the answer (masked if need be)."""
+        principal, approval_id = a.call.principal, a.call.approval_id
         if approval_id is not None:
             try:
-                await asyncio.to_thread(
-                    self.approvals.complete, principal.tenant_id, approval_id, principal.user_id,
-                    result.model_dump(mode="json"),
-                )  # fmt: skip
+                self.approvals.complete(
+                    principal.tenant_id, approval_id, principal.user_id, result.model_dump(mode="json")
+                )
             except Exception:  # the side effect stands; the reservation lapses and a re-send converges by key
                 log.exception("could not record the result of approval %s", approval_id)
-
-        if not tool.read_only:
-            self._audit(principal, tool.name, "executed", fp, decision.rule_ids, approval_id, {})
-        checked = self.engine.check_response(
-            ToolCall(self.server, tool.name, call_args), result.model_dump(mode="json")
-        )
+        if not a.tool.read_only:  # written before the answer check: a completed write is never reported failed
+            self._audit(principal, a.tool.name, "executed", a.fp, a.decision.rule_ids, approval_id, {})
+        checked = self._check_response(a, result)
         if not checked.rule_id:
             return result
-        return self._shown(principal, tool, result, checked, fp, approval_id)
+        return self._shown(principal, a.tool, result, checked, a.fp, approval_id)
 
     def _masked(self, principal: Principal, tool: ToolDef, args: ToolInput, decision: Decision, fp: str) -> ToolInput:
         """The arguments with the decision's personal data masked; a value that cannot hold the mask is refused."""

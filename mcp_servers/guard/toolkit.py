@@ -1,4 +1,7 @@
-"""Tool definitions: each tool is a strict pydantic input model, an output model and an async handler.
+"""Tool definitions: each tool is a strict pydantic input model, an output model and a handler.
+
+A handler is ``async def`` when it awaits network calls; a handler that only does blocking work (database reads
+and writes) is a plain ``def``, which the guard runs in a worker thread so it never blocks the event loop.
 
 Registration on an ``MCPServer`` lives in ``mcp_servers.guard.sdk_adapter``, the one module that touches the SDK's
 internals.
@@ -111,7 +114,7 @@ class ToolDef:
     name: str
     input_model: type[ToolInput]
     output_model: type[BaseModel]
-    handler: Callable[[Any, Any], Awaitable[BaseModel]]
+    handler: Callable[[Any, Any], Awaitable[BaseModel]] | Callable[[Any, Any], BaseModel]
     read_only: bool
     destructive: bool = False
     idempotent: bool = False

@@ -159,7 +159,7 @@ def campaign_tools(sessions: sessionmaker[Session]) -> list[ToolDef]:
     def store(call: CallContext) -> Any:
         return tenant_store(sessions, call)
 
-    async def create_campaign(call: CallContext, a: CreateCampaignArgs) -> CampaignOut:
+    def create_campaign(call: CallContext, a: CreateCampaignArgs) -> CampaignOut:
         """Create a canonical campaign (status draft) with its tracking keys; answer: the campaign.
 
         name 3-200 chars; type standard | event | partner | product_launch; tier 1-3; launch_date and
@@ -177,7 +177,7 @@ def campaign_tools(sessions: sessionmaker[Session]) -> list[ToolDef]:
         with store(call) as s:
             return s.campaigns.create(data, actor=call.principal.user_id, client_request_key=call.idempotency_key)
 
-    async def get_campaign(call: CallContext, a: GetCampaignArgs) -> CampaignOut:
+    def get_campaign(call: CallContext, a: GetCampaignArgs) -> CampaignOut:
         """One campaign by canonical id (campaign_id: lowercase UUID). Read-only.
 
         Returns every field: name, type, tier, status (synced from Workfront/Asana; status_source says
@@ -190,7 +190,7 @@ def campaign_tools(sessions: sessionmaker[Session]) -> list[ToolDef]:
         with store(call) as s:
             return s.campaigns.get(a.campaign_id)
 
-    async def list_campaigns(call: CallContext, a: ListCampaignsArgs) -> CampaignList:
+    def list_campaigns(call: CallContext, a: ListCampaignsArgs) -> CampaignList:
         """Campaigns of your tenant, newest launch_date first (then by id), at most limit (1-500, default 50).
         Read-only.
 
@@ -208,7 +208,7 @@ def campaign_tools(sessions: sessionmaker[Session]) -> list[ToolDef]:
         rows = rows[: a.limit]
         return CampaignList(campaigns=rows, count=len(rows), next_offset=a.offset + a.limit if more else None)
 
-    async def update_campaign(call: CallContext, a: UpdateCampaignArgs) -> CampaignOut:
+    def update_campaign(call: CallContext, a: UpdateCampaignArgs) -> CampaignOut:
         """Change MCC-owned fields of a campaign (campaign_id: lowercase UUID); answer: the updated campaign.
 
         changes may hold name, description, type, tier, launch_date / end_date (ISO; end not before launch),
@@ -226,7 +226,7 @@ def campaign_tools(sessions: sessionmaker[Session]) -> list[ToolDef]:
                 a.campaign_id, a.changes, expected_version=a.expected_version, actor=call.principal.user_id
             )
 
-    async def list_work_items(call: CallContext, a: ListWorkItemsArgs) -> WorkItemList:
+    def list_work_items(call: CallContext, a: ListWorkItemsArgs) -> WorkItemList:
         """Work items (task, milestone, approval, review, deliverable) of your tenant, oldest first. Read-only:
         change them through the workfront or asana server, which updates the spine.
 
@@ -241,7 +241,7 @@ def campaign_tools(sessions: sessionmaker[Session]) -> list[ToolDef]:
             items = s.work_items.list(a.campaign_id, source_system=a.source_system, status=a.status)
         return WorkItemList(work_items=items)
 
-    async def get_work_item(call: CallContext, a: GetWorkItemArgs) -> WorkItemOut:
+    def get_work_item(call: CallContext, a: GetWorkItemArgs) -> WorkItemOut:
         """One work item by canonical id (item_id: lowercase UUID). Read-only: change it through the workfront
         or asana server.
 
@@ -253,7 +253,7 @@ def campaign_tools(sessions: sessionmaker[Session]) -> list[ToolDef]:
         with store(call) as s:
             return s.work_items.get(a.item_id)
 
-    async def lookup_canonical_id(call: CallContext, a: LookupCanonicalArgs) -> CanonicalIdOut:
+    def lookup_canonical_id(call: CallContext, a: LookupCanonicalArgs) -> CanonicalIdOut:
         """Map an id of another system to the canonical (spine) id. Read-only.
 
         system workfront | asana | salesforce | analytics | dam; external_id as that system writes it
@@ -265,7 +265,7 @@ def campaign_tools(sessions: sessionmaker[Session]) -> list[ToolDef]:
             cid = s.refs.canonical_id(a.system, a.entity_type, a.external_id)
         return CanonicalIdOut(system=a.system, external_id=a.external_id, entity_type=a.entity_type, canonical_id=cid)
 
-    async def lookup_external_id(call: CallContext, a: LookupExternalArgs) -> ExternalIdsOut:
+    def lookup_external_id(call: CallContext, a: LookupExternalArgs) -> ExternalIdsOut:
         """Every external id of a canonical entity (canonical_id: lowercase UUID; entity_type campaign
         (default) | work_item | asset). Read-only.
 
@@ -277,7 +277,7 @@ def campaign_tools(sessions: sessionmaker[Session]) -> list[ToolDef]:
             refs = s.refs.external_ids(a.entity_type, a.canonical_id)
         return ExternalIdsOut(canonical_id=a.canonical_id, entity_type=a.entity_type, refs=refs)
 
-    async def get_tracking_keys(call: CallContext, a: GetCampaignArgs) -> TrackingKeysOut:
+    def get_tracking_keys(call: CallContext, a: GetCampaignArgs) -> TrackingKeysOut:
         """A campaign's analytics tracking keys (campaign_id: lowercase UUID). Read-only.
 
         Set at creation from the name and launch date (a later rename keeps them): adobe_analytics = name
@@ -289,7 +289,7 @@ def campaign_tools(sessions: sessionmaker[Session]) -> list[ToolDef]:
         with store(call) as s:
             return TrackingKeysOut.model_validate(s.tracking.get(a.campaign_id).as_dict())
 
-    async def performance_summary(call: CallContext, a: PerformanceArgs) -> PerformanceOut:
+    def performance_summary(call: CallContext, a: PerformanceArgs) -> PerformanceOut:
         """Measured performance of your tenant's campaigns over [start, end] (ISO dates YYYY-MM-DD, both
         inclusive; omit either for an open range). Read-only.
 

@@ -86,7 +86,7 @@ class AuditTail(BaseModel):
 def governance_tools(approvals: ApprovalStore, audit: AuditLog) -> list[ToolDef]:
     """Approval and audit tools; the caller's tenant scopes every read."""
 
-    async def list_approvals(call: CallContext, a: ListApprovalsArgs) -> ApprovalList:
+    def list_approvals(call: CallContext, a: ListApprovalsArgs) -> ApprovalList:
         """Approvals of your tenant, oldest first; by default only the pending ones. Read-only: a pending or
         approved approval past expires_at is listed as expired (and only under status expired).
 
@@ -100,7 +100,7 @@ def governance_tools(approvals: ApprovalStore, audit: AuditLog) -> list[ToolDef]
         rows = approvals.list(call.principal.tenant_id, status=a.status, group=a.group)
         return ApprovalList(approvals=[ApprovalOut.model_validate(r) for r in rows])
 
-    async def get_approval(call: CallContext, a: GetApprovalArgs) -> ApprovalOut:
+    def get_approval(call: CallContext, a: GetApprovalArgs) -> ApprovalOut:
         """One approval of your tenant (approval_id: lowercase UUID, e.g. from an 'approval_required'
         answer or list_approvals). Read-only.
 
@@ -111,7 +111,7 @@ def governance_tools(approvals: ApprovalStore, audit: AuditLog) -> list[ToolDef]
         """
         return ApprovalOut.model_validate(approvals.get(call.principal.tenant_id, a.approval_id))
 
-    async def resolve_approval(call: CallContext, a: ResolveApprovalArgs) -> ApprovalOut:
+    def resolve_approval(call: CallContext, a: ResolveApprovalArgs) -> ApprovalOut:
         """Approve or reject a pending approval as the caller (approval_id: lowercase UUID).
 
         Only marketing-leadership or vp may call it, and only a member of the approval's required_group (a
@@ -126,7 +126,7 @@ def governance_tools(approvals: ApprovalStore, audit: AuditLog) -> list[ToolDef]
         row = approvals.resolve(p.tenant_id, a.approval_id, p.user_id, p.groups, a.decision, a.note)
         return ApprovalOut.model_validate(row)
 
-    async def audit_tail(call: CallContext, a: AuditTailArgs) -> AuditTail:
+    def audit_tail(call: CallContext, a: AuditTailArgs) -> AuditTail:
         """Your tenant's newest audit rows (limit 1-200, default 20), returned oldest first. Read-only.
 
         Only marketing-leadership or vp may call it. Each row: seq (position in the hash chain), at (UTC),

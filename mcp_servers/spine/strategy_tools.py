@@ -46,7 +46,7 @@ def strategy_tools(sessions: sessionmaker[Session]) -> list[ToolDef]:
     def store(call: CallContext) -> Any:
         return tenant_store(sessions, call)
 
-    async def draft_strategy(call: CallContext, a: DraftStrategyArgs) -> StrategyOut:
+    def draft_strategy(call: CallContext, a: DraftStrategyArgs) -> StrategyOut:
         """Create a strategy draft (status draft, version 1) for a campaign (campaign_id: lowercase UUID).
 
         type messaging | audience | channel | creative_brief | full; title 3-200 chars; content {'sections':
@@ -61,7 +61,7 @@ def strategy_tools(sessions: sessionmaker[Session]) -> list[ToolDef]:
         with store(call) as s:
             return s.strategies.create(data, actor=call.principal.user_id, client_request_key=call.idempotency_key)
 
-    async def submit_strategy(call: CallContext, a: StrategyArgs) -> StrategyOut:
+    def submit_strategy(call: CallContext, a: StrategyArgs) -> StrategyOut:
         """Submit a draft strategy for review: status draft -> pending_review (strategy_id: lowercase UUID);
         answer: the strategy.
 
@@ -73,7 +73,7 @@ def strategy_tools(sessions: sessionmaker[Session]) -> list[ToolDef]:
         with store(call) as s:
             return s.strategies.submit(a.strategy_id, actor=call.principal.user_id)
 
-    async def approve_strategy(call: CallContext, a: StrategyArgs) -> StrategyOut:
+    def approve_strategy(call: CallContext, a: StrategyArgs) -> StrategyOut:
         """Approve a strategy in pending_review: status -> approved (strategy_id: lowercase UUID); answer: the
         strategy.
 
@@ -87,7 +87,7 @@ def strategy_tools(sessions: sessionmaker[Session]) -> list[ToolDef]:
         with store(call) as s:
             return s.strategies.approve(a.strategy_id, actor=call.principal.user_id)
 
-    async def reject_strategy(call: CallContext, a: RejectStrategyArgs) -> StrategyOut:
+    def reject_strategy(call: CallContext, a: RejectStrategyArgs) -> StrategyOut:
         """Reject a strategy in pending_review with a reason (3-2000 chars): status -> rejected, which is final
         (strategy_id: lowercase UUID); answer: the strategy.
 
@@ -99,7 +99,7 @@ def strategy_tools(sessions: sessionmaker[Session]) -> list[ToolDef]:
         with store(call) as s:
             return s.strategies.reject(a.strategy_id, actor=call.principal.user_id, reason=a.reason)
 
-    async def list_strategies(call: CallContext, a: ListStrategiesArgs) -> StrategyList:
+    def list_strategies(call: CallContext, a: ListStrategiesArgs) -> StrategyList:
         """Strategies of your tenant, oldest first (created_at, then version), each with its full content.
         Read-only.
 
@@ -111,7 +111,7 @@ def strategy_tools(sessions: sessionmaker[Session]) -> list[ToolDef]:
         with store(call) as s:
             return StrategyList(strategies=s.strategies.list(campaign_id=a.campaign_id, status=a.status))
 
-    async def get_strategy(call: CallContext, a: StrategyArgs) -> StrategyOut:
+    def get_strategy(call: CallContext, a: StrategyArgs) -> StrategyOut:
         """One strategy version by id (strategy_id: lowercase UUID). Read-only.
 
         Returns campaign_id, type, title, content {'sections': [{heading, body (markdown), subsections}]},

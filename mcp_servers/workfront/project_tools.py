@@ -20,6 +20,7 @@ from connectors.workfront.models import (
     TaskStatus,
 )
 from connectors.workfront.query import MAX_LIMIT
+from mcp_servers.guard.blocking import in_thread
 from mcp_servers.guard.guard import CallContext
 from mcp_servers.guard.toolkit import CreateInput, ToolDef, ToolInput, Uuid
 from mcp_servers.workfront.spine_sync import SpineSync
@@ -169,7 +170,7 @@ def project_tools(backend_for: BackendFor, sync: SpineSync) -> list[ToolDef]:
         tenant = call.principal.tenant_id
         backend = backend_for(tenant)
         fp = call_fingerprint(call, a)
-        done = sync.replay(tenant, call.tool, call.idempotency_key, fp)
+        done = await in_thread(sync.replay, tenant, call.tool, call.idempotency_key, fp)
         if done is not None:
             summary = await wf(backend.get_project(done["obj_id"]))
             ids = set(done.get("task_ids") or [])
@@ -177,7 +178,7 @@ def project_tools(backend_for: BackendFor, sync: SpineSync) -> list[ToolDef]:
             return CreateProjectOut(project=ProjectOut.of(summary.project), tasks=[TaskOut.of(t) for t in tasks],
                                     spine=SpineLink.model_validate(done["spine"]))  # fmt: skip
         if a.campaign_id is not None:
-            sync.check_new_project_link(tenant, a.campaign_id)
+            await in_thread(sync.check_new_project_link, tenant, a.campaign_id)
         project = await wf(
             backend.create_project(
                 a.name,
@@ -194,8 +195,8 @@ def project_tools(backend_for: BackendFor, sync: SpineSync) -> list[ToolDef]:
         try:
             tasks: list[Task] = await project_tasks(backend, project.id) if project.template_id else []
         except Exception as exc:  # the project exists: report it as pending, never as a plain failure
-            raise sync.pending(call, "PROJ", project.id, exc) from None
-        link = sync.after_create_project(call, call.idempotency_key, fp, a.campaign_id, project, tasks)
+            raise await in_thread(sync.pending, call, "PROJ", project.id, exc) from None
+        link = await in_thread(sync.after_create_project, call, call.idempotency_key, fp, a.campaign_id, project, tasks)
         return CreateProjectOut(project=ProjectOut.of(project), tasks=[TaskOut.of(t) for t in tasks], spine=link)
 
     async def get_project(call: CallContext, a: GetProjectArgs) -> ProjectSummaryOut:
@@ -203,7 +204,7 @@ def project_tools(backend_for: BackendFor, sync: SpineSync) -> list[ToolDef]:
         planned dates (ISO), custom fields, task counts by status code (NEW INP CPL CPA CPI) and total, and the
         canonical campaign UUID linked to it in the spine (null when none). Read-only."""
         summary = await wf(backend_for(call.principal.tenant_id).get_project(a.project_id))
-        campaign_id = sync.campaign_of_project(call.principal.tenant_id, a.project_id)
+        campaign_id = await in_thread(sync.campaign_of_project, call.principal.tenant_id, a.project_id)
         return ProjectSummaryOut(project=ProjectOut.of(summary.project), task_counts=summary.task_counts,
                                  task_total=summary.task_total, campaign_id=campaign_id)  # fmt: skip
 
@@ -219,15 +220,16 @@ def project_tools(backend_for: BackendFor, sync: SpineSync) -> list[ToolDef]:
         CPA pending_review, CPI blocked), percent and dates. Setting the same code again changes nothing.
         """
         tenant = call.principal.tenant_id
+        # Pre-check: the spine answers and the id is ours.
         if a.obj_type == "project":
-            sync.campaign_of_project(tenant, a.obj_id)  # pre-check: the spine answers and the id is ours
+            await in_thread(sync.campaign_of_project, tenant, a.obj_id)
         else:
-            sync.campaign_of_task(tenant, a.obj_id)
+            await in_thread(sync.campaign_of_task, tenant, a.obj_id)
         changed = await wf(backend_for(tenant).update_status(a.obj_type, a.obj_id, a.status))
         if isinstance(changed, Project):
-            link = sync.after_project_status(call, changed)
+            link = await in_thread(sync.after_project_status, call, changed)
             return StatusResult(obj_type="project", project=ProjectOut.of(changed), spine=link)
-        link = sync.after_task_change(call, changed)
+        link = await in_thread(sync.after_task_change, call, changed)
         return StatusResult(obj_type="task", task=TaskOut.of(changed), spine=link)
 
     async def search(call: CallContext, a: SearchArgs) -> SearchOut:

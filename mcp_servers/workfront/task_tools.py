@@ -11,6 +11,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from connectors.workfront.backend import WorkfrontBackend
 from connectors.workfront.models import NOTE_MAX, WORK_REQUIRED_MAX, Issue, Note, Task
+from mcp_servers.guard.blocking import in_thread
 from mcp_servers.guard.guard import CallContext
 from mcp_servers.guard.toolkit import CreateInput, ToolDef, ToolFailure, ToolInput
 from mcp_servers.workfront.spine_sync import SpineSync
@@ -109,11 +110,12 @@ def task_tools(backend_for: BackendFor, sync: SpineSync) -> list[ToolDef]:
         tenant = call.principal.tenant_id
         backend = backend_for(tenant)
         fp = call_fingerprint(call, a)
-        done = sync.replay(tenant, call.tool, call.idempotency_key, fp)
+        done = await in_thread(sync.replay, tenant, call.tool, call.idempotency_key, fp)
         if done is not None:
             task = Task.model_validate(await fetch_one(backend, "TASK", done["obj_id"]))
             return TaskResult(task=TaskOut.of(task), spine=SpineLink.model_validate(done["spine"]))
-        sync.campaign_of_project(tenant, a.project_id)  # pre-check: the spine answers and the project is ours
+        # Pre-check: the spine answers and the project is ours.
+        await in_thread(sync.campaign_of_project, tenant, a.project_id)
         task = await wf(
             backend.create_task(
                 a.project_id,
@@ -127,7 +129,7 @@ def task_tools(backend_for: BackendFor, sync: SpineSync) -> list[ToolDef]:
                 idempotency_key=call.idempotency_key,
             )
         )
-        link = sync.after_create_task(call, call.idempotency_key, fp, task)
+        link = await in_thread(sync.after_create_task, call, call.idempotency_key, fp, task)
         return TaskResult(task=TaskOut.of(task), spine=link)
 
     async def update_task(call: CallContext, a: UpdateTaskArgs) -> TaskResult:
@@ -144,9 +146,10 @@ def task_tools(backend_for: BackendFor, sync: SpineSync) -> list[ToolDef]:
                 "no change given", fix=f"pass at least one of: {', '.join(_CHANGE_FIELDS)}", field="arguments"
             )
         tenant = call.principal.tenant_id
-        sync.campaign_of_task(tenant, a.task_id)  # pre-check: the spine answers and the task is ours
+        # Pre-check: the spine answers and the task is ours.
+        await in_thread(sync.campaign_of_task, tenant, a.task_id)
         task = await wf(backend_for(tenant).update_task(a.task_id, changes), _CHANGE_NAMES)
-        return TaskResult(task=TaskOut.of(task), spine=sync.after_task_change(call, task))
+        return TaskResult(task=TaskOut.of(task), spine=await in_thread(sync.after_task_change, call, task))
 
     async def assign_resource(call: CallContext, a: AssignArgs) -> TaskResult:
         """Make a Workfront user (user_id: USER ID, 32 hex) the assignee of a task (task_id: 32 hex), replacing
@@ -154,9 +157,9 @@ def task_tools(backend_for: BackendFor, sync: SpineSync) -> list[ToolDef]:
         get_capacity first to pick someone with available hours. Assigning the same user again changes nothing.
         """
         tenant = call.principal.tenant_id
-        sync.campaign_of_task(tenant, a.task_id)
+        await in_thread(sync.campaign_of_task, tenant, a.task_id)
         task = await wf(backend_for(tenant).assign_resource(a.task_id, a.user_id))
-        return TaskResult(task=TaskOut.of(task), spine=sync.after_task_change(call, task))
+        return TaskResult(task=TaskOut.of(task), spine=await in_thread(sync.after_task_change, call, task))
 
     async def create_issue(call: CallContext, a: CreateIssueArgs) -> IssueResult:
         """Report an issue (Workfront OPTASK, status NEW) on a project (project_id: 32 hex), with a priority
@@ -167,11 +170,11 @@ def task_tools(backend_for: BackendFor, sync: SpineSync) -> list[ToolDef]:
         tenant = call.principal.tenant_id
         backend = backend_for(tenant)
         fp = call_fingerprint(call, a)
-        done = sync.replay(tenant, call.tool, call.idempotency_key, fp)
+        done = await in_thread(sync.replay, tenant, call.tool, call.idempotency_key, fp)
         if done is not None:
             issue = Issue.model_validate(await fetch_one(backend, "OPTASK", done["obj_id"]))
             return IssueResult(issue=IssueOut.of(issue), spine=SpineLink.model_validate(done["spine"]))
-        sync.campaign_of_project(tenant, a.project_id)
+        await in_thread(sync.campaign_of_project, tenant, a.project_id)
         issue = await wf(
             backend.create_issue(
                 a.project_id,
@@ -183,7 +186,8 @@ def task_tools(backend_for: BackendFor, sync: SpineSync) -> list[ToolDef]:
             )
         )
         return IssueResult(
-            issue=IssueOut.of(issue), spine=sync.after_create_issue(call, call.idempotency_key, fp, issue)
+            issue=IssueOut.of(issue),
+            spine=await in_thread(sync.after_create_issue, call, call.idempotency_key, fp, issue),
         )
 
     async def add_note(call: CallContext, a: AddNoteArgs) -> NoteResult:
@@ -196,13 +200,13 @@ def task_tools(backend_for: BackendFor, sync: SpineSync) -> list[ToolDef]:
         tenant = call.principal.tenant_id
         backend = backend_for(tenant)
         fp = call_fingerprint(call, a)
-        done = sync.replay(tenant, call.tool, call.idempotency_key, fp)
+        done = await in_thread(sync.replay, tenant, call.tool, call.idempotency_key, fp)
         if done is not None:
             note = Note.model_validate(await fetch_one(backend, "NOTE", done["obj_id"]))
             return NoteResult(note=NoteOut.of(note), spine=SpineLink.model_validate(done["spine"]))
         campaign_id = await _campaign_of(backend, sync, tenant, a.obj_code, a.obj_id)
         note = await wf(backend.add_note(a.obj_code, a.obj_id, a.text, idempotency_key=call.idempotency_key))
-        link = sync.after_add_note(call, call.idempotency_key, fp, note, campaign_id)
+        link = await in_thread(sync.after_add_note, call, call.idempotency_key, fp, note, campaign_id)
         return NoteResult(note=NoteOut.of(note), spine=link)
 
     def t(fn: Any, args: type[ToolInput], out: type[Any], **kw: Any) -> ToolDef:
@@ -223,9 +227,9 @@ async def _campaign_of(
     """The campaign a note target belongs to (through its project), or None; unknown objects give None and
     the backend's add_note then names obj_id."""
     if obj_code == "PROJ":
-        return sync.campaign_of_project(tenant, obj_id)
-    if obj_code == "TASK" and (campaign := sync.campaign_of_task(tenant, obj_id)) is not None:
+        return await in_thread(sync.campaign_of_project, tenant, obj_id)
+    if obj_code == "TASK" and (campaign := await in_thread(sync.campaign_of_task, tenant, obj_id)) is not None:
         return campaign
     page = await wf(backend.search(obj_code, {"ID": obj_id}, ["projectID"], 1, 0), {"filters.ID": "obj_id"})
     project_id: Any = page.items[0].get("projectID") if page.items else None
-    return sync.campaign_of_project(tenant, project_id) if project_id else None
+    return await in_thread(sync.campaign_of_project, tenant, project_id) if project_id else None
