@@ -143,6 +143,7 @@ def bridge_tool(server: str, tool: Tool) -> BridgedTool:
             schema["required"] = [r for r in schema["required"] if r != APPROVAL_ARG]
     read_only = bool(tool.annotations and tool.annotations.read_only_hint)
     description = _RESEND_RE.sub(_RESEND_NOTE, tool.description or "")
+    schema.pop("description", None)  # "Arguments of <tool>": the tool's description already says it
     spec = ToolSpec(name=model_tool_name(server, tool.name), description=description, input_schema=lean_schema(schema))
     return BridgedTool(server=server, tool=tool.name, spec=spec, read_only=read_only)
 

@@ -35,7 +35,9 @@ def block_to_wire(block: TextBlock | ToolUseBlock | ToolResultBlock) -> dict[str
     content: str | list[dict[str, Any]] = (
         block.content if isinstance(block.content, str) else [block_to_wire(b) for b in block.content if not _blank(b)]
     )
-    out: dict[str, Any] = {"type": "tool_result", "tool_use_id": block.tool_use_id, "content": content}
+    out: dict[str, Any] = {"type": "tool_result", "tool_use_id": block.tool_use_id}
+    if content != []:  # content is optional; an empty list is left out rather than sent
+        out["content"] = content
     if block.is_error:  # the API's default is false; omit it to keep the wire minimal
         out["is_error"] = True
     return out

@@ -10,7 +10,8 @@ from mcp import Client
 from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult, ListToolsResult, TextContent, Tool
 
-from agents.bridge import MAX_RESULT_CHARS, ToolBridge, classify
+from agents.bridge import MAX_RESULT_CHARS, STEP_RESULT_CHARS, ToolBridge, classify, fit_step
+from agents.models import ToolResultBlock
 from agents.protocol import AGENT_TOOLS
 from tests.agents.graph.support import World, campaign_args, make_world
 
@@ -120,3 +121,39 @@ async def test_oversized_results_are_cut_and_unusable_tool_names_are_skipped() -
     assert len(outcome.text) < MAX_RESULT_CHARS + 200 and "[truncated:" in outcome.text
     bridge = await ToolBridge({"s": _Listed("ok_tool", "dotted.name")}).load()
     assert set(bridge.tools) == {"s__ok_tool"}
+
+
+async def test_model_tools_are_lean_and_never_ask_the_model_to_resend_with_approval_id(world: World) -> None:
+    bridge, clients = await _bridge({"spine": world.spine("maya.chen")})
+    try:
+        for name in ("spine__create_campaign", "spine__update_campaign", "spine__list_campaigns"):
+            spec = bridge.tools[name].spec
+            text = json.dumps(spec.input_schema)
+            assert '"title": "' not in text and '{"type": "null"}' not in text, name
+            assert "re-send the identical call" not in spec.description, name
+        create = bridge.tools["spine__create_campaign"].spec.description
+        assert "runs the call itself" in create and "approval_required" in create  # the rest of the doc is kept
+    finally:
+        await _close(clients)
+
+
+def test_a_large_json_list_keeps_whole_items_and_says_how_many_more() -> None:
+    rows = [{"id": i, "name": f"campaign {i}", "notes": "n" * 200} for i in range(2_000)]
+    structured = {"result": {"count": 2_000, "campaigns": rows}}
+    outcome = classify("spine", "list_campaigns", CallToolResult(content=[], structured_content=structured))
+    assert len(outcome.text) <= MAX_RESULT_CHARS
+    data = json.loads(outcome.text)  # still valid JSON
+    shown = len(data["campaigns"])
+    assert 0 < shown < 2_000 and data["campaigns"][-1] == rows[shown - 1] and data["count"] == 2_000
+    assert f"{shown} of 2000 items shown ({2_000 - shown} more available)" in data["truncated"]
+
+
+def test_one_step_shares_its_budget_small_results_stay_whole() -> None:
+    small = ToolResultBlock(tool_use_id="s", content='{"ok": true}')
+    big = [ToolResultBlock(tool_use_id=f"b{i}", content=json.dumps(list(range(30_000)))) for i in range(4)]
+    fitted = fit_step([small, *big], budget=STEP_RESULT_CHARS)
+    assert fitted[0] == small
+    assert sum(len(b.content) for b in fitted) <= STEP_RESULT_CHARS
+    assert all(json.loads(b.content)["truncated"] for b in fitted[1:])
+    assert [b.tool_use_id for b in fitted] == ["s", "b0", "b1", "b2", "b3"]
+    assert fit_step([small]) == [small]
