@@ -233,7 +233,12 @@ class AnthropicWireServer:
                 f"wire server: no scripted reply left for request #{len(self.requests)}",
             )
         if callable(reply):
-            reply = reply(body)
+            try:
+                reply = reply(body)
+            except AssertionError as exc:  # a script's check failed: say so once, never as a retryable 500
+                with self._lock:
+                    self.script_errors.append(f"request #{len(self.requests)}: {exc}")
+                return error(400, "wire_script_error", f"scripted check failed: {exc}")
         if isinstance(reply, dict):
             broken = _script_problem(body, reply)
             if broken:
