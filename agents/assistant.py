@@ -2,7 +2,8 @@
 
 One ``Assistant`` serves one user: it opens one MCP client per server on entry, runs turns through the
 checkpointed supervisor graph, and resumes threads that wait on an approval. Threads persist in the
-checkpointer, so another process (or a restarted one) with the same checkpointer continues them.
+checkpointer, and which thread waits on which approval in the store beside it, so another process (or a
+restarted one) with the same checkpointer and store continues them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from typing import Any, Literal
 
-from langgraph.checkpoint.base import BaseCheckpointSaver, empty_checkpoint
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.store.base import BaseStore
 from langgraph.types import Command, StateSnapshot
 from mcp import Client
 from pydantic import BaseModel, Field
@@ -49,7 +51,7 @@ __all__ = [
 ]
 
 INCOMPLETE_REPLY = "The last message did not finish (the model or a tool server failed). Please send it again."
-_INDEX_PREFIX = "approval-wait:"  # pseudo-thread per approval id: which thread waits on it (see _remember_waiting)
+WAITING_NAMESPACE = "approvals"  # store namespace (WAITING_NAMESPACE, tenant): approval id -> {thread_id, user_id}
 
 
 class UserInfo(BaseModel):
@@ -125,6 +127,7 @@ class Assistant:
         checkpointer: BaseCheckpointSaver[Any],
         user: UserInfo,
         *,
+        store: BaseStore,
         today: dt.date | None = None,
         max_steps: int = 8,
     ) -> None:
@@ -133,6 +136,7 @@ class Assistant:
         self.model = model
         self.servers = dict(servers)
         self.checkpointer = checkpointer
+        self.store = store
         self.user = user
         self.today = today
         self.max_steps = max_steps
@@ -205,18 +209,18 @@ class Assistant:
 
     async def resume_waiting(self, approval_id: str, *, on_event: EventSink | None = None) -> TurnResult | None:
         """After ``approval_id`` was resolved: resume the thread of this user waiting on it (None if there is none)."""
-        entry = await self.checkpointer.aget_tuple(_index_config(approval_id))
-        if entry is None:
+        item = await self.store.aget(self._waiting_namespace, approval_id)
+        if item is None:
             return None
-        thread_id = str(entry.metadata.get("waiting_thread", ""))
-        owner = (entry.metadata.get("user_id"), entry.metadata.get("tenant_id"))
-        if owner != (self.user.user_id, self.user.tenant_id):
+        thread_id, owner = str(item.value.get("thread_id", "")), item.value.get("user_id")
+        if owner != self.user.user_id:
             raise ThreadOwnedByOther(
-                f"the thread waiting on approval {approval_id} belongs to {owner[0]}",
-                f"resume it with an Assistant opened as {owner[0]} (the requester re-sends the approved call)",
+                f"the thread waiting on approval {approval_id} belongs to {owner}",
+                f"resume it with an Assistant opened as {owner} (the requester re-sends the approved call)",
             )
         snapshot = await self._snapshot(thread_id)
         if _waiting_on(snapshot) != approval_id:
+            await self.store.adelete(self._waiting_namespace, approval_id)  # a thread never waits twice on one id
             return None
         return await self.status(thread_id, on_event=on_event)
 
@@ -296,11 +300,14 @@ class Assistant:
             return None
         return ApprovalOutcome.model_validate(record)
 
+    @property
+    def _waiting_namespace(self) -> tuple[str, str]:
+        return (WAITING_NAMESPACE, self.user.tenant_id)
+
     async def _remember_waiting(self, approval_id: str, thread_id: str) -> None:
-        """Index approval id -> waiting thread in the checkpointer itself, so any process can find the thread."""
-        metadata: dict[str, Any] = {"source": "update", "step": -1, "parents": {}, "waiting_thread": thread_id,
-                                    "user_id": self.user.user_id, "tenant_id": self.user.tenant_id}  # fmt: skip
-        await self.checkpointer.aput(_index_config(approval_id), empty_checkpoint(), metadata, {})  # type: ignore[arg-type]
+        """Index approval id -> waiting thread in the store, so any process can find the thread to resume."""
+        value = {"thread_id": thread_id, "user_id": self.user.user_id}
+        await self.store.aput(self._waiting_namespace, approval_id, value, index=False)
 
 
 def waiting_reply(values: Mapping[str, Any], pending: Mapping[str, Any]) -> str:
@@ -320,10 +327,6 @@ def _waiting_on(snapshot: StateSnapshot) -> str | None:
         return None
     value = snapshot.interrupts[0].value
     return str(value.get("approval_id")) if isinstance(value, dict) and value.get("approval_id") else None
-
-
-def _index_config(approval_id: str) -> dict[str, Any]:
-    return {"configurable": {"thread_id": f"{_INDEX_PREFIX}{approval_id}", "checkpoint_ns": ""}}
 
 
 def _past(expires_at: object) -> bool:

@@ -1,8 +1,11 @@
-"""Conversation checkpoints: SQLite by default, PostgreSQL when the URL says so, memory for throwaway threads.
+"""Conversation checkpoints and the store beside them: SQLite by default, PostgreSQL when the URL says so, memory
+for throwaway threads.
 
 The graph runs async, so these are the async savers of the same packages (``AsyncSqliteSaver`` from
 langgraph-checkpoint-sqlite, ``AsyncPostgresSaver`` from langgraph-checkpoint-postgres); the tables are the ones
-``SqliteSaver``/``PostgresSaver`` use, so either family can read a thread the other wrote.
+``SqliteSaver``/``PostgresSaver`` use, so either family can read a thread the other wrote. The store
+(``AsyncSqliteStore``/``AsyncPostgresStore``, ``InMemoryStore`` for memory) is LangGraph's key-value store at the
+same location; the assistant keeps its approval -> waiting thread index there.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.store.base import BaseStore
+from langgraph.store.memory import InMemoryStore
 
 MEMORY = ":memory:"
 _SQLITE_BUSY_MS = 10_000  # another process may be writing the same file: wait instead of failing at once
@@ -61,12 +66,7 @@ async def open_checkpointer(url: str = MEMORY) -> AsyncIterator[BaseCheckpointSa
 
         Path(target).expanduser().parent.mkdir(parents=True, exist_ok=True)
         async with AsyncSqliteSaver.from_conn_string(str(Path(target).expanduser())) as saver:
-            # WAL lets a second process read a thread while this one writes; busy_timeout waits out a writer.
-            await saver.conn.execute("PRAGMA journal_mode=WAL")
-            await saver.conn.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
-            await saver.conn.execute(
-                "PRAGMA synchronous=NORMAL"
-            )  # WAL + NORMAL: survives process crashes; no fsync per commit
+            await _sqlite_pragmas(saver.conn)
             await saver.setup()
             yield saver
     else:
@@ -75,3 +75,32 @@ async def open_checkpointer(url: str = MEMORY) -> AsyncIterator[BaseCheckpointSa
         async with AsyncPostgresSaver.from_conn_string(target) as saver:
             await saver.setup()
             yield saver
+
+
+@asynccontextmanager
+async def open_store(url: str = MEMORY) -> AsyncIterator[BaseStore]:
+    """A ready LangGraph store for ``url`` (same URL rules as ``open_checkpointer``; tables created), closed on exit."""
+    kind, target = describe(url)
+    if kind == "memory":
+        yield InMemoryStore()
+    elif kind == "sqlite":
+        from langgraph.store.sqlite.aio import AsyncSqliteStore
+
+        Path(target).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        async with AsyncSqliteStore.from_conn_string(str(Path(target).expanduser())) as store:
+            await _sqlite_pragmas(store.conn)
+            await store.setup()
+            yield store
+    else:
+        from langgraph.store.postgres.aio import AsyncPostgresStore
+
+        async with AsyncPostgresStore.from_conn_string(target) as store:
+            await store.setup()
+            yield store
+
+
+async def _sqlite_pragmas(conn: Any) -> None:
+    """WAL lets a second process read while this one writes; busy_timeout waits out a writer."""
+    await conn.execute("PRAGMA journal_mode=WAL")
+    await conn.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
+    await conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: survives process crashes; no fsync per commit

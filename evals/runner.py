@@ -11,20 +11,21 @@ import asyncio
 import datetime as dt
 import time
 from collections.abc import Callable
-from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.store.base import BaseStore
 from pydantic import BaseModel, Field
 
 from agents.assistant import Assistant, UserInfo
-from agents.checkpoints import open_checkpointer
-from evals.cases import Case, Expect, PrincipalSpec
+from agents.checkpoints import open_checkpointer, open_store
+from evals.cases import Case, Expect, PrincipalSpec, WorldAdd
 from evals.conversation import Conversation, Step
 from evals.gates import cross_tenant_reads, load_audit, tenant_tokens, writes_without_approval
 from evals.scoring import Outcome, Scope, score
-from evals.world import EvalApp, Shared, WorldHost, Worlds, case_knowledge
+from evals.world import EvalApp, Shared, Worlds, case_knowledge, open_world
 from evals.world_add import Builder, WorldSetupError, with_payload
 from mcc.settings import Settings
 from policies.model import Principal
@@ -85,20 +86,16 @@ class Runner:
         self.shared = shared
         self.worlds = worlds
         self.case_timeout = case_timeout
-        self.host = WorldHost(base, shared)
-        self._stack: AsyncExitStack | None = None
-        self._saver: Any = None
-        self._assistants: dict[tuple[Any, ...], Assistant] = {}
+        self._saver: BaseCheckpointSaver[Any] | None = None
+        self._store: BaseStore | None = None
 
     async def run(self, cases: list[Case], trials: int = 1, progress: ProgressFn | None = None) -> list[TrialResult]:
         """Every variant of every case, ``trials`` times each, in order (all in this one task: the MCP clients
         opened along the way are closed by the task that opened them)."""
         out: list[TrialResult] = []
-        async with AsyncExitStack() as stack:
-            self._stack, self._assistants = stack, {}
-            self._saver = await stack.enter_async_context(
-                open_checkpointer(f"sqlite:///{self.worlds.root / 'checkpoints.db'}")
-            )
+        url = f"sqlite:///{self.worlds.root / 'checkpoints.db'}"
+        async with open_checkpointer(url) as saver, open_store(url) as store:
+            self._saver, self._store = saver, store
             try:
                 for case in cases:
                     for variant in variants(case):
@@ -108,26 +105,17 @@ class Runner:
                             if progress is not None:
                                 progress(result)
             finally:
-                self._stack, self._assistants = None, {}
+                self._saver, self._store = None, None
         return out
 
-    async def _assistant(
-        self, app: EvalApp, principal: Principal, today: dt.date, case_stack: AsyncExitStack
-    ) -> Assistant:
-        """The principal's open ``Assistant``: one per principal and date for the run (its MCP sessions keep their
-        compiled output-schema validators), a new one when the case has its own knowledge base. Every case is a
-        new thread; threads and approval waits are keyed by random ids, so cases never see each other's."""
-        user = UserInfo(user_id=principal.user_id, tenant_id=principal.tenant_id, groups=sorted(principal.groups))
-        if self._stack is None or self._saver is None:
+    def _assistant(self, app: EvalApp, principal: Principal, today: dt.date) -> Assistant:
+        """An ``Assistant`` of ``principal`` on this world's servers. Every case is a new thread; threads and
+        approval waits are keyed by random ids, so cases never see each other's."""
+        if self._saver is None or self._store is None:
             raise RuntimeError("Runner.run_case runs inside Runner.run")
-        if app.case_knowledge is not None:
-            fresh = Assistant(app.chat_model(), app.servers_for(principal), self._saver, user, today=today)
-            return await case_stack.enter_async_context(fresh)
-        key = (principal.user_id, principal.tenant_id, principal.groups, today)
-        if key not in self._assistants:
-            made = Assistant(app.chat_model(), app.servers_for(principal), self._saver, user, today=today)
-            self._assistants[key] = await self._stack.enter_async_context(made)
-        return self._assistants[key]
+        user = UserInfo(user_id=principal.user_id, tenant_id=principal.tenant_id, groups=sorted(principal.groups))
+        servers = app.servers_for(principal)
+        return Assistant(app.chat_model(), servers, self._saver, user, store=self._store, today=today)
 
     async def run_case(self, case: Case, variant: Variant, trial: int = 0) -> TrialResult:
         """One trial of one case in a fresh world."""
@@ -136,17 +124,14 @@ class Runner:
                              reward=0.0, utility=False)  # fmt: skip
         template = await self.worlds.template(case.world.fixture, case.world.today)
         home = self.worlds.new_home(template, variant.case_id)
-        app = self.host.attach(home)
         try:
             async with asyncio.timeout(self.case_timeout):  # same task: see run()
-                await self._run(app, home, case, variant, result)
+                await self._run(home, case, variant, result)
         except TimeoutError:
             result.error = f"the case did not finish within {self.case_timeout:.0f} s"
-            self._assistants.clear()  # a cancelled call may have left a session unusable: open new ones
         except Exception as exc:  # a crashed case is a failed case with the reason, never a crashed suite
             result.error = f"{type(exc).__name__}: {exc}"
         finally:
-            await self.host.detach()
             self.worlds.discard(home)
         if result.error:
             result.outcomes.append(Outcome(scope="case", name="runs", ok=False, detail=result.error))
@@ -157,15 +142,20 @@ class Runner:
         result.seconds = round(time.perf_counter() - t0, 3)
         return result
 
-    async def _run(self, app: EvalApp, home: Path, case: Case, variant: Variant, result: TrialResult) -> None:
-        tenant, today = case.principal.tenant, case.world.today
+    async def _run(self, home: Path, case: Case, variant: Variant, result: TrialResult) -> None:
         add = with_payload(case.world.add, variant.payload) if variant.payload is not None else case.world.add
+        knowledge = None
+        if add.documents:
+            knowledge = case_knowledge(self.shared, home, [(d.name, d.text) for d in add.documents])
+        async with open_world(self.base, self.shared, home, knowledge) as app:
+            await self._converse(app, case, add, variant, result)
+
+    async def _converse(self, app: EvalApp, case: Case, add: WorldAdd, variant: Variant, result: TrialResult) -> None:
+        tenant, today = case.principal.tenant, case.world.today
         app.recorder.enabled = False  # world set-up is not the agents' doing
         builder = Builder(app, tenant, today)
         try:
             await builder.apply(add)
-            if add.documents:
-                app.case_knowledge = case_knowledge(self.shared, home, [(d.name, d.text) for d in add.documents])
         except WorldSetupError as exc:
             result.error = f"world: {exc}"
             return
@@ -173,8 +163,7 @@ class Runner:
         baseline = AuditLog(app.sessions).head()[0]
         principal = _principal(app, case.principal)
         outcomes = result.outcomes  # the same list, so a crash midway keeps what was scored
-        async with AsyncExitStack() as case_stack:
-            assistant = await self._assistant(app, principal, today, case_stack)
+        async with self._assistant(app, principal, today) as assistant:
             convo = Conversation(app, assistant, tenant, builder.approval_refs)
             result.steps = convo.steps  # the same list: a case that crashes midway keeps its trajectory
             forbidden: set[tuple[int, int]] = set()

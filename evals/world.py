@@ -1,10 +1,11 @@
 """Worlds: the demo fixture built once per process into a template home (SQLite spine, Workfront and Asana
 sandbox files, the ingested playbooks in Chroma), then copied into a fresh temporary home per case.
 
-``EvalApp`` is the product's composition root (``mcc.wiring.App``) with three differences: every guard records
-what each tool call returned (to find cross-tenant reads), the knowledge base and the embedding model are shared
-across cases (loaded once per process; the playbooks are never written by a tool), and the chat model is the one
-under evaluation.
+Each case world gets a new ``EvalApp``: the product's composition root (``mcc.wiring.App``), opened on the
+world's home through the normal wiring, with one difference: every guard records what each tool call returned
+(to find cross-tenant reads). The knowledge base, the embedding model and the chat model under evaluation are
+built once per process and handed to each world's App as ``SharedParts`` (the playbooks are never written by a
+tool; a case that adds documents gets a knowledge base of its own).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,12 +26,11 @@ import pydantic
 
 from mcc.demo_world import seed_demo_world
 from mcc.settings import Settings
-from mcc.wiring import SERVER_NAMES, App, build_embedder
+from mcc.wiring import SERVER_NAMES, App, SharedParts, build_embedder
 from mcp_servers.guard.guard import Guard
+from mcp_servers.guard.sdk_adapter import ToolSchemaCache
 from mcp_servers.guard.toolkit import ToolDef, ToolFailure
 from policies.model import Principal
-from policies.ratelimit import InMemoryRateStore
-from spine.db import make_engine, make_session_factory
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -111,99 +113,60 @@ class CachingEmbedder:
 
 @dataclass
 class Shared:
-    """What every case of a process shares: the playbook knowledge base, its embedder and the chat model."""
+    """What every case of a process shares: the playbook knowledge base, its embedder, the chat model and the
+    servers' tool schemas."""
 
     knowledge: KnowledgeBase
     embedder: CachingEmbedder
     model: ChatModel
     seconds: dict[str, float] = field(default_factory=dict)
+    tool_schemas: ToolSchemaCache = field(default_factory=ToolSchemaCache)
+
+    def parts(self, knowledge: KnowledgeBase | None = None) -> SharedParts:
+        """The parts a world's ``App`` takes ready-made: this case's own knowledge base, or the shared one."""
+        kb = knowledge or self.knowledge
+        return SharedParts(embedder=self.embedder, knowledge=kb, chat_model=self.model, tool_schemas=self.tool_schemas)
 
 
 @dataclass
 class EvalApp(App):
-    """``App`` for the cases of one process: recording guards, the shared knowledge base (or a case's own), the
-    model under test, and servers built once per principal (building one costs ~0.2 s of schema generation) that
-    always act on the world attached at the moment (``WorldHost.attach``)."""
+    """``App`` on one case world: recording guards, and servers built once per principal within the world."""
 
     recorder: Recorder = field(default_factory=Recorder)
-    shared: Shared | None = None
-    case_knowledge: KnowledgeBase | None = None
     _servers: dict[tuple[Any, ...], MCPServer] = field(default_factory=dict, repr=False)
-
-    @property  # type: ignore[override]
-    def knowledge(self) -> KnowledgeBase:
-        """This case's own knowledge base when it adds documents, else the shared one."""
-        if self.case_knowledge is not None:
-            return self.case_knowledge
-        if self.shared is None:
-            raise RuntimeError("EvalApp.shared is not set: attach a world with WorldHost")
-        return self.shared.knowledge
 
     def guard(self, server: str, principals: PrincipalSource, resource_tenant: ResourceTenant | None = None) -> Guard:
         """``App.guard`` with a recording guard (same engine, approvals and audit log)."""
-        from spine.approvals import ApprovalStore
-        from spine.audit import AuditLog
-
-        audit = AuditLog(self.sessions)
-        approvals = ApprovalStore(self.sessions, audit=audit)
-        return RecordingGuard(server, self.policy_engine, approvals, audit, principals, resource_tenant, self.recorder)
-
-    def chat_model(self) -> ChatModel:
-        """The model under evaluation (shared by every case)."""
-        if self.shared is None:
-            raise RuntimeError("EvalApp.shared is not set: attach a world with WorldHost")
-        return self.shared.model
+        plain = super().guard(server, principals, resource_tenant)
+        return RecordingGuard(server, plain.engine, plain.approvals, plain.audit, principals, resource_tenant,
+                              self.recorder)  # fmt: skip
 
     def server_for(self, name: str, principal: Principal) -> MCPServer:
-        """The guarded server ``name`` for ``principal`` (built once; a case's own knowledge base gets a new one)."""
+        """The guarded server ``name`` for ``principal`` in this world (built on first use)."""
         from mcp_servers.guard.identity import FixedPrincipal
 
-        if name == "knowledge" and self.case_knowledge is not None:
-            return self.server(name, FixedPrincipal(principal))
         key = (name, principal.user_id, principal.tenant_id, principal.groups)
         if key not in self._servers:
             self._servers[key] = self.server(name, FixedPrincipal(principal))
         return self._servers[key]
 
-    def servers_for(self, principal: Principal) -> dict[str, MCPServer]:  # type: ignore[override]
-        """All four servers for ``principal``, built once."""
+    def servers_for(self, principal: Principal) -> dict[str, MCPServer]:
+        """All four servers for ``principal``, built once in this world."""
         return {name: self.server_for(name, principal) for name in SERVER_NAMES}
 
 
-class WorldHost:
-    """Attaches one case world at a time to the process's ``EvalApp``: the case's own database and sandboxes
-    (its copied home), a fresh call record and fresh rate-limit counters; nothing else carries over."""
-
-    def __init__(self, base: Settings, shared: Shared) -> None:
-        self.base = base
-        self.shared = shared
-        self.app: EvalApp | None = None
-
-    def attach(self, home: Path) -> EvalApp:
-        """Point the app at the case world in ``home`` (its database and sandboxes)."""
-        settings = case_settings(self.base, home)
-        engine = make_engine(settings.resolved_database_url)
-        if self.app is None:
-            self.app = EvalApp(settings=settings, engine=engine, sessions=make_session_factory(engine))
-            self.app.shared = self.shared
-        else:
-            app = self.app
-            app.settings, app.engine = settings, engine
-            app.sessions.configure(bind=engine)  # every guard, store and server holds this very factory
-            app._backends.clear()
-            app.recorder.calls.clear()
-            app.case_knowledge = None
-            limiter = app.policy_engine.rate_limiter if "policy_engine" in app.__dict__ else None
-            if limiter is not None and isinstance(limiter.store, InMemoryRateStore):
-                limiter.store = InMemoryRateStore()  # a database store already counts in the case's own database
-        self.app.recorder.enabled = True
-        return self.app
-
-    async def detach(self) -> None:
-        """Close the case world's backends and database connections."""
-        if self.app is not None:
-            await self.app.aclose_backends()
-            self.app.engine.dispose()
+@asynccontextmanager
+async def open_world(
+    base: Settings, shared: Shared, home: Path, knowledge: KnowledgeBase | None = None
+) -> AsyncIterator[EvalApp]:
+    """A new ``EvalApp`` on the case world in ``home`` (its copied database and sandboxes), with the process's
+    shared model and embedder and ``knowledge`` (default: the shared playbooks); closed on exit."""
+    app = EvalApp.open(case_settings(base, home), migrate=False, shared=shared.parts(knowledge))
+    try:
+        yield app
+    finally:
+        await app.aclose_backends()
+        app.engine.dispose()
 
 
 def case_settings(base: Settings, home: Path) -> Settings:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from mcc.commands import campaigns, chat, evals, governance, knowledge, serve
+from mcc.commands import campaigns, chat, connect, directory, evals, governance, knowledge, serve
 
 app = typer.Typer(
     name="mcc",
@@ -20,6 +20,10 @@ chat.register(app)
 app.add_typer(governance.policy_app, name="policy", help="Evaluate tool calls against the policies.")
 app.add_typer(governance.approvals_app, name="approvals", help="List and resolve pending approvals.")
 app.add_typer(governance.audit_app, name="audit", help="Verify and read the hash-chained audit log.")
+app.add_typer(directory.tenants_app, name="tenants", help="Create and list tenants.")
+app.add_typer(directory.users_app, name="users", help="Manage people, their groups and system identities.")
+app.add_typer(directory.directory_app, name="directory", help="Import people from a YAML or CSV file.")
+app.add_typer(connect.app, name="connect", help="Connect a tenant to its Workfront and Asana.")
 app.add_typer(evals.app, name="eval", help="Run eval suites that score agent behaviour.")
 app.add_typer(knowledge.app, name="knowledge", help="Ingest and search the playbook knowledge base.")
 

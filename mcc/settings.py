@@ -53,6 +53,11 @@ class Settings(BaseSettings):
         default="claude-sonnet-5-5", description="Claude model id (one the installed anthropic SDK lists)"
     )
 
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key that encrypts stored connection secrets; default a key file under home (0600)",
+    )
+
     policy_mode: Literal["enforce", "log_only"] = "enforce"
     policy_dir: Path | None = Field(
         default=None, description="Directory with *.cedar and schema.cedarschema; default the packaged policies"

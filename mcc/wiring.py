@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,11 +21,14 @@ if TYPE_CHECKING:
     from connectors.asana.backend import AsanaBackend
     from connectors.workfront.backend import WorkfrontBackend
     from knowledge.embedding import Embedder
+    from knowledge.retrieval import QueryEncoder
     from knowledge.service import KnowledgeBase
     from mcp_servers.guard.guard import Guard, ResourceTenant
     from mcp_servers.guard.identity import PrincipalSource
+    from mcp_servers.guard.sdk_adapter import ToolSchemaCache
     from policies.engine import PolicyEngine
     from policies.model import Principal
+    from spine.repositories.connections import ConnectionOut
 
 
 SERVER_NAMES: tuple[str, ...] = ("spine", "workfront", "asana", "knowledge")
@@ -38,17 +41,30 @@ def build_embedder(settings: Settings) -> Embedder:
     return Embedder(settings.embedding_model, backend=settings.embedding_backend, cache_dir=settings.home / "cache")
 
 
+@dataclass(frozen=True, slots=True)
+class SharedParts:
+    """Parts built once and handed to several Apps of one process (the eval worlds); each one left None is built
+    by the App itself from its settings, on first use."""
+
+    embedder: QueryEncoder | None = None
+    knowledge: KnowledgeBase | None = None
+    chat_model: ChatModel | None = None
+    tool_schemas: ToolSchemaCache | None = None  # the servers' tool schemas, generated once for every App
+
+
 @dataclass
 class App:
-    """One process's wiring. Heavy parts (embedding model, vector store) are built on first use."""
+    """One process's wiring. Heavy parts (embedding model, vector store) are built on first use, unless
+    ``shared`` hands them in ready-made."""
 
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    shared: SharedParts = field(default_factory=SharedParts)
     _backends: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def open(cls, settings: Settings | None = None, *, migrate: bool = True) -> App:
+    def open(cls, settings: Settings | None = None, *, migrate: bool = True, shared: SharedParts | None = None) -> Self:
         """Connect to the configured database and bring its schema to the current version."""
         settings = settings or load_settings()
         engine = make_engine(settings.resolved_database_url)
@@ -56,12 +72,15 @@ class App:
             from spine.migrate import upgrade
 
             upgrade(engine)
-        return cls(settings=settings, engine=engine, sessions=make_session_factory(engine))
+        sessions = make_session_factory(engine)
+        return cls(settings=settings, engine=engine, sessions=sessions, shared=shared or SharedParts())
 
     @cached_property
-    def embedder(self) -> Embedder:
+    def embedder(self) -> QueryEncoder:
         """The one embedding model of this process (loaded on first encode; the ONNX export is cached under
         home/cache), shared by retrieval and the offline model's router."""
+        if self.shared.embedder is not None:
+            return self.shared.embedder
         return build_embedder(self.settings)
 
     @cached_property
@@ -69,6 +88,8 @@ class App:
         """The playbook knowledge base (model loaded lazily on first embed)."""
         from knowledge.service import KnowledgeBase
 
+        if self.shared.knowledge is not None:
+            return self.shared.knowledge
         return KnowledgeBase(
             persist_dir=None if self.settings.chroma_url else self.settings.chroma_path,
             chroma_url=self.settings.chroma_url,
@@ -117,19 +138,34 @@ class App:
         approvals = ApprovalStore(self.sessions, audit=audit)
         return Guard(server, self.policy_engine, approvals, audit, principals, resource_tenant)
 
+    def connection(self, tenant_id: str, system: str) -> ConnectionOut | None:
+        """The tenant's stored connection to ``system`` (``mcc connect``), or None."""
+        from spine.repositories.connections import ConnectionRepository
+
+        with self.sessions() as session:
+            return ConnectionRepository(session, tenant_id).get(system)
+
     def workfront_backend(self, tenant_id: str) -> WorkfrontBackend:
-        """The tenant's Workfront backend: its own sandbox under ``home/sandboxes/<tenant>`` or the REST API."""
+        """The tenant's Workfront backend: its connection (``mcc connect workfront``), else the process-wide REST
+        settings, else its own sandbox under ``home/sandboxes/<tenant>``. Built once per process and tenant."""
         key = ("workfront", tenant_id)
         if key not in self._backends:
             s = self.settings
-            if s.workfront_backend == "rest":
+            conn = self.connection(tenant_id, "workfront")
+            if conn is not None or s.workfront_backend == "rest":
                 from connectors.workfront.client import WorkfrontRestClient
 
-                if s.workfront_api_key is None:
+                if conn is not None:
+                    from mcc.secrets import resolve
+
+                    url, secret = conn.url, resolve(s, conn)
+                elif s.workfront_api_key is None:
                     raise ValueError("workfront_api_key: the REST backend needs MCC_WORKFRONT_API_KEY")
+                else:
+                    url, secret = s.workfront_url, s.workfront_api_key.get_secret_value()
                 self._backends[key] = WorkfrontRestClient(
-                    s.workfront_url, s.workfront_api_key.get_secret_value(),
-                    api_version=s.workfront_api_version.removeprefix("v"), rate_per_minute=s.workfront_rate_per_minute,
+                    url, secret, api_version=s.workfront_api_version.removeprefix("v"),
+                    rate_per_minute=s.workfront_rate_per_minute,
                 )  # fmt: skip
             else:
                 from connectors.workfront.sandbox import WorkfrontSandbox
@@ -138,7 +174,8 @@ class App:
         return self._backends[key]
 
     def asana_backend(self, tenant_id: str) -> AsanaBackend:
-        """The tenant's Asana backend: its own sandbox under ``home/sandboxes/<tenant>`` or the REST API."""
+        """The tenant's Asana backend: its connection (``mcc connect asana``), else the process-wide settings
+        (sandbox under ``home/sandboxes/<tenant>`` by default, or the REST API). Built once per process and tenant."""
         key = ("asana", tenant_id)
         if key not in self._backends:
             from connectors.asana.factory import make_asana_backend
@@ -147,11 +184,17 @@ class App:
             s = self.settings
             data_dir = self.settings.sandbox_dir / tenant_id / "asana"
             data_dir.mkdir(parents=True, exist_ok=True)
+            conn = self.connection(tenant_id, "asana")
+            if conn is not None:
+                from mcc.secrets import resolve
+
+                kind, url, token, workspace = "rest", conn.url, resolve(s, conn), conn.workspace_gid
+            else:
+                kind, url, workspace = s.asana_backend, s.asana_url, s.asana_workspace_gid
+                token = s.asana_token.get_secret_value() if s.asana_token else None
             self._backends[key] = make_asana_backend(
-                s.asana_backend, data_dir=data_dir, url=s.asana_url,
-                token=s.asana_token.get_secret_value() if s.asana_token else None,
-                workspace_gid=s.asana_workspace_gid, rate_per_minute=s.asana_rate_per_minute,
-                idempotency=SpineIdempotency(self.sessions, tenant_id),
+                kind, data_dir=data_dir, url=url, token=token, workspace_gid=workspace,
+                rate_per_minute=s.asana_rate_per_minute, idempotency=SpineIdempotency(self.sessions, tenant_id),
             )  # fmt: skip
         return self._backends[key]
 
@@ -159,7 +202,7 @@ class App:
         """The campaign-spine MCP server, guarded."""
         from mcp_servers.spine.server import build_spine_server
 
-        return build_spine_server(self.sessions, self.guard("spine", principals), **server_kwargs)
+        return build_spine_server(self.sessions, self.guard("spine", principals), **self._options(server_kwargs))
 
     def resource_tenant(self, server: str) -> ResourceTenant | None:
         """How a server tells which tenant owns the external ids in a call (None: ids are tenant-scoped)."""
@@ -178,21 +221,28 @@ class App:
         from mcp_servers.workfront.server import build_workfront_server
 
         guard = self.guard("workfront", principals, self.resource_tenant("workfront"))
-        return build_workfront_server(self.workfront_backend, self.sessions, guard, **server_kwargs)
+        return build_workfront_server(self.workfront_backend, self.sessions, guard, **self._options(server_kwargs))
 
     def asana_server(self, principals: PrincipalSource, **server_kwargs: Any) -> MCPServer:
         """The Asana MCP server over each tenant's backend, guarded (cross-tenant ids denied)."""
         from mcp_servers.asana.server import build_asana_server
 
         guard = self.guard("asana", principals, self.resource_tenant("asana"))
-        return build_asana_server(self.asana_backend, self.sessions, guard, **server_kwargs)
+        return build_asana_server(self.asana_backend, self.sessions, guard, **self._options(server_kwargs))
 
     def knowledge_server(self, principals: PrincipalSource, **server_kwargs: Any) -> MCPServer:
         """The playbook knowledge MCP server, guarded."""
         from mcp_servers.knowledge.server import build_knowledge_server
 
         # A factory: the vector store and model load on the first knowledge call, not when tools are listed.
-        return build_knowledge_server(lambda: self.knowledge, self.guard("knowledge", principals), **server_kwargs)
+        guard = self.guard("knowledge", principals)
+        return build_knowledge_server(lambda: self.knowledge, guard, **self._options(server_kwargs))
+
+    def _options(self, server_kwargs: dict[str, Any]) -> dict[str, Any]:
+        """``MCPServer`` options plus the shared schema cache, when one was handed in."""
+        if self.shared.tool_schemas is None:
+            return server_kwargs
+        return {"schema_cache": self.shared.tool_schemas, **server_kwargs}
 
     def server(self, name: str, principals: PrincipalSource, **server_kwargs: Any) -> MCPServer:
         """One MCP server by name (spine, workfront, asana, knowledge)."""
@@ -226,7 +276,10 @@ class App:
         return {name: self.server(name, source) for name in SERVER_NAMES}
 
     def chat_model(self) -> ChatModel:
-        """Claude when ANTHROPIC_API_KEY is set, else the offline deterministic model (no network)."""
+        """The shared model when one was handed in; else Claude when ANTHROPIC_API_KEY is set, else the offline
+        deterministic model (no network)."""
+        if self.shared.chat_model is not None:
+            return self.shared.chat_model
         if self.settings.anthropic_api_key is not None:
             from agents.models.claude import ClaudeModel
 

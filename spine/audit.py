@@ -81,7 +81,11 @@ class AuditLog:
     """Append, read and verify the audit chain on the spine database."""
 
     def __init__(self, session_factory: sessionmaker[Session], clock: Callable[[], dt.datetime] = utcnow) -> None:
+        bind = session_factory.kw.get("bind")
+        if not isinstance(bind, Engine):
+            raise ValidationError("session_factory", "is not bound to an engine", "pass make_session_factory(engine)")
         self._sf = session_factory
+        self._engine = bind  # appends run on a bare connection of this engine
         self._clock = clock
 
     def append(
@@ -99,9 +103,7 @@ class AuditLog:
     ) -> AuditEntry:
         """Append one row in its own transaction. ``detail`` must already be masked (no PII)."""
         # A bare connection, not an ORM session: this runs on every tool call and the session costs ~2x more.
-        # The bind is read per call: eval worlds re-bind the one shared factory to a fresh database.
-        engine: Engine = self._sf.kw["bind"]
-        with engine.begin() as conn:
+        with self._engine.begin() as conn:
             return self.append_in(
                 conn, tenant_id=tenant_id, actor=actor, server=server, tool=tool, decision=decision,
                 fingerprint=fingerprint, rule_ids=rule_ids, approval_id=approval_id, detail=detail,

@@ -396,11 +396,17 @@ class MeasurementOut(_Out):
     source_campaign_key: str
 
 
+WORKFRONT_USER_ID = r"^[0-9a-f]{32}$"  # Workfront ids are 32 lowercase hex characters
+ASANA_GID = r"^[0-9]{1,32}$"  # Asana gids are numeric strings
+
+
 class UserIn(_In):
     user_id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{1,127}$")]
     display_name: Annotated[str, Field(min_length=1, max_length=200)]
     email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)]
     groups: list[str] = []
+    workfront_user_id: Annotated[str | None, Field(pattern=WORKFRONT_USER_ID)] = None
+    asana_user_gid: Annotated[str | None, Field(pattern=ASANA_GID)] = None
 
 
 class UserOut(_Out):
@@ -409,3 +415,6 @@ class UserOut(_Out):
     display_name: str
     email: str
     groups: list[str]
+    active: bool = True
+    workfront_user_id: str | None = None
+    asana_user_gid: str | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Literal, cast
 
 from langgraph.runtime import Runtime
-from langgraph.types import Command
+from langgraph.types import Command, Overwrite
 
 from agents.bridge import APPROVAL_ARG, ToolOutcome
 from agents.graph.prompts import agent_system, step_metadata
@@ -28,7 +28,7 @@ async def agent(state: TurnState, runtime: Runtime[GraphContext]) -> Command[Lit
     name = cast(AgentName, part["agent"])
     update: dict[str, Any] = {}
     if state["steps"] == 0:
-        update["route"] = [*state["route"], name]
+        update["route"] = [name]
         ctx.emit(ChatEvent(kind="agent", agent=name, data={"request": part["request"]}))
     if state["steps"] >= ctx.max_steps:
         answer = (
@@ -43,21 +43,21 @@ async def agent(state: TurnState, runtime: Runtime[GraphContext]) -> Command[Lit
         metadata=step_metadata(ctx, "agent", name),
     )
     response = await call_model(ctx, request, agent=name, final=len(state["parts"]) == 1)
-    update["messages"] = [*state["messages"], dump_message(response.to_message())]
+    update["messages"] = [dump_message(response.to_message())]
     update["steps"] = state["steps"] + 1
     if response.tool_uses:
-        return Command(goto="tools", update={**update, "results": []})
+        return Command(goto="tools", update=update)
     return _advance(state, response.text.strip() or "(no answer)", update)
 
 
 def _advance(state: TurnState, answer: str, update: dict[str, Any]) -> Command[Literal["agent", "finish"]]:
-    """Record the part's answer and start the next part, or finish the turn."""
+    """Record the part's answer and start the next part (a conversation of its own), or finish the turn."""
     part = state["parts"][state["part"]]
-    update["answers"] = [*state["answers"], {"agent": part["agent"], "request": part["request"], "answer": answer}]
+    update["answers"] = [{"agent": part["agent"], "request": part["request"], "answer": answer}]
     nxt = state["part"] + 1
     if nxt < len(state["parts"]):
         first = Message(role="user", content=state["parts"][nxt]["request"])
-        update.update(part=nxt, steps=0, messages=[dump_message(first)], results=[])
+        update.update(part=nxt, steps=0, messages=Overwrite([dump_message(first)]))
         return Command(goto="agent", update=update)
     return Command(goto="finish", update=update)
 
@@ -68,9 +68,9 @@ async def tools(state: TurnState, runtime: Runtime[GraphContext]) -> Command[Lit
     name = cast(AgentName, state["parts"][state["part"]]["agent"])
     uses = [b for b in load_messages(state["messages"][-1:])[0].blocks if isinstance(b, ToolUseBlock)]
     offered = {spec.name for spec in ctx.bridge.specs_for(name, read_only=ctx.user.read_only)}
-    results = list(state["results"])
-    done = {r["tool_use_id"] for r in results}
-    tool_calls, approvals = list(state["tool_calls"]), list(state["approvals"])
+    done = {r["tool_use_id"] for r in state["results"]}  # run before an approval interrupted this message's calls
+    results: list[dict[str, Any]] = []
+    tool_calls: list[dict[str, Any]] = []
     for index, use in enumerate(uses):
         if use.id in done:
             continue
@@ -84,37 +84,37 @@ async def tools(state: TurnState, runtime: Runtime[GraphContext]) -> Command[Lit
             outcome = await ctx.bridge.call(use.name, arguments)
         else:
             outcome = _not_offered(use.name, name, offered)
-        tool_calls.append(_record(outcome, arguments))
+        tool_calls.append(_record(outcome, arguments, len(state["tool_calls"]) + len(tool_calls)))
         ctx.emit(ChatEvent(kind="tool", agent=name, data=tool_calls[-1]))
         if outcome.approval is not None:
-            pending = _pending(use, outcome, arguments, name, len(tool_calls) - 1)
-            approvals.append({"approval_id": pending["approval_id"], "status": "pending",
-                              "required_group": pending["required_group"], "tool": outcome.tool})  # fmt: skip
+            pending = _pending(use, outcome, arguments, name, tool_calls[-1]["index"])
+            approval = {"approval_id": pending["approval_id"], "status": "pending",
+                        "required_group": pending["required_group"], "tool": outcome.tool}  # fmt: skip
             ctx.emit(ChatEvent(kind="approval", agent=name, data=pending))
             return Command(
                 goto="approval",
-                update={"results": results, "tool_calls": tool_calls, "approvals": approvals, "pending": pending},
+                update={"results": results, "tool_calls": tool_calls, "approvals": [approval], "pending": pending},
             )
         results.append(outcome.to_result_block(use.id).model_dump())
     order = {u.id: i for i, u in enumerate(uses)}
-    blocks = sorted((ToolResultBlock.model_validate(r) for r in results), key=lambda r: order.get(r.tool_use_id, 0))
+    gathered = (ToolResultBlock.model_validate(r) for r in [*state["results"], *results])
+    blocks = sorted(gathered, key=lambda r: order.get(r.tool_use_id, 0))
     reply = Message(role="user", content=list(blocks))
-    return Command(
-        goto="agent",
-        update={
-            "messages": [*state["messages"], dump_message(reply)], "results": [], "tool_calls": tool_calls,
-            "approvals": approvals, "pending": None,
-        },
-    )  # fmt: skip
+    # The results are now in the message: the next assistant message gathers its own from empty.
+    update = {"messages": [dump_message(reply)], "results": Overwrite([]), "tool_calls": tool_calls}
+    return Command(goto="agent", update=update)
 
 
-def record_of(server: str, tool: str, arguments: dict[str, Any], decision: str, status: str) -> dict[str, Any]:
-    """One entry of the turn's ``tool_calls``."""
-    return {"server": server, "tool": tool, "arguments": arguments, "decision": decision, "result_status": status}
+def record_of(
+    server: str, tool: str, arguments: dict[str, Any], decision: str, status: str, index: int
+) -> dict[str, Any]:
+    """One entry of the turn's ``tool_calls``; ``index`` is its position there (what the reducer merges by)."""
+    return {"server": server, "tool": tool, "arguments": arguments, "decision": decision, "result_status": status,
+            "index": index}  # fmt: skip
 
 
-def _record(outcome: ToolOutcome, arguments: dict[str, Any]) -> dict[str, Any]:
-    return record_of(outcome.server, outcome.tool, arguments, outcome.decision, outcome.result_status)
+def _record(outcome: ToolOutcome, arguments: dict[str, Any], index: int) -> dict[str, Any]:
+    return record_of(outcome.server, outcome.tool, arguments, outcome.decision, outcome.result_status, index)
 
 
 def _not_offered(model_name: str, agent: str, offered: set[str]) -> ToolOutcome:

@@ -43,30 +43,27 @@ async def approval(state: TurnState, runtime: Runtime[GraphContext]) -> Command[
     answer = interrupt(interrupt_payload(pending))
     outcome = ApprovalOutcome.model_validate(answer)
     ctx = runtime.context
-    tool_calls, approvals = list(state["tool_calls"]), list(state["approvals"])
+    tool_calls: list[dict[str, Any]] = []
     if outcome.status == "approved":
         arguments = {**pending["arguments"], APPROVAL_ARG: pending["approval_id"]}
         result = await ctx.bridge.call(pending["name"], arguments)
         if result.approval is not None:  # the guard never asks twice for one approved call; refuse to loop
             result.text = f"{REJECTED_PREFIX} the approved call still asked for another approval; it did not run."
             result.is_error, result.decision, result.result_status = True, "error", "error"
-        tool_calls.append(record_of(result.server, result.tool, arguments, result.decision, result.result_status))
+        index = len(state["tool_calls"])
+        tool_calls.append(record_of(result.server, result.tool, arguments, result.decision, result.result_status,
+                                    index))  # fmt: skip
         ctx.emit(ChatEvent(kind="tool", agent=pending.get("agent"), data=tool_calls[-1]))
         block = result.to_result_block(pending["tool_use_id"])
     else:
         block = ToolResultBlock(tool_use_id=pending["tool_use_id"], content=_refusal(pending, outcome), is_error=True)
         if outcome.status != "consumed":
-            tool_calls[pending["call_index"]] = {**tool_calls[pending["call_index"]], "result_status": "rejected"}
-    approvals = [
-        {**a, "status": outcome.status} if a["approval_id"] == pending["approval_id"] else a for a in approvals
-    ]
-    return Command(
-        goto="tools",
-        update={
-            "results": [*state["results"], block.model_dump()], "tool_calls": tool_calls, "approvals": approvals,
-            "pending": None,
-        },
-    )  # fmt: skip
+            index = pending["call_index"]
+            tool_calls.append({**state["tool_calls"][index], "result_status": "rejected", "index": index})
+    approval_id = pending["approval_id"]
+    resolved = [{**a, "status": outcome.status} for a in state["approvals"] if a["approval_id"] == approval_id]
+    update = {"results": [block.model_dump()], "tool_calls": tool_calls, "approvals": resolved, "pending": None}
+    return Command(goto="tools", update=update)
 
 
 def _refusal(pending: dict[str, Any], outcome: ApprovalOutcome) -> str:

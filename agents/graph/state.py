@@ -1,17 +1,21 @@
 """Graph state and run context.
 
 State is plain JSON (dicts, lists, strings) so every checkpointer can store it and any process can read it back;
-messages are ``agents.models.base.Message`` dumps in the Anthropic Messages format. The run context carries what
-is not state: the model, the tool bridge, the user, today's date, the step limit and an event sink.
+messages are ``agents.models.base.Message`` dumps in the Anthropic Messages format. Nodes return only what changed:
+the list fields have reducers (append, merge by key, or keep the recent history), and a node that starts a list
+afresh sends ``Overwrite``. The run context carries what is not state: the model, the tool bridge, the user, today's
+date, the step limit and an event sink.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
+from langgraph.types import Overwrite
 from pydantic import BaseModel
 
 from agents.bridge import ToolBridge
@@ -22,32 +26,63 @@ READONLY_GROUP = "readonly-users"
 HISTORY_TURNS = 10  # text turns (user + assistant) the supervisor sees; older ones are dropped from state
 
 
+def merge_tool_calls(current: list[dict[str, Any]], update: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Reducer of ``tool_calls``: a record whose ``index`` is already in the list replaces it, others are appended."""
+    return _merge(current, update, "index")
+
+
+def merge_approvals(current: list[dict[str, Any]], update: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Reducer of ``approvals``: an entry whose ``approval_id`` is already listed replaces it, others are appended."""
+    return _merge(current, update, "approval_id")
+
+
+def recent_history(current: list[dict[str, Any]], update: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Reducer of ``history``: the new messages appended, only the last ``HISTORY_TURNS`` turns kept."""
+    return [*current, *update][-2 * HISTORY_TURNS :]
+
+
+def _merge(current: list[dict[str, Any]], update: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    merged = list(current)
+    # A record checkpointed before records carried an index (an older version's waiting thread) sits at its position.
+    where = {entry.get(key, i): i for i, entry in enumerate(merged)}
+    for entry in update:
+        if entry[key] in where:
+            merged[where[entry[key]]] = entry
+        else:
+            where[entry[key]] = len(merged)
+            merged.append(entry)
+    return merged
+
+
 class TurnState(TypedDict, total=False):
     """One thread's state. ``user_id``/``tenant_id``/``history`` span turns; everything else is the current turn."""
 
     user_id: str
     tenant_id: str
-    history: list[dict[str, Any]]  # [{"role": "user"|"assistant", "content": str}]
+    history: Annotated[list[dict[str, Any]], recent_history]  # [{"role": "user"|"assistant", "content": str}]
     request: str
     parts: list[dict[str, str]]  # [{"agent", "request"}]
     part: int  # index into parts of the part being worked on
-    messages: list[dict[str, Any]]  # the current agent's conversation (Message dumps)
+    messages: Annotated[list[dict[str, Any]], operator.add]  # the current agent's conversation (Message dumps)
     steps: int  # model steps the current agent has taken
-    results: list[dict[str, Any]]  # tool_result blocks gathered for the last assistant message
+    results: Annotated[list[dict[str, Any]], operator.add]  # tool_result blocks for the last assistant message
     pending: dict[str, Any] | None  # the call waiting for an approval
-    answers: list[dict[str, str]]  # [{"agent", "request", "answer"}]
-    route: list[str]
-    tool_calls: list[dict[str, Any]]
-    approvals: list[dict[str, Any]]
+    answers: Annotated[list[dict[str, str]], operator.add]  # [{"agent", "request", "answer"}]
+    route: Annotated[list[str], operator.add]
+    tool_calls: Annotated[list[dict[str, Any]], merge_tool_calls]  # each with its position as "index"
+    approvals: Annotated[list[dict[str, Any]], merge_approvals]
     reply: str
 
 
-def fresh_turn(request: str, user_id: str, tenant_id: str) -> TurnState:
-    """The input of a new turn: the request, the owner, and every per-turn field reset."""
-    return TurnState(
-        user_id=user_id, tenant_id=tenant_id, request=request, parts=[], part=0, messages=[], steps=0, results=[],
-        pending=None, answers=[], route=[], tool_calls=[], approvals=[], reply="",
-    )  # fmt: skip
+TURN_LISTS = ("messages", "results", "answers", "route", "tool_calls", "approvals")  # emptied when a turn starts
+
+
+def fresh_turn(request: str, user_id: str, tenant_id: str) -> dict[str, Any]:
+    """The input of a new turn: the request, the owner, and every per-turn field reset (the lists replaced with
+    ``Overwrite``, since their reducers would otherwise append the empty list to the last turn's)."""
+    lists = {name: Overwrite([]) for name in TURN_LISTS}
+    return {"user_id": user_id, "tenant_id": tenant_id, "request": request, "parts": [], "part": 0, "steps": 0,
+            "pending": None, "reply": "", **lists}  # fmt: skip
 
 
 EventKind = Literal["route", "agent", "tool", "text", "approval", "reply"]

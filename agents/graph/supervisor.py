@@ -49,7 +49,7 @@ async def supervisor(state: TurnState, runtime: Runtime[GraphContext]) -> Comman
         parts = _dedupe([p.model_dump() for p in decision.parts])
         ctx.emit(ChatEvent(kind="route", data={"parts": parts}))
         first = Message(role="user", content=parts[0]["request"])
-        return Command(goto="agent", update={"parts": parts, "part": 0, "steps": 0, "messages": [dump_message(first)]})
+        return Command(goto="agent", update={"parts": parts, "messages": [dump_message(first)]})
     return Command(goto="finish", update={"parts": [], "reply": NO_ROUTE_REPLY})
 
 

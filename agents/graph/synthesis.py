@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.runtime import Runtime
+from langgraph.types import Overwrite
 
 from agents.graph.prompts import step_metadata, synthesiser_system
-from agents.graph.state import HISTORY_TURNS, ChatEvent, GraphContext, TurnState
+from agents.graph.state import ChatEvent, GraphContext, TurnState
 from agents.graph.steps import call_model
 from agents.models.base import Message, ModelRequest
 
@@ -35,6 +36,6 @@ async def finish(state: TurnState, runtime: Runtime[GraphContext]) -> dict[str, 
         response = await call_model(ctx, request, agent=None, final=True)
         reply = response.text.strip() or answers_text(answers)
     ctx.emit(ChatEvent(kind="reply", text=reply, final=True))
-    history = [*state.get("history", []), {"role": "user", "content": state["request"]},
-               {"role": "assistant", "content": reply}]  # fmt: skip
-    return {"reply": reply, "history": history[-2 * HISTORY_TURNS :], "messages": [], "results": []}
+    turn = [{"role": "user", "content": state["request"]}, {"role": "assistant", "content": reply}]
+    # The agents' conversations are not kept once the reply is composed.
+    return {"reply": reply, "history": turn, "messages": Overwrite([])}

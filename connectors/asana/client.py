@@ -212,6 +212,13 @@ class AsanaRestClient:
 
     # ------------------------------------------------------------ projects and sections
 
+    async def check_access(self) -> str:
+        """One cheap authenticated call (``GET /users/me``): what ``mcc connect check`` reports; a typed error
+        (forbidden for a bad token, upstream_error, ...) otherwise."""
+        out = await self._request("GET", "/users/me", params={"opt_fields": "name"}, default_field="token")
+        data = out["data"] if isinstance(out["data"], dict) else {}
+        return f"token of {data.get('name') or data.get('gid') or 'an Asana user'}"
+
     async def create_project(
         self, data: ProjectCreate | Mapping[str, Any], *, idempotency_key: str | None = None
     ) -> Project:

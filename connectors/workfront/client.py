@@ -183,6 +183,13 @@ class WorkfrontRestClient:
             if not items or first >= total:
                 return out
 
+    async def check_access(self) -> str:
+        """One cheap authenticated call (the count of users): what ``mcc connect check`` reports; a typed error
+        (forbidden, upstream_error, ...) when the URL or credentials are wrong."""
+        counted = await self.http.call("GET", "user/count", Target("api_key", "USER"))
+        total = int(counted["count"] if isinstance(counted, dict) else counted)
+        return f"{total} users visible"
+
     # -- protocol --------------------------------------------------------------------------------------
 
     async def create_project(self, name: str, **kwargs: Any) -> Project:

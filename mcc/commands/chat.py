@@ -1,8 +1,8 @@
 """``mcc chat`` (interactive, streamed) and ``mcc ask`` (one shot, ``--json`` for scripts): the agent team.
 
 Both build the four MCP servers for the acting user in-process (``App.servers_for``), the configured model
-(``App.chat_model``: Claude with ANTHROPIC_API_KEY, else the offline model) and the conversation checkpoints
-(PostgreSQL when the database is PostgreSQL, else ``$MCC_HOME/checkpoints.db``).
+(``App.chat_model``: Claude with ANTHROPIC_API_KEY, else the offline model) and the conversation checkpoints and
+store (PostgreSQL when the database is PostgreSQL, else ``$MCC_HOME/checkpoints.db``).
 """
 
 from __future__ import annotations
@@ -48,15 +48,17 @@ def checkpoint_url(settings: Settings) -> str:
 async def open_assistant(app: App, as_user: str | None, tenant: str | None) -> AsyncIterator[Assistant]:
     """An open ``Assistant`` for ``as_user`` over this process's servers, model and checkpoints."""
     from agents.assistant import Assistant, UserInfo
-    from agents.checkpoints import open_checkpointer
+    from agents.checkpoints import open_checkpointer, open_store
 
     principal = app.principal(as_user, tenant)
     model = app.chat_model()
     user = UserInfo(user_id=principal.user_id, tenant_id=principal.tenant_id, groups=sorted(principal.groups))
     try:
+        url = checkpoint_url(app.settings)
         async with (
-            open_checkpointer(checkpoint_url(app.settings)) as saver,
-            Assistant(model, app.servers_for(principal), saver, user) as assistant,
+            open_checkpointer(url) as saver,
+            open_store(url) as store,
+            Assistant(model, app.servers_for(principal), saver, user, store=store) as assistant,
         ):
             yield assistant
     finally:

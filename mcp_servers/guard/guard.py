@@ -45,7 +45,9 @@ class CallContext:
 
 @dataclass
 class Guard:
-    """The policy guard of one server. Stateless per call; everything it keeps lives in the spine database."""
+    """The policy guard of one server. Approvals, audit rows and (by default) rate-limit counters live in the spine
+    database; the one thing kept in process is the resource-tenant cache of ``resource_tenant`` (owners found for
+    external ids, which never change tenant), so replicas share every decision input but that cache."""
 
     server: str
     engine: PolicyEngine

@@ -3,6 +3,7 @@
 import importlib
 import importlib.util
 
+from spine.models.connections import Connection
 from spine.models.core import Asset, Campaign, GroupMembership, Strategy, Tenant, User, WorkItem
 from spine.models.mapping import CampaignTrackingKeys, SyncState, SystemRef
 from spine.models.measurement import Measurement
@@ -17,6 +18,7 @@ __all__ = [
     "Campaign",
     "CampaignRequest",
     "CampaignTrackingKeys",
+    "Connection",
     "ErrorLog",
     "EventLog",
     "GroupMembership",

@@ -39,6 +39,10 @@ class User(Base):
     """A principal of one tenant; ``user_id`` is unique inside the tenant (e.g. ``maya.chen``)."""
 
     __tablename__ = "users"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "workfront_user_id"),
+        UniqueConstraint("tenant_id", "asana_user_gid"),
+    )
 
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
@@ -46,6 +50,9 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(320))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The same person in the execution systems (the identity map): one MCC user per external user in a tenant.
+    workfront_user_id: Mapped[str | None] = mapped_column(String(32))
+    asana_user_gid: Mapped[str | None] = mapped_column(String(32))
 
 
 class GroupMembership(Base):

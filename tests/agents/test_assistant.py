@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langgraph.store.base import BaseStore
+from langgraph.store.memory import InMemoryStore
 
 from agents.assistant import (
     INCOMPLETE_REPLY,
@@ -17,7 +19,7 @@ from agents.assistant import (
     ThreadWaiting,
     TurnResult,
 )
-from agents.checkpoints import CheckpointURLError, describe, open_checkpointer
+from agents.checkpoints import CheckpointURLError, describe, open_checkpointer, open_store
 from agents.models.base import ModelUnavailable
 from tests.agents.graph.support import (
     TODAY,
@@ -46,21 +48,31 @@ def _model() -> ScriptedModel:
     })  # fmt: skip
 
 
-def _assistant(world: World, model: ScriptedModel, saver, user: str = "maya.chen") -> Assistant:  # type: ignore[no-untyped-def]
-    return Assistant(model, world.servers(user), saver, world.user(user), today=TODAY)
+def _assistant(
+    world: World, model: ScriptedModel, saver, user: str = "maya.chen", store: BaseStore | None = None
+) -> Assistant:  # type: ignore[no-untyped-def]
+    return Assistant(model, world.servers(user), saver, world.user(user), store=store or InMemoryStore(), today=TODAY)
 
 
 async def test_thread_survives_a_restart_and_resumes_after_an_approval_elsewhere(world: World, db_url: str) -> None:
     model = _model()
-    async with open_checkpointer(db_url) as saver, _assistant(world, model, saver) as first:
+    async with (
+        open_checkpointer(db_url) as saver,
+        open_store(db_url) as store,
+        _assistant(world, model, saver, store=store) as first,
+    ):
         turn = await first.send("create Restart Launch with 40k")
     assert turn.waiting and turn.reply.count(turn.approvals[0].approval_id) == 1
     approval_id = turn.approvals[0].approval_id
 
     await world.resolve(approval_id, "approve", note="ok for Q1")  # another user, another client
 
-    # A new process would build everything again: new checkpointer connection, new clients, new Assistant.
-    async with open_checkpointer(db_url) as saver, _assistant(world, model, saver) as second:
+    # A new process would build everything again: new checkpointer and store connections, new clients, new Assistant.
+    async with (
+        open_checkpointer(db_url) as saver,
+        open_store(db_url) as store,
+        _assistant(world, model, saver, store=store) as second,
+    ):
         resumed = await second.resume_waiting(approval_id)
         assert resumed is not None and not resumed.waiting
         assert resumed.thread_id == turn.thread_id and resumed.reply == "Restart Launch is created."
@@ -70,6 +82,30 @@ async def test_thread_survives_a_restart_and_resumes_after_an_approval_elsewhere
     assert status.reply == "Restart Launch is created." and status.route == ["production"]
     assert world.executed("create_campaign") == 1
     assert len(await world.campaigns_named("Restart Launch")) == 1
+
+
+async def test_the_store_keeps_each_tenants_approval_index_across_connections(db_url: str) -> None:
+    """The store opens beside the checkpoints (SQLite file or PostgreSQL): what one connection put, the next reads."""
+    async with open_store(db_url) as store:
+        await store.aput(("approvals", "acme"), "approval-1", {"thread_id": "t-1", "user_id": "maya.chen"})
+    async with open_store(db_url) as store:
+        item = await store.aget(("approvals", "acme"), "approval-1")
+        assert item is not None and item.value == {"thread_id": "t-1", "user_id": "maya.chen"}
+        assert await store.aget(("approvals", "globex"), "approval-1") is None
+
+
+async def test_a_waiting_thread_is_indexed_by_its_approval_in_the_tenants_namespace(world: World) -> None:
+    store = InMemoryStore()
+    async with open_checkpointer() as saver, _assistant(world, _model(), saver, store=store) as maya:
+        turn = await maya.send("create Restart Launch with 40k")
+        approval_id = turn.approvals[0].approval_id
+        item = await store.aget(("approvals", world.user("maya.chen").tenant_id), approval_id)
+        assert item is not None and item.value == {"thread_id": turn.thread_id, "user_id": "maya.chen"}
+        await world.resolve(approval_id, "reject", note="not now")
+        done = await maya.resume_waiting(approval_id)
+        assert done is not None and not done.waiting
+        assert await maya.resume_waiting(approval_id) is None  # the thread no longer waits: its entry is dropped
+        assert await store.aget(("approvals", world.user("maya.chen").tenant_id), approval_id) is None
 
 
 async def test_resume_with_an_explicit_outcome_and_wrong_ids(world: World) -> None:
@@ -94,10 +130,10 @@ async def test_resume_with_an_explicit_outcome_and_wrong_ids(world: World) -> No
 
 async def test_threads_belong_to_their_user(world: World, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'checkpoints.db'}"
-    async with open_checkpointer(url) as saver:
-        async with _assistant(world, _model(), saver) as maya:
+    async with open_checkpointer(url) as saver, open_store(url) as store:
+        async with _assistant(world, _model(), saver, store=store) as maya:
             turn = await maya.send("create Restart Launch with 40k")
-        async with _assistant(world, ScriptedModel({}), saver, user="dana.reyes") as dana:
+        async with _assistant(world, ScriptedModel({}), saver, user="dana.reyes", store=store) as dana:
             with pytest.raises(ThreadOwnedByOther):
                 await dana.status(turn.thread_id)
             with pytest.raises(ThreadOwnedByOther):

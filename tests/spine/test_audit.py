@@ -196,19 +196,23 @@ def test_renumbered_rows_are_reported_as_reordered(log: AuditLog, sf: sessionmak
     assert [(p.seq, p.kind) for p in log.verify().problems] == [(4, "reordered"), (5, "reordered")]
 
 
-def test_append_follows_a_rebound_session_factory(tmp_path: Any) -> None:
-    """Eval worlds re-bind one shared factory per case; the log must write to the database bound now."""
+def test_logs_on_two_databases_in_one_process_keep_their_own_chains(tmp_path: Any) -> None:
+    """Each log writes to the engine its factory was made for, interleaved with another database's log."""
     from spine.migrate import upgrade
 
     first, second = (make_engine(f"sqlite:///{tmp_path / name}.db") for name in ("first", "second"))
     for engine in (first, second):
         upgrade(engine)
-    factory = make_session_factory(first)
-    log = AuditLog(factory, Clock())
-    _fill(log, 2)
-    factory.configure(bind=second)
-    first.dispose()
-    (tmp_path / "first.db").unlink()
-    _fill(log, 3)
-    assert log.head()[0] == 3 and log.verify().ok
-    assert AuditLog(make_session_factory(second)).head()[0] == 3
+    one, two = AuditLog(make_session_factory(first), Clock()), AuditLog(make_session_factory(second), Clock())
+    for _ in range(2):
+        _fill(one, 1)
+        _fill(two, 2)
+    assert (one.head()[0], two.head()[0]) == (2, 4)
+    assert one.verify().ok and two.verify().ok
+    assert AuditLog(make_session_factory(first)).head() == one.head()
+
+
+def test_a_factory_without_an_engine_is_refused() -> None:
+    with pytest.raises(ValidationError) as err:
+        AuditLog(sessionmaker())
+    assert err.value.field == "session_factory"

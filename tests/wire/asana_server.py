@@ -130,6 +130,8 @@ class AsanaWireApp:
                 r("/api/1.0/tasks/{gid}/subtasks", self.wrap(self.create_subtask), methods=["POST"]),
                 r("/api/1.0/tasks/{gid}/stories", self.wrap(self.create_story), methods=["POST"]),
                 r("/api/1.0/workspaces/{gid}/tasks/search", self.wrap(self.search), methods=["GET"]),
+                r("/api/1.0/users/me", self.wrap(self.users_me), methods=["GET"]),
+                r("/api/1.0/workspaces/{gid}/users", self.wrap(self.workspace_users), methods=["GET"]),
             ]
         )
 
@@ -336,6 +338,18 @@ class AsanaWireApp:
             "created_at": now,
         }
         return 201, {"data": _project_opt(self.opt(request), self.render_project(s.projects[g]))}
+
+    def render_user(self, u: dict[str, Any], opt: list[str] | None = None) -> dict[str, Any]:
+        full = {"gid": u["gid"], "resource_type": "user", "name": u["name"], "email": u["email"]}
+        return {k: v for k, v in full.items() if k in ("gid", "resource_type", "name") or (opt and k in opt)}
+
+    def users_me(self, request: Request, user: str, body: Any) -> tuple[int, Any]:
+        return 200, {"data": self.render_user(self.state.users[user], self.opt(request))}
+
+    def workspace_users(self, request: Request, user: str, body: Any) -> tuple[int, Any]:
+        ws = self.find(self.state.workspaces, request.path_params["gid"], "workspace")
+        items = sorted((u for u in self.state.users.values() if u["ws"] == ws["gid"]), key=lambda u: u["gid"])
+        return 200, self.page(request, items, self.render_user)
 
     def get_project(self, request: Request, user: str, body: Any) -> tuple[int, Any]:
         p = self.find(self.state.projects, request.path_params["gid"], "project")

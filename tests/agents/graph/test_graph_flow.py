@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from langgraph.store.memory import InMemoryStore
+
 from agents.assistant import Assistant
 from agents.checkpoints import open_checkpointer
 from agents.protocol import REJECTED_PREFIX
@@ -33,7 +35,9 @@ async def test_single_part_runs_a_tool_and_the_answer_is_the_reply(world: World)
     })  # fmt: skip
     async with (
         open_checkpointer() as saver,
-        Assistant(model, world.servers("maya.chen"), saver, world.user("maya.chen"), today=TODAY) as assistant,
+        Assistant(
+            model, world.servers("maya.chen"), saver, world.user("maya.chen"), store=InMemoryStore(), today=TODAY
+        ) as assistant,
     ):
         turn = await assistant.send("how many campaigns do we have?")
     assert turn.route == ["analytics"]
@@ -59,7 +63,9 @@ async def test_approval_interrupt_then_approve_runs_the_identical_call_once(worl
     })  # fmt: skip
     async with (
         open_checkpointer() as saver,
-        Assistant(model, world.servers("maya.chen"), saver, world.user("maya.chen"), today=TODAY) as assistant,
+        Assistant(
+            model, world.servers("maya.chen"), saver, world.user("maya.chen"), store=InMemoryStore(), today=TODAY
+        ) as assistant,
     ):
         turn = await assistant.send("create the Holiday Mega Push campaign with a 50k budget")
         assert turn.waiting and turn.approvals[0].status == "pending"
@@ -100,7 +106,9 @@ async def test_rejected_approval_is_not_retried_and_the_model_is_told(world: Wor
     })  # fmt: skip
     async with (
         open_checkpointer() as saver,
-        Assistant(model, world.servers("maya.chen"), saver, world.user("maya.chen"), today=TODAY) as assistant,
+        Assistant(
+            model, world.servers("maya.chen"), saver, world.user("maya.chen"), store=InMemoryStore(), today=TODAY
+        ) as assistant,
     ):
         turn = await assistant.send("create Too Big Launch")
         await world.resolve(turn.approvals[0].approval_id, "reject", note="over budget this quarter")

@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langgraph.store.base import BaseStore
+from langgraph.store.memory import InMemoryStore
 
 from agents.assistant import Assistant, TurnResult, UserInfo
-from agents.checkpoints import open_checkpointer
+from agents.checkpoints import open_checkpointer, open_store
 from agents.offline import HashingEncoder, OfflineModel
 from spine.demo import DEMO_TENANT
-from spine.repositories import open_store
+from spine.repositories import open_store as open_spine_store
 from tests.agents.offline.world import GROUPS, TODAY, World, open_world
 
 WRITE_TOOLS = {"create_campaign", "update_campaign", "create_project", "create_task", "update_task", "update_status",
@@ -42,10 +44,12 @@ async def world(session_factory, tmp_path: Path) -> AsyncIterator[World]:  # typ
         await w.close()
 
 
-def assistant(world: World, model: OfflineModel, saver: Any, user: str = "maya.chen") -> Assistant:
+def assistant(
+    world: World, model: OfflineModel, saver: Any, user: str = "maya.chen", store: BaseStore | None = None
+) -> Assistant:
     servers = {name: world.server(name, user) for name in ("spine", "workfront", "asana")}
     info = UserInfo(user_id=user, tenant_id=DEMO_TENANT, groups=sorted(GROUPS[user]))
-    return Assistant(model, servers, saver, info, today=TODAY)
+    return Assistant(model, servers, saver, info, store=store or InMemoryStore(), today=TODAY)
 
 
 def calls(turn: TurnResult) -> list[tuple[str, str]]:
@@ -53,7 +57,7 @@ def calls(turn: TurnResult) -> list[tuple[str, str]]:
 
 
 def campaigns_named(world: World, name: str) -> list[Any]:
-    with open_store(world.sessions, DEMO_TENANT) as store:
+    with open_spine_store(world.sessions, DEMO_TENANT) as store:
         return [c for c in store.campaigns.list(limit=1000) if c.name == name]
 
 
@@ -66,7 +70,11 @@ async def test_create_over_budget_waits_for_approval_then_resumes_in_a_new_proce
 ) -> None:
     url = f"sqlite:///{tmp_path / 'checkpoints.db'}"
     ask = "Create an event campaign 'Berlin Meetup' tier 3 with a $25k budget from March 3 to March 5"
-    async with open_checkpointer(url) as saver, assistant(world, model, saver) as maya:
+    async with (
+        open_checkpointer(url) as saver,
+        open_store(url) as store,
+        assistant(world, model, saver, store=store) as maya,
+    ):
         turn = await maya.send(ask)
     assert turn.route == ["production"] and turn.waiting
     assert calls(turn) == [("spine.list_campaigns", "ok"), ("spine.create_campaign", "approval_required")]
@@ -78,7 +86,11 @@ async def test_create_over_budget_waits_for_approval_then_resumes_in_a_new_proce
                                        {"approval_id": approval_id, "decision": "approve"})  # fmt: skip
     assert ok and resolved["status"] == "approved"
 
-    async with open_checkpointer(url) as saver, assistant(world, model, saver) as restarted:
+    async with (
+        open_checkpointer(url) as saver,
+        open_store(url) as store,
+        assistant(world, model, saver, store=store) as restarted,
+    ):
         done = await restarted.resume_waiting(approval_id)
     assert done is not None and not done.waiting and done.thread_id == turn.thread_id
     assert calls(done)[2:] == [("spine.create_campaign", "ok"), ("asana.create_project", "ok")]

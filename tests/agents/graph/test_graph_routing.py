@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from langgraph.store.memory import InMemoryStore
+
 from agents.assistant import Assistant, TurnResult
 from agents.checkpoints import open_checkpointer
 from agents.graph import ChatEvent
@@ -26,7 +28,9 @@ from tests.agents.graph.support import (
 async def _turn(world: World, model: ScriptedModel, text: str, user: str = "maya.chen", **kw) -> TurnResult:  # type: ignore[no-untyped-def]
     async with (
         open_checkpointer() as saver,
-        Assistant(model, world.servers(user), saver, world.user(user), today=TODAY, **kw) as assistant,
+        Assistant(
+            model, world.servers(user), saver, world.user(user), store=InMemoryStore(), today=TODAY, **kw
+        ) as assistant,
     ):
         return await assistant.send(text)
 
@@ -172,7 +176,9 @@ async def test_calls_before_an_approval_are_not_re_run_on_resume(world: World) -
     events: list[ChatEvent] = []
     async with (
         open_checkpointer() as saver,
-        Assistant(model, world.servers("maya.chen"), saver, world.user("maya.chen"), today=TODAY) as assistant,
+        Assistant(
+            model, world.servers("maya.chen"), saver, world.user("maya.chen"), store=InMemoryStore(), today=TODAY
+        ) as assistant,
     ):
         turn = await assistant.send("list, create and list strategies", on_event=events.append)
         assert turn.waiting and [c.tool for c in turn.tool_calls] == ["list_campaigns", "create_campaign"]
