@@ -4,10 +4,10 @@ Results reach the model as data: the JSON of the tool's structured result (``{"r
 tool's error text flagged ``is_error``. A structured ``{"status": "approval_required", ...}`` answer is recognised
 here so the graph can interrupt instead of showing it to the model.
 
-Context budget: one result is cut to ``MAX_RESULT_CHARS`` (a JSON list keeps whole items and says how many more
-there are and how to get them), and ``fit_step`` shares ``STEP_RESULT_CHARS`` among the results of one step.
-Schemas are lean (``agents.models.schema``) and descriptions never tell the model to re-send a call with
-``approval_id``: the graph does that itself once a human approved.
+A result over ``MAX_RESULT_CHARS`` is cut (a JSON list keeps whole items and says how many more there are and how
+to get them); Claude's tighter per-result and per-step budgets are applied when its request is built. Schemas are
+lean (``agents.models.schema``) and descriptions never tell the model to re-send a call with ``approval_id``: the
+graph does that itself once a human approved.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -23,6 +23,7 @@ from mcp_types import CallToolResult, TextContent, Tool
 from pydantic import ValidationError
 
 from agents.models.base import ToolResultBlock, ToolSpec
+from agents.models.context import cap_text
 from agents.models.schema import lean_schema
 from agents.protocol import AGENT_TOOLS, APPROVAL_ARG, AgentName, model_tool_name, split_tool_name
 
@@ -31,9 +32,9 @@ log = logging.getLogger("mcc.agents")
 Decision = Literal["allow", "deny", "require_approval", "error"]
 ResultStatus = Literal["ok", "error", "approval_required", "rejected"]
 
-MAX_RESULT_CHARS = 40_000  # ~10-13k tokens: a larger tool result is cut so one call cannot flood the context
-STEP_RESULT_CHARS = 100_000  # all results of one step together (a step may run 8 calls)
-_MORE_HINT = "narrow the request (filters, a smaller limit) or ask for the next page (offset/page argument)"
+# ~100k tokens: the absolute cap of one result in state. What Claude sees is capped further per result and per step
+# when its request is built (agents.models.context), so the offline model still reads a long list whole.
+MAX_RESULT_CHARS = 400_000
 # The servers' docs tell a direct MCP client to re-send an approved call with approval_id; here the graph does it.
 _RESEND_RE = re.compile(
     r"[;,]?\s*(?:and |then )?(?:the identical call is re-sent|(?:the requester may )?re-send the identical call)"
@@ -170,69 +171,8 @@ def classify(server: str, tool: str, result: CallToolResult) -> ToolOutcome:
     return ToolOutcome(server, tool, _bounded(text), False, "allow", "ok", None, structured)
 
 
-def _bounded(text: str, limit: int = MAX_RESULT_CHARS) -> str:
-    """``text`` within ``limit`` characters: JSON keeps whole list items and says how many more exist."""
-    if len(text) <= limit:
-        return text
-    try:
-        data = json.loads(text)
-    except ValueError:
-        data = None
-    fitted = _fit_json(data, limit) if isinstance(data, (list, dict)) else None
-    if fitted is not None:
-        return fitted
-    cut = len(text) - limit
-    return f"{text[:limit]}\n[truncated: {cut} more characters; {_MORE_HINT}]"
-
-
-def _fit_json(data: list[Any] | dict[str, Any], limit: int) -> str | None:
-    """The JSON with its longest list shortened to what fits, plus a ``truncated`` note; None if that cannot fit."""
-    if isinstance(data, list):
-        items, wrap = data, lambda kept, note: {"items": kept, "truncated": note}
-    else:
-        lists = [(k, v) for k, v in data.items() if isinstance(v, list) and v]
-        if not lists:
-            return None
-        key, items = max(lists, key=lambda kv: len(json.dumps(kv[1], default=str)))
-        wrap = lambda kept, note: {**data, key: kept, "truncated": note}  # noqa: E731
-    total = len(items)
-
-    def render(k: int) -> str:
-        note = f"{k} of {total} items shown ({total - k} more available); {_MORE_HINT}"
-        return json.dumps(wrap(items[:k], note), ensure_ascii=False, default=str)
-
-    lo, hi = 0, total - 1  # the largest k < total whose rendering fits
-    if len(render(0)) > limit:
-        return None
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if len(render(mid)) <= limit:
-            lo = mid
-        else:
-            hi = mid - 1
-    return render(lo)
-
-
-def fit_step(blocks: Sequence[ToolResultBlock], budget: int = STEP_RESULT_CHARS) -> list[ToolResultBlock]:
-    """The results of one step within ``budget`` characters: small ones whole, the large ones share the rest."""
-    sizes = [len(_block_text(b)) for b in blocks]
-    if sum(sizes) <= budget:
-        return list(blocks)
-    share, left, large = budget, len(blocks), 0
-    for size in sorted(sizes):  # water-filling: each result gets at most an equal share of what is left
-        if size <= share // max(left, 1):
-            share, left = share - size, left - 1
-        else:
-            large += 1
-    cap = max(share // max(large, 1), 1_000)
-    return [
-        b.model_copy(update={"content": _bounded(_block_text(b), cap)}) if size > cap else b
-        for b, size in zip(blocks, sizes, strict=True)
-    ]
-
-
-def _block_text(block: ToolResultBlock) -> str:
-    return block.content if isinstance(block.content, str) else "".join(t.text for t in block.content)
+def _bounded(text: str) -> str:
+    return cap_text(text, MAX_RESULT_CHARS)
 
 
 def _is_approval(structured: Any) -> bool:

@@ -11,7 +11,7 @@ from typing import Any, Literal, cast
 from langgraph.runtime import Runtime
 from langgraph.types import Command, Overwrite
 
-from agents.bridge import APPROVAL_ARG, ToolOutcome, fit_step
+from agents.bridge import APPROVAL_ARG, ToolOutcome
 from agents.graph.prompts import agent_system, step_metadata
 from agents.graph.state import ChatEvent, GraphContext, TurnState, dump_message, load_messages
 from agents.graph.steps import call_model
@@ -119,7 +119,7 @@ async def tools(state: TurnState, runtime: Runtime[GraphContext]) -> Command[Lit
         results.append(outcome.to_result_block(use.id).model_dump())
     order = {u.id: i for i, u in enumerate(uses)}
     gathered = (ToolResultBlock.model_validate(r) for r in [*state["results"], *results])
-    blocks = fit_step(sorted(gathered, key=lambda r: order.get(r.tool_use_id, 0)))  # the step's share of context
+    blocks = sorted(gathered, key=lambda r: order.get(r.tool_use_id, 0))
     reply = Message(role="user", content=list(blocks))
     # The results are now in the message: the next assistant message gathers its own from empty.
     update = {"messages": [dump_message(reply)], "results": Overwrite([]), "tool_calls": tool_calls}

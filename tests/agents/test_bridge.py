@@ -10,8 +10,7 @@ from mcp import Client
 from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult, ListToolsResult, TextContent, Tool
 
-from agents.bridge import MAX_RESULT_CHARS, STEP_RESULT_CHARS, ToolBridge, classify, fit_step
-from agents.models import ToolResultBlock
+from agents.bridge import MAX_RESULT_CHARS, ToolBridge, classify
 from agents.protocol import AGENT_TOOLS
 from tests.agents.graph.support import World, campaign_args, make_world
 
@@ -137,7 +136,7 @@ async def test_model_tools_are_lean_and_never_ask_the_model_to_resend_with_appro
         await _close(clients)
 
 
-def test_a_large_json_list_keeps_whole_items_and_says_how_many_more() -> None:
+def test_a_json_list_over_the_state_cap_keeps_whole_items_and_says_how_many_more() -> None:
     rows = [{"id": i, "name": f"campaign {i}", "notes": "n" * 200} for i in range(2_000)]
     structured = {"result": {"count": 2_000, "campaigns": rows}}
     outcome = classify("spine", "list_campaigns", CallToolResult(content=[], structured_content=structured))
@@ -146,14 +145,3 @@ def test_a_large_json_list_keeps_whole_items_and_says_how_many_more() -> None:
     shown = len(data["campaigns"])
     assert 0 < shown < 2_000 and data["campaigns"][-1] == rows[shown - 1] and data["count"] == 2_000
     assert f"{shown} of 2000 items shown ({2_000 - shown} more available)" in data["truncated"]
-
-
-def test_one_step_shares_its_budget_small_results_stay_whole() -> None:
-    small = ToolResultBlock(tool_use_id="s", content='{"ok": true}')
-    big = [ToolResultBlock(tool_use_id=f"b{i}", content=json.dumps(list(range(30_000)))) for i in range(4)]
-    fitted = fit_step([small, *big], budget=STEP_RESULT_CHARS)
-    assert fitted[0] == small
-    assert sum(len(b.content) for b in fitted) <= STEP_RESULT_CHARS
-    assert all(json.loads(b.content)["truncated"] for b in fitted[1:])
-    assert [b.tool_use_id for b in fitted] == ["s", "b0", "b1", "b2", "b3"]
-    assert fit_step([small]) == [small]

@@ -1,6 +1,8 @@
-"""The context budget of a conversation and the usage meter of a turn."""
+"""Claude's context budget (results capped one by one and per step, oldest dropped) and the usage meter."""
 
 from __future__ import annotations
+
+import json
 
 from agents.models import (
     Message,
@@ -13,7 +15,7 @@ from agents.models import (
     Usage,
     UsageMeter,
 )
-from agents.models.context import fit_context
+from agents.models.context import RESULT_CHARS, STEP_CHARS, cap_text, fit_context, fit_step
 
 
 def _round(i: int, size: int) -> list[Message]:
@@ -24,7 +26,33 @@ def _round(i: int, size: int) -> list[Message]:
     ]
 
 
-def test_oldest_results_are_dropped_first_and_the_last_message_never() -> None:
+def test_a_long_json_list_is_cut_to_whole_items_with_a_hint() -> None:
+    rows = [{"id": i, "notes": "n" * 200} for i in range(1_000)]
+    text = cap_text(json.dumps({"count": 1_000, "tasks": rows}), RESULT_CHARS)
+    data = json.loads(text)
+    shown = len(data["tasks"])
+    assert len(text) <= RESULT_CHARS and 0 < shown < 1_000 and data["tasks"][-1] == rows[shown - 1]
+    assert f"{shown} of 1000 items shown ({1_000 - shown} more available)" in data["truncated"]
+    assert "offset" in data["truncated"] and data["count"] == 1_000
+    plain = cap_text("x" * 50_000, 1_000)
+    assert plain.startswith("x" * 1_000) and "[truncated: 49000 more characters;" in plain
+    assert cap_text("short", 10) == "short"
+
+
+def test_one_step_shares_its_budget_small_results_stay_whole() -> None:
+    small = ToolResultBlock(tool_use_id="s", content='{"ok": true}')
+    big = [ToolResultBlock(tool_use_id=f"b{i}", content=json.dumps(list(range(30_000)))) for i in range(4)]
+    fitted = fit_step([small, *big])
+    assert fitted[0] == small
+    assert sum(len(b.content) for b in fitted) <= STEP_CHARS
+    assert all(json.loads(b.content)["truncated"] for b in fitted[1:])
+    assert [b.tool_use_id for b in fitted] == ["s", "b0", "b1", "b2", "b3"]
+    assert fit_step([small]) == [small]
+
+
+def test_each_result_is_capped_then_the_oldest_are_dropped_first_and_the_last_message_never() -> None:
+    huge = [Message(role="user", content="read"), *_round(9, 500_000)]
+    assert len(fit_context(huge)[-1].blocks[0].content) <= RESULT_CHARS + 200  # capped, even in the last message
     messages = [Message(role="user", content="read everything"), *_round(1, 30_000), *_round(2, 30_000)]
     messages += _round(3, 30_000)
     fitted = fit_context(messages, budget=70_000)
