@@ -19,7 +19,7 @@ from langgraph.store.memory import InMemoryStore
 from agents.assistant import Assistant, ChatEvent, TurnResult
 from agents.checkpoints import open_checkpointer
 from agents.models.claude import ClaudeModel
-from agents.protocol import CUT_NOTE, MAX_TOKENS, REJECTED_PREFIX, ROUTE_TOOL_NAME
+from agents.protocol import CUT_NOTE, MAX_TOKENS, REFUSAL_NOTE, REJECTED_PREFIX, ROUTE_TOOL_NAME
 from tests.agents.graph.support import TODAY, World, campaign_args
 from tests.wire.anthropic_server import AnthropicWireServer, message, text_message, tool_use_message
 from tests.wire.anthropic_server import anthropic_wire_server as anthropic_wire_server  # the fixture
@@ -211,6 +211,9 @@ async def test_a_write_waits_for_approval_and_runs_exactly_once(world: World, se
     ]  # fmt: skip
     assert not again.waiting and world.executed("create_campaign") == 1
     assert len(await world.campaigns_named("Claude Holiday Push")) == 1
+    production = server.bodies[1]["system"][0]["text"]
+    assert "event campaigns go to Asana" in production and "every other campaign type goes to Workfront" in production
+    assert "ask the user for it" in production and "never re-send it yourself" in production
     settled(server)
 
 
@@ -342,6 +345,20 @@ async def test_an_injection_in_a_tool_result_stays_data_and_writes_nothing(
     assert "update_campaign" not in {t["name"] for b in server.bodies[1:] for t in b["tools"]}
     assert [c.decision for c in turn.tool_calls if c.tool == "update_campaign"] == ["error"]
     assert world.executed("update_campaign") == 0
+    settled(server)
+
+
+async def test_a_refusal_runs_no_call_and_the_user_is_told(world: World, server: AnthropicWireServer) -> None:
+    refused = message(
+        [{"type": "text", "text": "I can't help with that."},
+         {"type": "tool_use", "id": "toolu_ref1", "name": "spine__list_campaigns", "input": {}}],
+        stop_reason="refusal",
+    )  # fmt: skip
+    server.reply(step("supervisor", route(("analytics", "list campaigns"))), step("analytics", refused))
+    async with assistant_for(world, server) as assistant:
+        turn = await assistant.send("list campaigns")
+    assert turn.tool_calls == [] and turn.reply.startswith("I can't help with that.")
+    assert turn.reply.endswith(REFUSAL_NOTE)
     settled(server)
 
 
