@@ -33,6 +33,7 @@ from agents.graph import (
     recursion_limit,
 )
 from agents.models.base import ChatModel
+from agents.models.usage import TurnUsage, UsageMeter
 from agents.protocol import model_tool_name
 
 __all__ = [
@@ -90,6 +91,7 @@ class TurnResult(BaseModel):
     tool_calls: list[ToolCallRecord] = Field(default_factory=list)
     approvals: list[ApprovalRecord] = Field(default_factory=list)
     waiting: bool = False
+    usage: TurnUsage = Field(default_factory=TurnUsage, description="Tokens of this call's model calls (its cost)")
 
 
 class AssistantError(Exception):
@@ -130,6 +132,7 @@ class Assistant:
         store: BaseStore,
         today: dt.date | None = None,
         max_steps: int = 8,
+        work_routing: Mapping[str, str] | None = None,
     ) -> None:
         if max_steps < 1:
             raise ValueError(f"max_steps must be >= 1, got {max_steps}")
@@ -140,6 +143,7 @@ class Assistant:
         self.user = user
         self.today = today
         self.max_steps = max_steps
+        self.work_routing = dict(work_routing) if work_routing else None
         self._stack: AsyncExitStack | None = None
         self._bridge: ToolBridge | None = None
         self._graph: GraphApp = build_graph(checkpointer)
@@ -229,23 +233,26 @@ class Assistant:
     def _config(self, thread_id: str) -> dict[str, Any]:
         return {"configurable": {"thread_id": thread_id}, "recursion_limit": recursion_limit(self.max_steps)}
 
-    def _context(self, thread_id: str, on_event: EventSink | None) -> GraphContext:
+    def _context(self, thread_id: str, on_event: EventSink | None, model: ChatModel) -> GraphContext:
         if self._bridge is None:
             raise AssistantError("the assistant is not open", "use it as `async with Assistant(...) as assistant`")
         user = UserContext(self.user.user_id, self.user.tenant_id, frozenset(self.user.groups))
         today = self.today or dt.date.today()
         if on_event is None:
-            return GraphContext(self.model, self._bridge, user, today, thread_id, self.max_steps)
-        return GraphContext(self.model, self._bridge, user, today, thread_id, self.max_steps, on_event, True)
+            return GraphContext(model, self._bridge, user, today, thread_id, self.max_steps,
+                                work_routing=self.work_routing)  # fmt: skip
+        return GraphContext(model, self._bridge, user, today, thread_id, self.max_steps, on_event, True,
+                            work_routing=self.work_routing)  # fmt: skip
 
     async def _run(self, graph_input: Any, thread_id: str, on_event: EventSink | None) -> TurnResult:
-        context = self._context(thread_id, on_event)
+        meter = UsageMeter(self.model)  # the tokens of this call (a send, or a resume after an approval)
+        context = self._context(thread_id, on_event, meter)
         await self._graph.ainvoke(graph_input, self._config(thread_id), context=context, durability="exit")  # type: ignore[arg-type]
         snapshot = await self._snapshot(thread_id)
         approval_id = _waiting_on(snapshot)
         if approval_id is not None:
             await self._remember_waiting(approval_id, thread_id)
-        return self._result(thread_id, snapshot)
+        return self._result(thread_id, snapshot).model_copy(update={"usage": meter.total})
 
     async def _snapshot(self, thread_id: str) -> StateSnapshot:
         return await self._graph.aget_state({"configurable": {"thread_id": thread_id}})

@@ -3,12 +3,18 @@
 Results reach the model as data: the JSON of the tool's structured result (``{"result": ...}`` unwrapped), or the
 tool's error text flagged ``is_error``. A structured ``{"status": "approval_required", ...}`` answer is recognised
 here so the graph can interrupt instead of showing it to the model.
+
+A result over ``MAX_RESULT_CHARS`` is cut (a JSON list keeps whole items and says how many more there are and how
+to get them); Claude's tighter per-result and per-step budgets are applied when its request is built. Schemas are
+lean (``agents.models.schema``) and descriptions never tell the model to re-send a call with ``approval_id``: the
+graph does that itself once a human approved.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -17,6 +23,8 @@ from mcp_types import CallToolResult, TextContent, Tool
 from pydantic import ValidationError
 
 from agents.models.base import ToolResultBlock, ToolSpec
+from agents.models.context import cap_text
+from agents.models.schema import lean_schema
 from agents.protocol import AGENT_TOOLS, APPROVAL_ARG, AgentName, model_tool_name, split_tool_name
 
 log = logging.getLogger("mcc.agents")
@@ -24,7 +32,16 @@ log = logging.getLogger("mcc.agents")
 Decision = Literal["allow", "deny", "require_approval", "error"]
 ResultStatus = Literal["ok", "error", "approval_required", "rejected"]
 
-MAX_RESULT_CHARS = 400_000  # ~100k tokens: a larger tool result is cut so one call cannot flood the context
+# ~100k tokens: the absolute cap of one result in state. What Claude sees is capped further per result and per step
+# when its request is built (agents.models.context), so the offline model still reads a long list whole.
+MAX_RESULT_CHARS = 400_000
+# The servers' docs tell a direct MCP client to re-send an approved call with approval_id; here the graph does it.
+_RESEND_RE = re.compile(
+    r"[;,]?\s*(?:and |then )?(?:the identical call is re-sent|(?:the requester may )?re-send the identical call)"
+    r"(?: once)? with approval_id",
+    re.IGNORECASE,
+)
+_RESEND_NOTE = "; the system then waits for the human decision and runs the call itself (never re-send it)"
 # Error codes the guard renders as "[code] ..." that mean the policy said no (everything else is an error).
 _DENY_CODES = ("[denied]", "[approval_rejected]")
 
@@ -126,7 +143,9 @@ def bridge_tool(server: str, tool: Tool) -> BridgedTool:
         if isinstance(schema.get("required"), list):
             schema["required"] = [r for r in schema["required"] if r != APPROVAL_ARG]
     read_only = bool(tool.annotations and tool.annotations.read_only_hint)
-    spec = ToolSpec(name=model_tool_name(server, tool.name), description=tool.description or "", input_schema=schema)
+    description = _RESEND_RE.sub(_RESEND_NOTE, tool.description or "")
+    schema.pop("description", None)  # "Arguments of <tool>": the tool's description already says it
+    spec = ToolSpec(name=model_tool_name(server, tool.name), description=description, input_schema=lean_schema(schema))
     return BridgedTool(server=server, tool=tool.name, spec=spec, read_only=read_only)
 
 
@@ -153,10 +172,7 @@ def classify(server: str, tool: str, result: CallToolResult) -> ToolOutcome:
 
 
 def _bounded(text: str) -> str:
-    if len(text) <= MAX_RESULT_CHARS:
-        return text
-    cut = len(text) - MAX_RESULT_CHARS
-    return f"{text[:MAX_RESULT_CHARS]}\n[truncated: {cut} more characters; narrow the request (filters, limit)]"
+    return cap_text(text, MAX_RESULT_CHARS)
 
 
 def _is_approval(structured: Any) -> bool:

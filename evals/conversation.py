@@ -43,6 +43,7 @@ class Step(BaseModel):
     audit_to: int = 0
     results_from: int = 0
     results_to: int = 0
+    usage: dict[str, int] = Field(default_factory=dict, description="Tokens of this step's model calls")
 
 
 class Conversation:
@@ -81,6 +82,7 @@ class Conversation:
         self._turn_calls = len(calls)
         step.route, step.reply, step.waiting = list(result.route), result.reply, result.waiting
         step.approvals = [a.model_dump(mode="json") for a in result.approvals]
+        step.usage = result.usage.model_dump()
         return step
 
     # --- actions -------------------------------------------------------------------------------------------------

@@ -48,6 +48,15 @@ class CaseResult(BaseModel):
     passed_all: bool
     failed: list[Outcome] = Field(default_factory=list, description="Failed expectations (first failing trial)")
     trials: list[TrialResult] = Field(default_factory=list)
+    usage: dict[str, int] = Field(default_factory=dict, description="Tokens of all its trials' model calls (cost)")
+
+
+def _usage(trials: list[TrialResult]) -> dict[str, int]:
+    total: dict[str, int] = defaultdict(int)
+    for step in (s for t in trials for s in t.steps):
+        for key, value in step.usage.items():
+            total[key] += value
+    return dict(total)
 
 
 class SuiteReport(BaseModel):
@@ -91,7 +100,8 @@ def build_report(
         first_bad = next((r for r in rs if r.reward < 1), None)
         results.append(CaseResult(id=cid, tags=rs[0].tags, reward=round(sum(rewards) / len(rewards), 4),
                                   rewards=rewards, passed_all=all(x == 1 for x in rewards),
-                                  failed=first_bad.failed if first_bad else [], trials=rs))  # fmt: skip
+                                  failed=first_bad.failed if first_bad else [], trials=rs,
+                                  usage=_usage(rs)))  # fmt: skip
     k = max(trials, 1)
     pass_hat = {
         str(j): round(sum(comb(sum(1 for x in c.rewards if x == 1), j) / comb(len(c.rewards), j)

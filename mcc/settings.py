@@ -49,7 +49,9 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(default=None, description="Chroma server URL; default persistent client")
 
     anthropic_api_key: SecretStr | None = Field(default=None, validation_alias="ANTHROPIC_API_KEY")
-    anthropic_model: str = "claude-sonnet-4-5"
+    anthropic_model: str = Field(
+        default="claude-sonnet-5-5", description="Claude model id (one the installed anthropic SDK lists)"
+    )
 
     secret_key: SecretStr | None = Field(
         default=None,

@@ -15,8 +15,8 @@ from agents.bridge import APPROVAL_ARG, ToolOutcome
 from agents.graph.prompts import agent_system, step_metadata
 from agents.graph.state import ChatEvent, GraphContext, TurnState, dump_message, load_messages
 from agents.graph.steps import call_model
-from agents.models.base import Message, ModelRequest, ToolResultBlock, ToolUseBlock
-from agents.protocol import AgentName, split_tool_name
+from agents.models.base import Message, ModelRequest, ModelResponse, ToolResultBlock, ToolUseBlock
+from agents.protocol import CUT_NOTE, REFUSAL_NOTE, AgentName, cut_tool_results, max_tokens_for, split_tool_name
 
 MAX_CALLS_PER_STEP = 8  # tool calls run from one model step; the rest get an error asking to split them
 
@@ -36,18 +36,39 @@ async def agent(state: TurnState, runtime: Runtime[GraphContext]) -> Command[Lit
             "Try asking for a smaller piece."
         )
         return _advance(state, answer, update)
+    metadata = step_metadata(ctx, "agent", name)
     request = ModelRequest(
-        system=agent_system(ctx, name),
+        system=agent_system(ctx, name, metadata),
         messages=load_messages(state["messages"]),
         tools=ctx.bridge.specs_for(name, read_only=ctx.user.read_only),
-        metadata=step_metadata(ctx, "agent", name),
+        max_tokens=max_tokens_for("agent", name),
+        metadata=metadata,
     )
-    response = await call_model(ctx, request, agent=name, final=len(state["parts"]) == 1)
+    final = len(state["parts"]) == 1
+    response = await call_model(ctx, request, agent=name, final=final)
     update["messages"] = [dump_message(response.to_message())]
     update["steps"] = state["steps"] + 1
+    if response.stop_reason == "refusal":  # none of its calls runs; the user hears what was said and why it ended
+        return _advance(state, _with_note(response.text, REFUSAL_NOTE, ctx, name, final), update)
+    if response.tool_uses and response.cut_off:  # a cut call's arguments may be incomplete: never run it
+        cut = Message(role="user", content=list(cut_tool_results(response)))
+        update["messages"] = [*update["messages"], dump_message(cut)]
+        return Command(goto="agent", update=update)
     if response.tool_uses:
         return Command(goto="tools", update=update)
-    return _advance(state, response.text.strip() or "(no answer)", update)
+    return _advance(state, _answer(response, ctx, name, final), update)
+
+
+def _answer(response: ModelResponse, ctx: GraphContext, agent: str, final: bool) -> str:
+    """The part's answer; a text cut off at the output limit says so (also to a listening UI)."""
+    if response.cut_off:
+        return _with_note(response.text, CUT_NOTE, ctx, agent, final)
+    return response.text.strip() or "(no answer)"
+
+
+def _with_note(text: str, note: str, ctx: GraphContext, agent: str, final: bool) -> str:
+    ctx.emit(ChatEvent(kind="text", agent=agent, text=f"\n\n{note}", final=final))
+    return f"{text.strip()}\n\n{note}".strip()
 
 
 def _advance(state: TurnState, answer: str, update: dict[str, Any]) -> Command[Literal["agent", "finish"]]:

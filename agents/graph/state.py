@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, TypedDict
 
@@ -138,6 +138,7 @@ class GraphContext:
     max_steps: int = 8
     emit: EventSink = field(default=_ignore)
     stream: bool = False  # ask the model for streamed text (a live UI is listening)
+    work_routing: Mapping[str, str] | None = None  # campaign type -> system ("*": others); None: the default rule
 
 
 def load_messages(raw: list[dict[str, Any]]) -> list[Message]:

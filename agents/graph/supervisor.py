@@ -1,4 +1,9 @@
-"""The supervisor node: classify the request into 1-4 parts, each for one agent, or answer directly."""
+"""The supervisor node: classify the request into 1-4 parts, each for one agent, or answer directly.
+
+The route tool is forced, so the model's direct answer (greeting, help) comes as zero parts and a ``reply``; plain
+text (the offline model's way) is the reply too. A route cut off at the output limit is never used: the model is
+told and asked again.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from agents.graph.prompts import step_metadata, supervisor_system
 from agents.graph.state import ChatEvent, GraphContext, TurnState, dump_message
 from agents.graph.steps import call_model
 from agents.models.base import Message, ModelRequest, ToolChoiceTool, ToolResultBlock, ToolUseBlock
-from agents.protocol import ROUTE_TOOL, ROUTE_TOOL_NAME, RouteDecision
+from agents.protocol import REFUSAL_NOTE, ROUTE_TOOL, ROUTE_TOOL_NAME, RouteDecision, cut_tool_results, max_tokens_for
 
 ROUTE_ATTEMPTS = 2  # one retry with the validation error, then give up: no endless re-routing
 NO_ROUTE_REPLY = (
@@ -32,10 +37,17 @@ async def supervisor(state: TurnState, runtime: Runtime[GraphContext]) -> Comman
             messages=messages,
             tools=[ROUTE_TOOL],
             tool_choice=ToolChoiceTool(name=ROUTE_TOOL_NAME),
+            max_tokens=max_tokens_for("supervisor"),
             metadata=step_metadata(ctx, "supervisor"),
         )
         response = await call_model(ctx, request, agent=None, final=True)
+        if response.stop_reason == "refusal":
+            return Command(goto="finish", update={"parts": [], "reply": REFUSAL_NOTE})
         use = next((u for u in response.tool_uses if u.name == ROUTE_TOOL_NAME), None)
+        if use is not None and response.cut_off:  # a cut route may have lost parts: never act on it
+            cut = Message(role="user", content=list(cut_tool_results(response)))
+            messages = [*messages, response.to_message(), cut]
+            continue
         if use is None:
             text = response.text.strip()
             if text:
@@ -46,6 +58,8 @@ async def supervisor(state: TurnState, runtime: Runtime[GraphContext]) -> Comman
         except ValidationError as exc:
             messages = [*messages, response.to_message(), _route_error(use, exc)]
             continue
+        if decision.direct_reply is not None:
+            return Command(goto="finish", update={"parts": [], "reply": decision.direct_reply})
         parts = _dedupe([p.model_dump() for p in decision.parts])
         ctx.emit(ChatEvent(kind="route", data={"parts": parts}))
         first = Message(role="user", content=parts[0]["request"])
@@ -67,5 +81,8 @@ def _dedupe(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _route_error(use: ToolUseBlock, exc: ValidationError) -> Message:
     problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in exc.errors()[:5])
-    text = f"invalid route_request input ({problems}). Fix: send 1-4 parts, each {{agent, request}}."
+    text = (
+        f"invalid route_request input ({problems}). Fix: send 1-4 parts, each {{agent, request}}, or no parts and "
+        "a reply when no agent is needed."
+    )
     return Message(role="user", content=[ToolResultBlock(tool_use_id=use.id, content=text, is_error=True)])

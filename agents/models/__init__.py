@@ -27,6 +27,7 @@ from agents.models.base import (
     ToolUseStart,
     Usage,
 )
+from agents.models.usage import TurnUsage, UsageMeter
 from agents.models.wire import (
     messages_from_wire,
     response_from_wire,
@@ -57,7 +58,9 @@ __all__ = [
     "ToolUseBlock",
     "ToolUseDone",
     "ToolUseStart",
+    "TurnUsage",
     "Usage",
+    "UsageMeter",
     "messages_from_wire",
     "response_from_wire",
     "response_to_wire",

@@ -64,7 +64,7 @@ class Message(BaseModel):
 class ToolSpec(BaseModel):
     """A tool the model may call; `input_schema` is a JSON Schema object."""
 
-    name: str = Field(min_length=1, max_length=128, pattern=r"^[a-zA-Z0-9_-]+$")
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9_-]{1,64}$")  # the Messages API's rule
     description: str = ""
     input_schema: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
 
@@ -83,7 +83,8 @@ class ModelRequest(BaseModel):
     """Everything a model needs for one turn. `system` and `tools` are the static (cacheable) part.
 
     `temperature=None` means the model's default (recent Claude models reject an explicit temperature).
-    `metadata` is for tracing; only `user_id` is forwarded to the API.
+    `metadata` is for tracing and for the step's facts (see agents.protocol); the API gets only an opaque hash of
+    the user (``user`` -> tenant_id and user_id), never a name.
     """
 
     system: str = ""
@@ -104,10 +105,24 @@ class Usage(BaseModel):
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
 
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cache_creation_input_tokens=self.cache_creation_input_tokens + other.cache_creation_input_tokens,
+            cache_read_input_tokens=self.cache_read_input_tokens + other.cache_read_input_tokens,
+        )
+
+    @property
+    def total_input_tokens(self) -> int:
+        """Every input token of the call: uncached, written to the cache and read from it."""
+        return self.input_tokens + self.cache_creation_input_tokens + self.cache_read_input_tokens
+
 
 StopReason = Literal[
     "end_turn", "tool_use", "max_tokens", "stop_sequence", "pause_turn", "refusal", "model_context_window_exceeded"
 ]
+CUT_STOPS: frozenset[str] = frozenset({"max_tokens", "model_context_window_exceeded"})  # the output was cut off
 
 
 class ModelResponse(BaseModel):
@@ -123,6 +138,11 @@ class ModelResponse(BaseModel):
     def text(self) -> str:
         """All text blocks joined."""
         return "".join(b.text for b in self.content if isinstance(b, TextBlock))
+
+    @property
+    def cut_off(self) -> bool:
+        """The output stopped at a length limit: its last block (text or a tool call's input) is incomplete."""
+        return self.stop_reason in CUT_STOPS
 
     @property
     def tool_uses(self) -> list[ToolUseBlock]:

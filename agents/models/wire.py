@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import TypeAdapter
 
 from agents.models.base import (
     Message,
     ModelResponse,
+    StopReason,
     TextBlock,
     ToolChoice,
     ToolChoiceTool,
@@ -22,32 +23,55 @@ from agents.models.base import (
 EPHEMERAL: dict[str, str] = {"type": "ephemeral"}
 
 _MESSAGES = TypeAdapter(list[Message])
+_STOPS = frozenset(get_args(StopReason))  # a stop reason newer than this code reads as None, not a parse error
 
 
 def block_to_wire(block: TextBlock | ToolUseBlock | ToolResultBlock) -> dict[str, Any]:
-    """One content block as wire JSON."""
+    """One content block as wire JSON (blank text inside a tool_result's list content is dropped)."""
     if isinstance(block, TextBlock):
         return {"type": "text", "text": block.text}
     if isinstance(block, ToolUseBlock):
         return {"type": "tool_use", "id": block.id, "name": block.name, "input": dict(block.input)}
     content: str | list[dict[str, Any]] = (
-        block.content if isinstance(block.content, str) else [block_to_wire(b) for b in block.content]
+        block.content if isinstance(block.content, str) else [block_to_wire(b) for b in block.content if not _blank(b)]
     )
-    out: dict[str, Any] = {"type": "tool_result", "tool_use_id": block.tool_use_id, "content": content}
+    out: dict[str, Any] = {"type": "tool_result", "tool_use_id": block.tool_use_id}
+    if content != []:  # content is optional; an empty list is left out rather than sent
+        out["content"] = content
     if block.is_error:  # the API's default is false; omit it to keep the wire minimal
         out["is_error"] = True
     return out
 
 
-def to_wire_messages(messages: Iterable[Message]) -> list[dict[str, Any]]:
-    """Messages as the `messages` array of a request."""
-    return [
-        {
-            "role": m.role,
-            "content": m.content if isinstance(m.content, str) else [block_to_wire(b) for b in m.content],
-        }
-        for m in messages
-    ]
+def _blank(block: TextBlock | ToolUseBlock | ToolResultBlock) -> bool:
+    """A text block with nothing but whitespace: the API rejects it (a 400 that no retry fixes)."""
+    return isinstance(block, TextBlock) and not block.text.strip()
+
+
+def to_wire_messages(messages: Iterable[Message], *, cache_last: bool = False) -> list[dict[str, Any]]:
+    """Messages as the `messages` array of a request.
+
+    Whitespace-only text blocks (e.g. the "\\n\\n" a model writes before a tool_use) are dropped, and a message
+    left with nothing is skipped. With `cache_last` the last block carries cache_control, so the next step of an
+    agent reads the conversation so far (earlier tool results included) from the cache.
+    """
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        if isinstance(m.content, str):
+            if not m.content.strip():
+                continue
+            content: str | list[dict[str, Any]] = m.content
+        else:
+            content = [block_to_wire(b) for b in m.content if not _blank(b)]
+            if not content:
+                continue
+        out.append({"role": m.role, "content": content})
+    if cache_last and out:
+        last = out[-1]
+        if isinstance(last["content"], str):
+            last["content"] = [{"type": "text", "text": last["content"]}]
+        last["content"][-1]["cache_control"] = dict(EPHEMERAL)
+    return out
 
 
 def messages_from_wire(data: Sequence[dict[str, Any]]) -> list[Message]:
@@ -104,7 +128,7 @@ def response_from_wire(data: dict[str, Any]) -> ModelResponse:
         id=data.get("id", ""),
         model=data.get("model", ""),
         content=content,
-        stop_reason=data.get("stop_reason"),
+        stop_reason=data.get("stop_reason") if data.get("stop_reason") in _STOPS else None,
         usage=usage_from_wire(data.get("usage")),
     )
 

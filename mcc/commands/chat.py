@@ -31,6 +31,7 @@ HELP = (
     "/resume    check the pending approval and continue when it is resolved\n"
     "/approvals list pending approvals of your tenant\n"
     "/new       start a new conversation\n"
+    "/usage     tokens of the last turn and of this session (input, output, cache read, cache write)\n"
     "/thread    show the current thread id\n"
     "/quit      leave (Ctrl-D works too)"
 )
@@ -86,6 +87,7 @@ class TurnPrinter:
     def __init__(self, *, in_chat: bool = False) -> None:
         self.streamed = False
         self.in_chat = in_chat
+        self.usage: list[dict[str, int]] = []  # each finished turn's token usage, for /usage
 
     def __call__(self, event: ChatEvent) -> None:
         if event.kind == "route":
@@ -112,6 +114,7 @@ class TurnPrinter:
         if turn.waiting or not self.streamed:
             console.print(turn.reply, markup=False, highlight=False)
         self.streamed = False
+        self.usage.append(turn.usage.model_dump())
         for a in turn.approvals:
             if a.status == "pending":
                 group = escape(a.required_group)
@@ -137,7 +140,8 @@ def ask(
     as_user: AsOpt = None,
     tenant: TenantOpt = None,
 ) -> None:
-    """Ask the agent team once. Prints the reply (or JSON: thread_id, reply, route, tool_calls, approvals, waiting)."""
+    """Ask the agent team once. Prints the reply (or JSON: thread_id, reply, route, tool_calls, approvals, waiting,
+    usage: the turn's tokens)."""
     if not message and not thread:
         raise _fail("message: give a message, or --thread ID to see where a thread stands")
     printer = None if json_out else TurnPrinter()
@@ -244,9 +248,27 @@ async def _command(line: str, assistant: Assistant, thread: str | None, printer:
             printer.finish(turn)
     elif line == "/approvals":
         await _print_approvals(assistant)
+    elif line == "/usage":
+        console.print(usage_text(printer.usage))
     else:
         console.print(HELP)
     return thread
+
+
+def usage_text(turns: list[dict[str, int]]) -> str:
+    """Token usage of the last turn and of the whole session, one line each."""
+    if not turns:
+        return "no turn yet"
+
+    def line(label: str, u: dict[str, int]) -> str:
+        return (
+            f"{label}: {u.get('input_tokens', 0)} input, {u.get('output_tokens', 0)} output, "
+            f"{u.get('cache_read_input_tokens', 0)} cache read, {u.get('cache_creation_input_tokens', 0)} "
+            f"cache write tokens in {u.get('model_calls', 0)} model call(s)"
+        )
+
+    total = {k: sum(t.get(k, 0) for t in turns) for k in turns[-1]}
+    return f"{line('last turn', turns[-1])}\n{line(f'session ({len(turns)} turns)', total)}"
 
 
 async def _print_approvals(assistant: Assistant) -> None:

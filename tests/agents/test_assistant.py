@@ -161,7 +161,7 @@ async def test_a_follow_up_turn_sees_the_history(world: World) -> None:
 
 def test_turn_result_keys_are_the_documented_ones() -> None:
     keys = set(TurnResult(thread_id="t", reply="r").model_dump(mode="json"))
-    assert keys == {"thread_id", "reply", "route", "tool_calls", "approvals", "waiting"}
+    assert keys == {"thread_id", "reply", "route", "tool_calls", "approvals", "waiting", "usage"}
 
 
 def test_checkpoint_urls() -> None:

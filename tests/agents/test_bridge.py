@@ -120,3 +120,28 @@ async def test_oversized_results_are_cut_and_unusable_tool_names_are_skipped() -
     assert len(outcome.text) < MAX_RESULT_CHARS + 200 and "[truncated:" in outcome.text
     bridge = await ToolBridge({"s": _Listed("ok_tool", "dotted.name")}).load()
     assert set(bridge.tools) == {"s__ok_tool"}
+
+
+async def test_model_tools_are_lean_and_never_ask_the_model_to_resend_with_approval_id(world: World) -> None:
+    bridge, clients = await _bridge({"spine": world.spine("maya.chen")})
+    try:
+        for name in ("spine__create_campaign", "spine__update_campaign", "spine__list_campaigns"):
+            spec = bridge.tools[name].spec
+            text = json.dumps(spec.input_schema)
+            assert '"title": "' not in text and '{"type": "null"}' not in text, name
+            assert "re-send the identical call" not in spec.description, name
+        create = bridge.tools["spine__create_campaign"].spec.description
+        assert "runs the call itself" in create and "approval_required" in create  # the rest of the doc is kept
+    finally:
+        await _close(clients)
+
+
+def test_a_json_list_over_the_state_cap_keeps_whole_items_and_says_how_many_more() -> None:
+    rows = [{"id": i, "name": f"campaign {i}", "notes": "n" * 200} for i in range(2_000)]
+    structured = {"result": {"count": 2_000, "campaigns": rows}}
+    outcome = classify("spine", "list_campaigns", CallToolResult(content=[], structured_content=structured))
+    assert len(outcome.text) <= MAX_RESULT_CHARS
+    data = json.loads(outcome.text)  # still valid JSON
+    shown = len(data["campaigns"])
+    assert 0 < shown < 2_000 and data["campaigns"][-1] == rows[shown - 1] and data["count"] == 2_000
+    assert f"{shown} of 2000 items shown ({2_000 - shown} more available)" in data["truncated"]

@@ -15,6 +15,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from agents.models.base import Usage
 from mcc import cli as mcc_cli
 from mcc.commands import chat
 from mcc.wiring import App, open_app
@@ -50,14 +51,18 @@ def run(cli: typer.Typer, *args: str, input: str | None = None) -> tuple[int, st
 
 
 def test_ask_json_has_exactly_the_documented_keys(home: Path, cli: typer.Typer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    spent = Usage(input_tokens=300, output_tokens=40, cache_read_input_tokens=1200, cache_creation_input_tokens=90)
+    answer = say("There are 12 campaigns.").model_copy(update={"usage": spent})
     use_model(monkeypatch, ScriptedModel({
         "supervisor": [route(("analytics", "how many campaigns?"))],
-        "analytics": [call("spine__list_campaigns", limit=100), say("There are 12 campaigns.")],
+        "analytics": [call("spine__list_campaigns", limit=100).model_copy(update={"usage": spent}), answer],
     }))  # fmt: skip
     code, out = run(cli, "ask", "how many campaigns?", "--json")
     assert code == 0, out
     turn = json.loads(out)
-    assert set(turn) == {"thread_id", "reply", "route", "tool_calls", "approvals", "waiting"}
+    assert set(turn) == {"thread_id", "reply", "route", "tool_calls", "approvals", "waiting", "usage"}
+    assert turn["usage"] == {"input_tokens": 600, "output_tokens": 80, "cache_creation_input_tokens": 180,
+                             "cache_read_input_tokens": 2400, "model_calls": 3}  # fmt: skip
     assert turn["route"] == ["analytics"] and turn["reply"] == "There are 12 campaigns." and not turn["waiting"]
     assert turn["tool_calls"] == [{"server": "spine", "tool": "list_campaigns", "arguments": {"limit": 100},
                                    "decision": "allow", "result_status": "ok"}]  # fmt: skip
@@ -120,13 +125,14 @@ def test_chat_streams_agents_tools_and_reply_and_runs_slash_commands(  # type: i
         "supervisor": [route(("production", "create Chat Launch")), say("Hi! What can I do?")],
         "production": [call("spine__create_campaign", **campaign_args("Chat Launch", "30000")), say("Created.")],
     }))  # fmt: skip
-    lines = "create Chat Launch\nand another\n/approvals\n/resume\n/thread\n/new\nhello\n/help\n/quit\n"
+    lines = "create Chat Launch\nand another\n/approvals\n/resume\n/thread\n/new\nhello\n/usage\n/help\n/quit\n"
     code, out = run(cli, "chat", input=lines)
     assert code == 0, out
     assert "production" in out and "spine.create_campaign" in out and "approval_required" in out
     assert "pending approval" in out and "Pending approvals" in out and "still waiting" in out
     assert "/resume to check it" in out  # a message while the thread waits is not sent
     assert "new conversation" in out and "Hi! What can I do?" in out and "/approvals" in out
+    assert "last turn: 0 input, 0 output" in out and "session (3 turns)" in out  # /usage (the script's usage is 0)
 
 
 def test_unknown_user_and_missing_message_are_clear_errors(home: Path, cli: typer.Typer, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -5,6 +5,13 @@ as anthropic SDK 2.x sends it) and `anthropic-version`, records every request, a
 (`stream: true`) from a per-test script, and can inject 429 (retry-after) / 529 overloaded / any error
 N times or an error event mid-stream. Started by the `anthropic_wire_server` fixture factory on 127.0.0.1
 at a free port.
+
+Requests must follow the API's rules (a 400 `invalid_request_error` like the real API's otherwise): a known
+model id (the installed SDK's list), `max_tokens` within the model's output limit, every `tool_use` answered by a
+`tool_result` in the next user message, no whitespace-only text, tool names matching `^[a-zA-Z0-9_-]{1,64}$` and
+unique, at most 4 `cache_control` breakpoints, a forced tool that exists. The script must follow what the API
+can do: a reply to a forced tool choice (`tool` or `any`) is tool calls only; a script step that breaks this is
+answered 400 `wire_script_error` and listed in `script_errors`, so a test cannot pass on an impossible answer.
 """
 
 from __future__ import annotations
@@ -12,13 +19,16 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import re
 import socket
 import threading
 import time
+import typing
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
+import anthropic
 import pytest
 import uvicorn
 from starlette.applications import Starlette
@@ -28,6 +38,13 @@ from starlette.routing import Route
 
 DEFAULT_KEY = "sk-ant-wire-test-0123456789abcdef"
 _ids = itertools.count(1)
+# The model ids the installed SDK knows (`anthropic.types.Model` is Literal[...] | str).
+KNOWN_MODELS: frozenset[str] = frozenset(typing.get_args(typing.get_args(anthropic.types.Model)[0]))
+MAX_OUTPUT_TOKENS = 64_000  # the smallest output limit among the current models
+_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+MAX_BREAKPOINTS = 4
+
+Script = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def error_body(kind: str, message: str) -> dict[str, Any]:
@@ -66,7 +83,7 @@ def message(
     content: list[dict[str, Any]],
     *,
     stop_reason: str = "end_turn",
-    model: str = "claude-wire-test",
+    model: str = "claude-sonnet-4-6",
     usage: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """A complete wire Message."""
@@ -141,7 +158,8 @@ class AnthropicWireServer:
         self.api_key = api_key
         self.chunk = chunk
         self.requests: list[Recorded] = []
-        self._script: deque[dict[str, Any] | StreamFault] = deque()
+        self._script: deque[Script | StreamFault] = deque()
+        self.script_errors: list[str] = []
         self._faults: deque[Fault] = deque()
         self._lock = threading.Lock()
         self.app = Starlette(routes=[Route("/v1/messages", self._messages, methods=["POST"])])
@@ -151,8 +169,8 @@ class AnthropicWireServer:
 
     # --- script -------------------------------------------------------------------------------------------------
 
-    def reply(self, *messages: dict[str, Any]) -> None:
-        """Queue wire Messages, answered in order (as JSON or as SSE, whichever the request asks for)."""
+    def reply(self, *messages: Script) -> None:
+        """Queue wire Messages (or functions of the request body returning one), answered in order, as JSON or SSE."""
         with self._lock:
             self._script.extend(messages)
 
@@ -162,10 +180,16 @@ class AnthropicWireServer:
         with self._lock:
             self._faults.extend(Fault(status, kind, message or kind, headers) for _ in range(times))
 
-    def fail_mid_stream(self, kind: str, message: str = "") -> None:
-        """The next streamed reply sends message_start, then an `event: error`."""
+    def fail_mid_stream(self, kind: str, message: str = "", *, times: int = 1) -> None:
+        """The next `times` streamed replies send message_start, then an `event: error`."""
         with self._lock:
-            self._script.append(StreamFault(kind, message or kind))
+            self._script.extend(StreamFault(kind, message or kind) for _ in range(times))
+
+    @property
+    def pending(self) -> int:
+        """Scripted replies not used yet."""
+        with self._lock:
+            return len(self._script)
 
     @property
     def bodies(self) -> list[dict[str, Any]]:
@@ -208,6 +232,19 @@ class AnthropicWireServer:
                 "invalid_request_error",
                 f"wire server: no scripted reply left for request #{len(self.requests)}",
             )
+        if callable(reply):
+            try:
+                reply = reply(body)
+            except AssertionError as exc:  # a script's check failed: say so once, never as a retryable 500
+                with self._lock:
+                    self.script_errors.append(f"request #{len(self.requests)}: {exc}")
+                return error(400, "wire_script_error", f"scripted check failed: {exc}")
+        if isinstance(reply, dict):
+            broken = _script_problem(body, reply)
+            if broken:
+                with self._lock:
+                    self.script_errors.append(broken)
+                return error(400, "wire_script_error", broken)
         rec.status = 200
         if body.get("stream"):
             msg = reply if isinstance(reply, dict) else text_message("")
@@ -257,26 +294,94 @@ def sent_key(headers: dict[str, str]) -> str | None:
 
 
 def _validate(body: dict[str, Any]) -> str | None:
-    """The request checks of the real API that matter for an adapter: required fields, tool_result pairing."""
+    """The request rules of the real API that an adapter can break."""
     for field in ("model", "max_tokens", "messages"):
         if field not in body:
             return f"{field}: Field required"
+    if body["model"] not in KNOWN_MODELS:
+        return f"model: {body['model']!r} is not a known model id"
+    if not isinstance(body["max_tokens"], int) or not 1 <= body["max_tokens"] <= MAX_OUTPUT_TOKENS:
+        return f"max_tokens: {body['max_tokens']} > {MAX_OUTPUT_TOKENS}, the maximum for {body['model']}"
     messages = body["messages"]
     if not isinstance(messages, list) or not messages:
         return "messages: at least one message is required"
     if messages[0].get("role") != "user":
         return "messages: first message must use the `user` role"
-    previous_tool_ids: set[str] = set()
+    return _message_problem(messages) or _tool_problem(body) or _cache_problem(body)
+
+
+def _blocks(content: Any) -> list[dict[str, Any]]:
+    return content if isinstance(content, list) else []
+
+
+def _message_problem(messages: list[dict[str, Any]]) -> str | None:
+    """tool_use/tool_result pairing and non-empty text, as the API checks them."""
     for i, msg in enumerate(messages):
         content = msg.get("content")
-        blocks = content if isinstance(content, list) else []
-        for block in blocks:
-            if block.get("type") == "tool_result" and block.get("tool_use_id") not in previous_tool_ids:
-                return f"messages.{i}: tool_result block(s) with unknown tool_use_id {block.get('tool_use_id')!r}"
-        previous_tool_ids = {b["id"] for b in blocks if b.get("type") == "tool_use"}
-    for j, tool in enumerate(body.get("tools") or []):
-        if not tool.get("name") or not isinstance(tool.get("input_schema"), dict):
+        if isinstance(content, str) and not content.strip():
+            return f"messages.{i}: text content blocks must contain non-whitespace text"
+        if isinstance(content, list) and not content:
+            return f"messages.{i}: all messages must have non-empty content"
+        for j, block in enumerate(_blocks(content)):
+            inner = _blocks(block.get("content")) if block.get("type") == "tool_result" else [block]
+            for b in inner:
+                if b.get("type") == "text" and not str(b.get("text", "")).strip():
+                    return f"messages.{i}.content.{j}: text content blocks must contain non-whitespace text"
+        previous = _blocks(messages[i - 1].get("content")) if i else []
+        asked = {b["id"] for b in previous if b.get("type") == "tool_use"} if i else set()
+        answered = {b.get("tool_use_id") for b in _blocks(content) if b.get("type") == "tool_result"}
+        if answered - asked:
+            return f"messages.{i}: tool_result block(s) with unknown tool_use_id {sorted(answered - asked)[0]!r}"
+        if asked - answered:
+            return (
+                f"messages.{i}: `tool_use` ids were found without `tool_result` blocks immediately after: "
+                f"{', '.join(sorted(asked - answered))}. Each `tool_use` block must have a corresponding "
+                "`tool_result` block in the next message."
+            )
+    last = messages[-1]
+    if last.get("role") == "assistant" and any(b.get("type") == "tool_use" for b in _blocks(last.get("content"))):
+        return "messages: the final assistant message cannot end with a tool_use block"
+    return None
+
+
+def _tool_problem(body: dict[str, Any]) -> str | None:
+    tools = body.get("tools") or []
+    names: set[str] = set()
+    for j, tool in enumerate(tools):
+        name = tool.get("name")
+        if not name or not isinstance(tool.get("input_schema"), dict):
             return f"tools.{j}: name and input_schema are required"
+        if not _TOOL_NAME.fullmatch(name):
+            return f"tools.{j}.name: String should match pattern '^[a-zA-Z0-9_-]{{1,64}}$'"
+        if name in names:
+            return f"tools: Tool names must be unique ({name!r})"
+        names.add(name)
+    choice = body.get("tool_choice")
+    if choice is not None:
+        if not tools and choice.get("type") != "none":
+            return "tool_choice: may only be specified while providing tools"
+        if choice.get("type") == "tool" and choice.get("name") not in names:
+            return f"tool_choice.name: tool {choice.get('name')!r} not found in tools"
+    return None
+
+
+def _cache_problem(body: dict[str, Any]) -> str | None:
+    count = json.dumps(body).count('"cache_control"')
+    if count > MAX_BREAKPOINTS:
+        return f"A maximum of {MAX_BREAKPOINTS} blocks with cache_control may be provided. Found {count}."
+    return None
+
+
+def _script_problem(body: dict[str, Any], reply: dict[str, Any]) -> str | None:
+    """A scripted answer the real API could not give to this request."""
+    choice = body.get("tool_choice") or {}
+    content = reply.get("content") or []
+    if choice.get("type") in ("tool", "any"):
+        if any(b.get("type") != "tool_use" for b in content) or not content:
+            kinds = [b.get("type") for b in content]
+            return f"a forced tool choice ({choice}) is answered with tool calls only, not {kinds}"
+        if choice.get("type") == "tool" and any(b.get("name") != choice.get("name") for b in content):
+            return f"a forced tool choice ({choice}) is answered with that tool only"
     return None
 
 

@@ -24,7 +24,7 @@ from agents.models import (
     ToolUseDone,
     ToolUseStart,
 )
-from agents.models.claude import ClaudeModel
+from agents.models.claude import ClaudeModel, opaque_user_id
 from tests.wire.anthropic_server import (
     DEFAULT_KEY,
     AnthropicWireServer,
@@ -34,7 +34,7 @@ from tests.wire.anthropic_server import (
     tool_use_message,
 )
 
-MODEL = "claude-wire-test"
+MODEL = "claude-sonnet-4-6"
 SYSTEM = "You are the MCC campaign assistant."
 TOOLS = [
     ToolSpec(
@@ -85,7 +85,15 @@ async def test_tool_use_round_trip_with_cached_static_prefix(anthropic_wire_serv
     assert body["tools"][1]["cache_control"] == {"type": "ephemeral"}
     assert body["tools"][1]["input_schema"] == TOOLS[1].input_schema
     assert body["tool_choice"] == {"type": "auto"}
-    assert body["messages"] == [{"role": "user", "content": "Create a task for the Q3 launch"}]
+    # The conversation's end is the third breakpoint: the next step reads everything before it from the cache.
+    assert body["messages"] == [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "Create a task for the Q3 launch", "cache_control": {"type": "ephemeral"}}
+            ],
+        }
+    ]
     assert "temperature" not in body and "metadata" not in body
     headers = server.requests[0].headers
     assert sent_key(headers) == DEFAULT_KEY and headers["anthropic-version"]
@@ -108,15 +116,22 @@ async def test_tool_use_round_trip_with_cached_static_prefix(anthropic_wire_serv
     }
     assert sent[2] == {
         "role": "user",
-        "content": [{"type": "tool_result", "tool_use_id": "toolu_01", "content": "task 42 created"}],
+        "content": [
+            {
+                "type": "tool_result",
+                "tool_use_id": "toolu_01",
+                "content": "task 42 created",
+                "cache_control": {"type": "ephemeral"},
+            }
+        ],
     }
-    assert "cache_control" not in json.dumps(sent)  # the changing conversation is never marked for caching
+    assert json.dumps(sent).count("cache_control") == 1  # only the newest block: the breakpoint moves each step
     await model.aclose()
 
 
 async def test_error_tool_result_and_request_options_on_the_wire(anthropic_wire_server: Factory) -> None:
     server = anthropic_wire_server()
-    server.reply(text_message("Sorry, that failed."))
+    server.reply(tool_use_message("search_campaigns", {"query": "q2"}))  # a forced tool is answered by a call only
     model = claude(server)
     conversation = [
         Message(role="user", content="go"),
@@ -133,7 +148,7 @@ async def test_error_tool_result_and_request_options_on_the_wire(anthropic_wire_
         max_tokens=200,
         temperature=0.0,
         tool_choice={"type": "tool", "name": "search_campaigns"},
-        metadata={"user_id": "u-7", "trace": "not sent"},
+        metadata={"user": {"user_id": "maya.chen", "tenant_id": "acme"}, "user_id": "maya.chen", "trace": "x"},
     )
     await model.complete(request)
     body = server.bodies[0]
@@ -143,11 +158,16 @@ async def test_error_tool_result_and_request_options_on_the_wire(anthropic_wire_
             "tool_use_id": "toolu_x",
             "content": [{"type": "text", "text": "boom"}],
             "is_error": True,
+            "cache_control": {"type": "ephemeral"},
         }
     ]
     assert body["tool_choice"] == {"type": "tool", "name": "search_campaigns"}
     assert body["temperature"] == 0.0 and body["max_tokens"] == 200
-    assert body["metadata"] == {"user_id": "u-7"}
+    # An opaque, stable hash of tenant and user: the API never sees the name, and tenants do not collide.
+    sent_user = body["metadata"]["user_id"]
+    assert set(body["metadata"]) == {"user_id"} and "maya" not in sent_user and "acme" not in sent_user
+    assert sent_user == opaque_user_id({"user": {"user_id": "maya.chen", "tenant_id": "acme"}})
+    assert sent_user != opaque_user_id({"user": {"user_id": "maya.chen", "tenant_id": "globex"}})
 
 
 async def test_no_tools_no_system_sends_neither(anthropic_wire_server: Factory) -> None:
@@ -250,11 +270,31 @@ async def test_persistent_429_raises_model_rate_limited_with_retry_after(anthrop
     assert len(server.requests) == 2
 
 
-async def test_overloaded_mid_stream_raises_model_overloaded(anthropic_wire_server: Factory) -> None:
+async def test_overloaded_mid_stream_before_any_text_is_retried(anthropic_wire_server: Factory) -> None:
     server = anthropic_wire_server()
-    server.fail_mid_stream("overloaded_error", "Overloaded")
-    with pytest.raises(ModelOverloaded):
+    server.fail_mid_stream("overloaded_error", "Overloaded", times=2)
+    server.reply(text_message("after two overloads"))
+    events = [e async for e in claude(server).stream(ask())]
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "after two overloads"
+    assert events[-1].response.text == "after two overloads"
+    assert [r.status for r in server.requests] == [200, 200, 200]
+
+
+async def test_overloaded_mid_stream_every_time_says_so_honestly(anthropic_wire_server: Factory) -> None:
+    server = anthropic_wire_server()
+    server.fail_mid_stream("overloaded_error", "Overloaded", times=5)
+    with pytest.raises(ModelOverloaded, match="mid-stream after 1 retries") as info:
+        _ = [e async for e in claude(server, max_retries=1).stream(ask())]
+    assert len(server.requests) == 2 and "after 1 retries" in str(info.value)
+
+
+async def test_a_non_retryable_error_event_mid_stream_is_not_retried(anthropic_wire_server: Factory) -> None:
+    server = anthropic_wire_server()
+    server.fail_mid_stream("invalid_request_error", "prompt is too long")
+    server.reply(text_message("never asked for"))
+    with pytest.raises(ModelError, match="prompt is too long"):
         _ = [e async for e in claude(server).stream(ask())]
+    assert len(server.requests) == 1
 
 
 async def test_bad_request_is_a_model_error_not_retried(anthropic_wire_server: Factory) -> None:
