@@ -2,8 +2,10 @@
 
 We build the SDK's ``Tool`` (a class the SDK marks internal) with a synthesized signature so that (a) the published
 input schema is the strict model's schema and (b) the raw arguments reach the guard unfiltered: an unknown argument
-is an error, never silently dropped. Written for the ``mcp`` versions in ``SUPPORTED_MCP``; a test pins that range,
-so an upgrade that could change these internals fails loudly instead of silently.
+is an error, never silently dropped. Resources are templates whose read calls a guarded read tool, and
+``resources/list`` is extended (a subclass of ``MCPServer``) with each caller's own resources. Written for the
+``mcp`` versions in ``SUPPORTED_MCP``; a test pins that range, so an upgrade that could change these internals fails
+loudly instead of silently.
 """
 
 from __future__ import annotations
