@@ -147,7 +147,7 @@ def _list_tools(app: App, name: str, as_json: bool) -> None:
         return
     from rich.console import Console
 
-    out = Console()
+    out = Console(soft_wrap=True)  # one line per description, whatever the terminal width
     for tool in tools:
         hints = tool.annotations
         flags = [f for f, on in (("read-only", hints and hints.read_only_hint), ("destructive", hints and
