@@ -59,10 +59,21 @@ def parse_case(raw: Any, where: str = "case") -> Case:
         raise CaseFileError(f"{where}: " + "; ".join(shown)) from None
 
 
+class _DatesAsText(yaml.SafeLoader):
+    """SafeLoader that keeps unquoted dates as text, so a YAML file validates the same way against the JSON
+    Schema (dates are strings there) and the case models (which parse the ISO text)."""
+
+
+_DatesAsText.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_file(path: Path) -> list[Case]:
     """The cases of one YAML file (a mapping or a list of mappings)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_DatesAsText)
     except yaml.YAMLError as exc:
         raise CaseFileError(f"{path}: not valid YAML ({exc})") from None
     except OSError as exc:

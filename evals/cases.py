@@ -324,6 +324,11 @@ class Action(_Model):
             raise ValueError(
                 f"an action needs exactly one of approve, reject, expire, external_change (got {kinds or 'none'})"
             )
+        if self.outcome == "error" and not self.error_contains:
+            # Otherwise any failure, even the wrong one, would pass the action.
+            raise ValueError(
+                "an action with outcome: error needs error_contains (a code or words of the expected error)"
+            )
         return self
 
     @property

@@ -271,7 +271,10 @@ def match_calls(mode: MatchMode, specs: Sequence[CallSpec], calls: Sequence[Mapp
 
 def match_route(mode: MatchMode, expected: Sequence[str], actual: Sequence[str]) -> str | None:
     """The agents a turn was routed to against the expected ones in ``mode``."""
-    return match_sequence(mode, expected, actual, lambda e, a: None if e == a else f"expected {e}, got {a}", str, str)
+    reason = match_sequence(mode, expected, actual, lambda e, a: None if e == a else f"expected {e}, got {a}", str, str)
+    if reason is None:
+        return None
+    return f"route mismatch ({mode}): expected [{', '.join(expected)}], routed to [{', '.join(actual) or 'no agent'}]"
 
 
 def text_matches(spec: TextSpec, text: str) -> bool:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 
 import bm25s
 import numpy as np
+
+# bm25s sets its own logger to DEBUG on import, which prints "Building index" lines through any root handler.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _STOPWORDS_TEXT = """
 a an and are as at be been being but by can could did do does doing for from had has have having

@@ -6,12 +6,43 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 
 def _default_home() -> Path:
     return Path.home() / ".mcc"
+
+
+class OAuthIssuer(BaseModel):
+    """One authorization server whose JWT access tokens ``mcc serve --transport http`` accepts.
+
+    The tenant is fixed per issuer (``tenant``) or read from a claim (``tenant_claim``); the user id is the
+    ``user_claim`` value, through ``users`` when given (claim value -> directory user id; unmapped values are
+    refused). Groups always come from the tenant directory: ``group_claim`` can only narrow them (through
+    ``groups``: IdP group -> MCC group), and a configured group claim missing from a token refuses the token.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    issuer: str = Field(description="The exact `iss` of the tokens, e.g. https://login.example.com/")
+    jwks_url: str | None = Field(default=None, description="JWKS URL; default discovered from the issuer metadata")
+    jwks_file: Path | None = Field(default=None, description="A JWKS JSON file instead of fetching one")
+    audience: str | None = Field(default=None, description="Required `aud`; default this server's resource_url")
+    tenant: str | None = Field(default=None, description="Every token of this issuer belongs to this tenant")
+    tenant_claim: str | None = Field(default=None, description="Or: the claim that names the tenant")
+    user_claim: str = Field(default="sub", description="The claim whose value is (or maps to) the user id")
+    users: dict[str, str] = Field(default_factory=dict, description="Claim value -> directory user id")
+    group_claim: str | None = Field(default=None, description="A claim listing groups; narrows directory groups")
+    groups: dict[str, str] = Field(default_factory=dict, description="IdP group -> MCC group (default: same name)")
+
+    @model_validator(mode="after")
+    def _one_tenant_rule(self) -> OAuthIssuer:
+        if (self.tenant is None) == (self.tenant_claim is None):
+            raise ValueError(f"oauth_issuers: {self.issuer}: set exactly one of 'tenant' or 'tenant_claim'")
+        if self.jwks_url is not None and self.jwks_file is not None:
+            raise ValueError(f"oauth_issuers: {self.issuer}: set 'jwks_url' or 'jwks_file', not both")
+        return self
 
 
 class Settings(BaseSettings):
@@ -74,6 +105,16 @@ class Settings(BaseSettings):
         repr=False,
     )
     http_host: str = "127.0.0.1"
+    oauth_issuers: list[OAuthIssuer] = Field(
+        default_factory=list,
+        description="Authorization servers whose JWT access tokens the HTTP servers accept (OAuth 2.1 resource "
+        "server); MCC_OAUTH_ISSUERS as JSON or [[oauth_issuers]] tables in settings.toml",
+    )
+    oauth_scopes: list[str] = Field(default_factory=lambda: ["mcc"], description="Scopes every access token needs")
+    resource_url: str | None = Field(
+        default=None,
+        description="This server's public MCP URL (the OAuth resource and audience); default http://host:port/mcp",
+    )
     http_port: int = Field(default=8765, ge=1, le=65535)
     fx_rates_to_usd: dict[str, Decimal] = Field(
         default_factory=lambda: {

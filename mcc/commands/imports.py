@@ -28,7 +28,6 @@ ABOVE_HELP = "Accept every open proposal scoring at least this (0-1)."
 
 
 def _audit(app_: App, session: Any, tenant: str, actor: str, tool: str, detail: dict[str, Any]) -> None:
-
     app_.audit_log().append_in(session, tenant_id=tenant, actor=actor, server="import", tool=tool,
                                       decision="executed", detail=detail)  # fmt: skip
 

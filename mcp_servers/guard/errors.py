@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pydantic
 
@@ -13,17 +14,25 @@ from spine.errors import SpineError
 log = logging.getLogger("mcc.guard")
 
 
-def from_validation(exc: pydantic.ValidationError, model: type[pydantic.BaseModel]) -> ToolFailure:
-    """The first validation error, naming the argument; unknown arguments list the valid ones."""
-    err = exc.errors(include_url=False, include_input=False)[0]
+def _problem(err: Any, model: type[pydantic.BaseModel]) -> tuple[str, str, str]:
+    """(field, message, fix) of one pydantic error; unknown arguments list the valid ones."""
     field = ".".join(str(p) for p in err["loc"]) or "arguments"
     if err["type"] == "extra_forbidden":
-        valid = ", ".join(sorted(model.model_fields))
-        return ToolFailure("unknown argument", field=field, fix=f"remove it; valid arguments are: {valid}")
+        return field, "unknown argument", f"remove it; valid arguments are: {', '.join(sorted(model.model_fields))}"
     if err["type"] == "missing":
-        return ToolFailure("required argument missing", field=field, fix="pass it")
-    more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
-    return ToolFailure(err["msg"] + more, field=field, fix="correct the value and call again")
+        return field, "required argument missing", "pass it"
+    return field, str(err["msg"]), "correct the value and call again"
+
+
+def from_validation(exc: pydantic.ValidationError, model: type[pydantic.BaseModel]) -> ToolFailure:
+    """Every validation error, each naming its argument (the first one is the failure's field)."""
+    problems = [_problem(e, model) for e in exc.errors(include_url=False, include_input=False)]
+    field, message, fix = problems[0]
+    if len(problems) == 1:
+        return ToolFailure(message, field=field, fix=fix)
+    listed = "; ".join(f"{f}: {m}" for f, m, _ in problems)
+    fixes = "; ".join(dict.fromkeys(f"{f}: {x}" for f, _, x in problems))
+    return ToolFailure(f"{len(problems)} problems: {listed}", field=field, fix=fixes)
 
 
 def from_exception(exc: BaseException, tool: str) -> ToolFailure:

@@ -1,4 +1,4 @@
-"""Who is calling: a fixed principal in-process and over stdio, a bearer token over streamable HTTP.
+"""Who is calling: a fixed principal in-process and over stdio, a bearer or OAuth access token over HTTP.
 
 Groups always come from the tenant's user directory at call time, so a membership change takes effect on
 the next call and a token never carries its own authority.
@@ -84,8 +84,19 @@ class BearerTokens:
                 code="unauthenticated",
                 fix="send an Authorization: Bearer token issued for MCC",
             )
-        tenant_id = str(token.claims["tenant_id"])
-        groups = self._groups_of(tenant_id, token.subject)
-        if groups is None:
-            raise ToolFailure(f"user {token.subject!r} is not in the directory of this tenant", code="unauthenticated")
-        return Principal(user_id=token.subject, tenant_id=tenant_id, groups=groups)
+        return token_principal(token, self._groups_of)
+
+
+def token_principal(token: AccessToken, groups_of: GroupLookup) -> Principal:
+    """The principal of a verified access token: its tenant and user, with the directory's groups at call time,
+    narrowed (never widened) by the token's own group list when its issuer is configured with one."""
+    if token.claims is None or token.subject is None or "tenant_id" not in token.claims:
+        raise ToolFailure("no authenticated principal for this call", code="unauthenticated")
+    tenant_id = str(token.claims["tenant_id"])
+    groups = groups_of(tenant_id, token.subject)
+    if groups is None:
+        raise ToolFailure(f"user {token.subject!r} is not in the directory of this tenant", code="unauthenticated")
+    narrowing = token.claims.get("token_groups")
+    if narrowing is not None:
+        groups = groups & frozenset(str(g) for g in narrowing)
+    return Principal(user_id=token.subject, tenant_id=tenant_id, groups=groups)

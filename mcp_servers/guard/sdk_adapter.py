@@ -2,20 +2,26 @@
 
 We build the SDK's ``Tool`` (a class the SDK marks internal) with a synthesized signature so that (a) the published
 input schema is the strict model's schema and (b) the raw arguments reach the guard unfiltered: an unknown argument
-is an error, never silently dropped. Written for the ``mcp`` versions in ``SUPPORTED_MCP``; a test pins that range,
-so an upgrade that could change these internals fails loudly instead of silently.
+is an error, never silently dropped. Resources are templates whose read calls a guarded read tool, and
+``resources/list`` is extended (a subclass of ``MCPServer``) with each caller's own resources. Written for the
+``mcp`` versions in ``SUPPORTED_MCP``; a test pins that range, so an upgrade that could change these internals fails
+loudly instead of silently.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.server.mcpserver.prompts.base import Prompt
 from mcp.server.mcpserver.tools.base import Tool
-from mcp.types import ToolAnnotations
+from mcp.types import ListResourcesResult, ToolAnnotations
+from mcp.types import Resource as MCPResource
+from pydantic import BaseModel
 
 from mcp_servers.guard.toolkit import ApprovalRequired, Dispatcher, ToolDef, ToolFailure
 
@@ -74,13 +80,14 @@ def _call_through(defn: ToolDef, dispatcher: Dispatcher) -> Callable[[Context], 
 def _mcp_tool(defn: ToolDef, dispatcher: Dispatcher) -> Tool:
     if not defn.description:
         raise ValueError(f"tool {defn.name} has no docstring; the docstring is what the model reads")
+    title = defn.title or defn.name.replace("_", " ").capitalize()  # every tool shows a readable title
     tool = Tool.from_function(
         _call_through(defn, dispatcher),
         name=defn.name,
-        title=defn.title,
+        title=title,
         description=defn.description,
         annotations=ToolAnnotations(
-            title=defn.title,
+            title=title,
             read_only_hint=defn.read_only,
             destructive_hint=defn.destructive,
             idempotent_hint=defn.idempotent,
@@ -92,6 +99,129 @@ def _mcp_tool(defn: ToolDef, dispatcher: Dispatcher) -> Tool:
     return tool.model_copy(update={"parameters": schema})
 
 
+def _as_json(result: BaseModel, params: Mapping[str, str]) -> str:
+    return result.model_dump_json(indent=2)
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceDef:
+    """A resource template whose read IS a call of a guarded read tool: the same principal, tenant rules, policy
+    decision and audit row as calling ``tool`` with ``arguments(params)``."""
+
+    uri_template: str
+    name: str
+    title: str
+    description: str
+    tool: ToolDef
+    arguments: Callable[[Mapping[str, str]], dict[str, Any]]
+    render: Callable[[BaseModel, Mapping[str, str]], str] = _as_json
+    mime_type: str = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class ListedResource:
+    """One concrete resource in a ``resources/list`` answer."""
+
+    uri: str
+    name: str
+    title: str
+    description: str | None = None
+    mime_type: str = "application/json"
+
+
+class ResourceCaller:
+    """What a resource lister may do for the current request: call guarded tools, or learn who is asking."""
+
+    def __init__(self, dispatcher: Dispatcher, ctx: Context) -> None:
+        self._dispatcher, self._ctx = dispatcher, ctx
+
+    async def call(self, tool: ToolDef, arguments: dict[str, Any]) -> BaseModel:
+        return await self._dispatcher.dispatch(tool, arguments, self._ctx)
+
+    def principal(self) -> Any:
+        """The caller (fails closed, as a tool call would, when there is none)."""
+        return self._dispatcher.principals.current(self._ctx)  # type: ignore[attr-defined]
+
+
+# Lists the concrete resources the caller may read (each server's own rule, through guarded tools).
+ResourceLister = Callable[[ResourceCaller], Awaitable[list[ListedResource]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Extras:
+    """What a server publishes besides tools: resource templates, listers, prompts, and the resources a tool's
+    result changes (tool name -> URI of the changed resource, pushed as a resource-updated event)."""
+
+    resources: Sequence[ResourceDef] = ()
+    listers: Sequence[ResourceLister] = ()
+    prompts: Sequence[Callable[..., Any]] = ()
+    updates: Mapping[str, Callable[[BaseModel], str | None]] = field(default_factory=dict)
+
+
+class _Notifying:
+    """A dispatcher that publishes a resource-updated event after a tool whose result changes a resource."""
+
+    def __init__(self, inner: Dispatcher, updates: Mapping[str, Callable[[BaseModel], str | None]]) -> None:
+        self._inner, self._updates = inner, updates
+        self.principals = getattr(inner, "principals", None)
+
+    async def dispatch(self, tool: ToolDef, raw_arguments: dict[str, Any], ctx: Context) -> BaseModel:
+        result = await self._inner.dispatch(tool, raw_arguments, ctx)
+        to_uri = self._updates.get(tool.name)
+        uri = to_uri(result) if to_uri is not None and not isinstance(result, ApprovalRequired) else None
+        if uri is not None:
+            await ctx.notify_resource_updated(uri)
+        return result
+
+
+class _Server(MCPServer):
+    """``MCPServer`` whose ``resources/list`` adds the caller's own resources (from the server's listers)."""
+
+    def __init__(self, *args: Any, listers: Sequence[ResourceLister], dispatcher: Dispatcher, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._listers, self._dispatcher = listers, dispatcher
+
+    async def _handle_list_resources(self, ctx: Any, params: Any) -> ListResourcesResult:
+        listed = await self.list_resources()
+        if not self._listers:
+            return ListResourcesResult(resources=listed)
+        context = Context(request_context=ctx, mcp_server=self, subscriptions=self._subscriptions)
+        caller = ResourceCaller(self._dispatcher, context)
+        for lister in self._listers:
+            try:
+                found = await lister(caller)
+            except ToolFailure as failure:
+                if failure.code == "denied":  # the caller may not list these: they are simply not shown
+                    continue
+                raise ResourceError(failure.render()) from None
+            listed += [MCPResource(uri=r.uri, name=r.name, title=r.title, description=r.description,
+                                   mime_type=r.mime_type) for r in found]  # fmt: skip
+        return ListResourcesResult(resources=listed)
+
+
+def _resource_reader(defn: ResourceDef, dispatcher: Dispatcher) -> Callable[..., Awaitable[str]]:
+    """The registered read function of ``defn``: its parameters are the URI template's variables."""
+    from mcp.shared.uri_template import UriTemplate
+
+    variables = list(UriTemplate.parse(defn.uri_template).variable_names)
+
+    async def read(ctx: Context, **params: str) -> str:
+        try:
+            result = await dispatcher.dispatch(defn.tool, defn.arguments(params), ctx)
+            return defn.render(result, params)
+        except ToolFailure as failure:
+            raise ResourceError(failure.render()) from None
+
+    read.__name__ = defn.name
+    read.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(v, inspect.Parameter.KEYWORD_ONLY, annotation=str) for v in variables]
+        + [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)],
+        return_annotation=str,
+    )
+    read.__annotations__ = {**dict.fromkeys(variables, str), "ctx": Context, "return": str}
+    return read
+
+
 def build_server(
     name: str,
     instructions: str,
@@ -99,22 +229,45 @@ def build_server(
     dispatcher: Dispatcher,
     *,
     schema_cache: ToolSchemaCache | None = None,
+    extras: Extras | None = None,
     **server_kwargs: Any,
 ) -> MCPServer:
-    """An ``MCPServer`` whose every tool runs through ``dispatcher`` (the guard); ``schema_cache`` reuses the
-    schemas of tools registered before."""
+    """An ``MCPServer`` whose every tool and resource read runs through ``dispatcher`` (the guard);
+    ``schema_cache`` reuses the schemas of tools registered before; ``extras`` adds resources and prompts."""
     names = [t.name for t in tools]
     if len(set(names)) != len(names):
         raise ValueError(f"duplicate tool names in {name}: {names}")
     # MCPServer configures the root logger at this level: INFO would print library chatter into CLI output.
     server_kwargs.setdefault("log_level", "WARNING")
+    server_kwargs.setdefault("version", _version())
+    extras = extras or Extras()
+    if extras.updates:
+        dispatcher = _Notifying(dispatcher, extras.updates)
     register = _mcp_tool if schema_cache is None else schema_cache.tool
-    return MCPServer(
+    server = _Server(
         name,
         instructions=instructions,
         tools=[register(t, dispatcher) for t in tools],
+        listers=extras.listers,
+        dispatcher=dispatcher,
         **server_kwargs,
     )
+    for res in extras.resources:
+        server.resource(res.uri_template, name=res.name, title=res.title, description=res.description,
+                        mime_type=res.mime_type)(_resource_reader(res, dispatcher))  # fmt: skip
+    for fn in extras.prompts:
+        server.add_prompt(Prompt.from_function(fn, title=getattr(fn, "title", None)))
+    return server
+
+
+def _version() -> str:
+    """MCC's installed version, reported in every server's ``initialize`` answer."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("marketing-command-center")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0+unknown"
 
 
 def served_tool(server: MCPServer, name: str) -> ToolDef | None:

@@ -190,4 +190,9 @@ def build_knowledge_server(
 ) -> MCPServer:
     """The knowledge server over ``kb`` (or a factory called on the first tool call), every call through ``guard``
     (server name ``knowledge``)."""
-    return build_server("knowledge", INSTRUCTIONS, knowledge_tools(kb), guard, **server_kwargs)
+    from mcp_servers.knowledge.resources import knowledge_extras
+
+    lazy = _Lazy(kb)
+    tools = knowledge_tools(lazy)
+    extras = knowledge_extras(tools, lambda: lazy().list_documents())
+    return build_server("knowledge", INSTRUCTIONS, tools, guard, extras=extras, **server_kwargs)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pydantic
 import pytest
 
 from connectors.asana import errors as asana
 from connectors.workfront import errors as workfront
-from mcp_servers.guard.errors import from_exception
+from mcp_servers.guard.errors import from_exception, from_validation
 from spine.errors import ConflictError, NotFoundError
 
 
@@ -34,3 +35,20 @@ def test_spine_errors_carry_their_fix() -> None:
 def test_unexpected_errors_reveal_nothing() -> None:
     rendered = from_exception(RuntimeError("password=hunter2 at /srv/db"), "t").render()
     assert rendered.startswith("[internal]") and "hunter2" not in rendered and "/srv" not in rendered
+
+
+def test_validation_errors_list_every_problem_each_with_its_field() -> None:
+    class Args(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(extra="forbid")
+        name: str = pydantic.Field(min_length=3)
+        tier: int = pydantic.Field(ge=1, le=3)
+        budget: int
+
+    with pytest.raises(pydantic.ValidationError) as caught:
+        Args.model_validate({"name": "x", "tier": 9, "colour": "red"})
+    failure = from_validation(caught.value, Args)
+    text = failure.render()
+    assert failure.field == "name" and text.count(":") >= 4 and "more problem" not in text
+    for field in ("name", "tier", "budget", "colour"):
+        assert f"{field}:" in text
+    assert "4 problems" in text and "valid arguments are: budget, name, tier" in text
