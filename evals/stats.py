@@ -108,7 +108,7 @@ def paraphrase_stats(cases: Sequence[BaseModel]) -> ParaphraseStat | None:
                                           paraphrases={c.id: mean(c) for c in paras},
                                           consistent=len(outcomes) == 1))  # fmt: skip
         for c in paras:
-            slots[c.id.rsplit("~", 1)[-1]].append(mean(c))
+            slots[c.id.rsplit("~", 1)[-1].split("@")[0]].append(mean(c))  # p1 and its benign twin p1@benign
     para_runs = [r for ps in groups.values() for c in ps for r in c.rewards]
     with_orig = [g for g in out_groups if g.reward is not None]
     passed = sum(1 for r in para_runs if r == 1)
