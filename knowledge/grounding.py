@@ -268,7 +268,8 @@ def _choose(
         out = []
         for j, (rank, pos, text) in enumerate(pool):
             lexical = _sentence_score(q_toks, text, idf, synonyms[j])
-            score = (float(sims[i][j]) * SIM_WEIGHT + lexical) * (1.0 - RANK_PENALTY * rank) * focus.fit(text)
+            penalty = RANK_PENALTY * rank if i == 0 else 0.0  # ranks are the whole question's, not a part's
+            score = (float(sims[i][j]) * SIM_WEIGHT + lexical) * (1.0 - penalty) * focus.fit(text)
             out.append((score, rank, pos, text))
         return sorted(out, key=lambda c: (-c[0], c[1], c[2]))
 
