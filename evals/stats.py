@@ -24,7 +24,8 @@ def wilson(passed: float, n: int, z: float = Z95) -> tuple[float, float]:
 
 
 class SplitStat(BaseModel):
-    """Runs and passes of one split (dev, paraphrase, test), with the 95 % Wilson interval of its pass rate."""
+    """Runs and passes of one split (dev, paraphrase, test), with the 95 % Wilson interval of its pass rate (over
+    cases, each counted by its mean reward: the trials of one case are not independent samples)."""
 
     split: str
     cases: int
@@ -80,7 +81,8 @@ def split_stats(cases: Sequence[_Case] | Sequence[BaseModel]) -> list[SplitStat]
         passed = sum(1 for r in rewards if r == 1)
         out.append(SplitStat(
             split=split, cases=len(rows), runs=len(rewards), passed=passed,
-            pass_rate=round(sum(rewards) / len(rewards), 4) if rewards else 0.0, ci95=wilson(passed, len(rewards)),
+            pass_rate=round(sum(rewards) / len(rewards), 4) if rewards else 0.0,
+            ci95=wilson(sum(sum(c.rewards) / len(c.rewards) for c in rows if c.rewards), len(rows)),
             pass_k=round(sum(1 for c in rows if c.passed_all) / len(rows), 4),
         ))  # fmt: skip
     return out
