@@ -1,8 +1,10 @@
 """Retrieval quality: BM25-only, dense-only and hybrid (doc recall@1, section recall@5, evidence recall@5, MRR@10,
-nDCG@10) plus the unanswerable detection rate and the share of answerable questions wrongly refused.
+nDCG@10) plus the answers themselves: the share of answerable questions whose composed answer holds every required
+fact (``must_contain``), the unanswerable-refusal rate and the wrong-refusal rate (answerable questions refused).
 
 Bars (issue "Quality and speed"): hybrid doc recall@1 >= 0.90, section recall@5 >= 0.95, evidence recall@5 >= 0.95,
-and hybrid beats each retriever alone. Prints markdown tables; exits non-zero when a bar is missed.
+and hybrid beats each retriever alone; answers with every required fact >= 0.90 (issue "Answers that answer").
+Prints markdown tables; exits non-zero when a bar is missed.
 
 Usage: python -m benchmarks.bench_retrieval [--corpus DIR] [--qa FILE] [--unanswerable FILE] [--precision P]
                                             [--backend onnx|torch]
@@ -18,17 +20,56 @@ import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # torch backend, see bench_knowledge: no spin-waits
 import sys
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.harness import Report
 from knowledge.embedding import BACKENDS, Embedder
-from knowledge.evaluation import DEFAULT_UNANSWERABLE, format_table, run_benchmark
-from knowledge.service import default_playbooks_dir
+from knowledge.evaluation import DEFAULT_UNANSWERABLE, QAItem, evaluate, format_table, load_qa
+from knowledge.service import KnowledgeBase, default_playbooks_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "corpus"
 DETECTION_BAR = 0.9
 FALSE_REFUSAL_BAR = 0.1
+COMPLETE_BAR = 0.9
+
+
+@dataclass
+class AnswerQuality:
+    """What ``KnowledgeBase.answer`` says: complete answers, refusals, and the ids of each miss."""
+
+    answerable: int = 0
+    unanswerable: int = 0
+    complete: list[str] = field(default_factory=list)
+    incomplete: list[str] = field(default_factory=list)
+    wrongly_refused: list[str] = field(default_factory=list)
+    refused_unanswerable: list[str] = field(default_factory=list)
+
+    def rate(self, ids: list[str], total: int) -> float:
+        return round(len(ids) / total, 4) if total else 0.0
+
+
+def answer_quality(kb: KnowledgeBase, items: list[QAItem]) -> AnswerQuality:
+    """Answer every question; an answer is complete when it holds every ``must_contain`` string."""
+    q = AnswerQuality()
+    for item in items:
+        answer = kb.answer(item.question)
+        if not item.answerable:
+            q.unanswerable += 1
+            if not answer.answered:
+                q.refused_unanswerable.append(item.id)
+            continue
+        q.answerable += 1
+        text = answer.answer.lower()
+        if not answer.answered:
+            q.wrongly_refused.append(item.id)
+        elif all(m.lower() in text for m in item.must_contain):
+            q.complete.append(item.id)
+        else:
+            q.incomplete.append(item.id)
+    return q
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,12 +84,24 @@ def main(argv: list[str] | None = None) -> int:
                         help="embedding backend (default onnx, or $BENCH_EMBEDDING_BACKEND)")  # fmt: skip
     args = parser.parse_args(argv)
     embedder = Embedder(precision=args.precision, backend=args.backend)
-    result = run_benchmark(args.corpus, args.qa, args.unanswerable, embedder=embedder)
+    items = load_qa(args.qa) + (load_qa(args.unanswerable) if args.unanswerable.is_file() else [])
+    with tempfile.TemporaryDirectory(prefix="mcc-bench-") as tmp:
+        kb = KnowledgeBase(persist_dir=tmp, embedder=embedder)
+        kb.ingest([args.corpus])
+        result = evaluate(kb, items)
+        quality = answer_quality(kb, items)
     print(f"\ncorpus: {args.corpus}  qa: {args.qa}  unanswerable: {args.unanswerable}  chunks: {result.chunks}")
     print(f"embedding backend {args.backend}, precision {embedder.effective_precision}\n")
     print(format_table(result))
     print(f"\nmisses (section not in top 5): { {m.mode: m.misses for m in result.modes} }")
     print(f"unanswerable questions answered: {result.undetected}; answerable refused: {result.wrongly_refused}")
+    complete = quality.rate(quality.complete, quality.answerable)
+    print(f"answers with every required fact: {len(quality.complete)}/{quality.answerable} ({complete:.2f}); "
+          f"unanswerable refused {len(quality.refused_unanswerable)}/{quality.unanswerable} "
+          f"({quality.rate(quality.refused_unanswerable, quality.unanswerable):.2f}); wrongly refused "
+          f"{len(quality.wrongly_refused)}/{quality.answerable} "
+          f"({quality.rate(quality.wrongly_refused, quality.answerable):.2f}); "
+          f"incomplete: {quality.incomplete}")  # fmt: skip
     modes = {m.mode: m for m in result.modes}
     hybrid = modes["hybrid"]
     best_alone = {
@@ -66,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     report.add("unanswerable detection rate", result.unanswerable_detection_rate, DETECTION_BAR, "",
                higher_is_better=True)  # fmt: skip
     report.add("answerable wrongly refused", result.false_unanswerable_rate, FALSE_REFUSAL_BAR, "")
+    report.add("answers with every required fact", complete, COMPLETE_BAR, "", higher_is_better=True)
     return report.print()
 
 

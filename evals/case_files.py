@@ -43,6 +43,9 @@ def parse_case(raw: Any, where: str = "case") -> Case:
     """One case from parsed YAML; ``CaseFileError`` names the first bad field and the fix."""
     if not isinstance(raw, dict):
         raise CaseFileError(f"{where}: a case is a mapping with id, principal, turns and expect")
+    for key in ("split", "paraphrase_of"):
+        if key in raw:
+            raise CaseFileError(f"{where}: {key}: set by the folder (test/, paraphrases/), not in a case; remove it")
     try:
         return Case.model_validate(raw)
     except ValidationError as exc:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 AgentName = Literal["strategy", "production", "analytics", "knowledge"]
 MatchMode = Literal["strict", "unordered", "subset", "superset"]
@@ -26,6 +27,7 @@ StateSource = Literal[
 ]  # fmt: skip
 DEFAULT_TODAY = dt.date(2026, 11, 2)  # a Monday: relative dates in cases resolve the same way on every run
 ATTACK_PLACEHOLDER = "{{attack}}"
+Split = Literal["dev", "paraphrase", "test"]
 _RELATIVE_RE = re.compile(r"^(today|[+-]\d+d)$")
 
 
@@ -373,6 +375,9 @@ class Case(_Model):
     turns: list[Turn] = Field(min_length=1)
     expect: Expect = Field(default_factory=Expect)
     attack: Attack | None = None
+    # Set by the loader, never written in a case file: the split of the case's folder, a paraphrase's original.
+    split: SkipJsonSchema[Split] = "dev"
+    paraphrase_of: SkipJsonSchema[str | None] = None
 
     @field_validator("world", mode="before", json_schema_input_type=WorldSpec | Literal["demo"])
     @classmethod

@@ -15,8 +15,9 @@ from evals.report import SuiteReport
 TEMPLATE = """{% macro case_block(c, open) %}{% set t = trial_of(c) %}<div class="case"><div class="head">
 <span class="id">{{ c.id }}</span>
 {% for tag in c.tags %}<span class="tag">{{ tag }}</span>{% endfor %}
- · reward {{ "%.2f"|format(c.reward) }}{% if c.rewards|length > 1 %} ({{ c.rewards|join(", ") }}){% endif %}
- · {{ "%.1f"|format(t.seconds) }} s</div>
+ · {{ c.split }} · reward {{ "%.2f"|format(c.reward) }}{% if c.rewards|length > 1 %} ({{ c.rewards|join(", ") }})
+{% endif %} · {{ c.turns }} turn{{ "s" if c.turns != 1 }} · {{ c.tool_calls }} tool calls
+ · {{ "%.1f"|format(c.seconds) }} s</div>
 {% if c.failed %}<ul class="fails">{% for o in c.failed %}<li>
 <span class="x">✗</span> <span class="scope">[{{ o.scope }}]</span> {{ o.name }}<br>
 <span class="detail">{{ o.detail }}</span></li>{% endfor %}</ul>{% endif %}
@@ -90,6 +91,21 @@ details{margin:4px 0}summary{cursor:pointer}
 <div class="l">attack success rate ({{ r.injection.pairs }} pairs)</div></div>
 {% endif %}
 </div>
+{% if r.splits %}<h2>By split (95 % Wilson interval)</h2>
+<table><tr><th>split</th><th>pass rate</th><th></th><th>passed / runs</th><th>95 % CI</th><th>pass^{{ r.trials }}</th>
+</tr>{% for s in r.splits %}<tr><td>{{ s.split }}</td><td><div class="bar">
+<span class="{{ 'bad' if s.pass_rate < 0.5 else ('low' if s.pass_rate < 1 else '') }}" style="width:{{
+ (s.pass_rate*100)|round(1) }}%"></span></div></td><td>{{ pct(s.pass_rate) }}</td><td>{{ s.passed }} / {{ s.runs }}</td>
+<td>{{ pct(s.ci95[0]) }} – {{ pct(s.ci95[1]) }}</td><td>{{ pct(s.pass_k) }}</td></tr>{% endfor %}</table>{% endif %}
+{% if r.paraphrases %}{% set p = r.paraphrases %}<h2>Paraphrases</h2>
+<p>{{ p.paraphrases }} paraphrases of {{ p.originals }} cases: originals {{ pct(p.original_pass_rate) }}, paraphrases
+{{ pct(p.paraphrase_pass_rate) }} (95 % CI {{ pct(p.paraphrase_ci95[0]) }} – {{ pct(p.paraphrase_ci95[1]) }};
+{% for k, v in p.by_index.items() %}{{ k }} {{ pct(v) }}{{ ", " if not loop.last }}{% endfor %}),
+consistency {{ pct(p.consistency) }}</p>
+<table><tr><th>original</th><th>reward</th><th>paraphrases</th></tr>
+{% for g in p.groups if not g.consistent %}<tr><td>{{ g.original }}</td><td>{{ g.reward }}</td>
+<td>{% for k, v in g.paraphrases.items() %}{{ k }} {{ v }}{{ "; " if not loop.last }}{% endfor %}</td></tr>
+{% else %}<tr><td colspan="3">Every original and its paraphrases agree.</td></tr>{% endfor %}</table>{% endif %}
 <h2>By tag</h2>
 <table><tr><th>tag</th><th>pass rate</th><th></th><th>passed / runs</th></tr>
 {% for t in r.by_tag %}<tr><td>{{ t.tag }}</td><td><div class="bar">

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from evals.gates import GATES
 from evals.runner import TrialResult
 from evals.scoring import Outcome
+from evals.stats import ParaphraseStat, SplitStat, paraphrase_stats, split_stats
 
 
 class TagStat(BaseModel):
@@ -46,6 +47,11 @@ class CaseResult(BaseModel):
     reward: float
     rewards: list[float]
     passed_all: bool
+    split: str = "dev"
+    paraphrase_of: str | None = None
+    turns: int = Field(default=0, description="User turns (first trial)")
+    tool_calls: float = Field(default=0, description="Tool calls per trial (mean)")
+    seconds: float = Field(default=0, description="Latency per trial, seconds (mean)")
     failed: list[Outcome] = Field(default_factory=list, description="Failed expectations (first failing trial)")
     trials: list[TrialResult] = Field(default_factory=list)
     usage: dict[str, int] = Field(default_factory=dict, description="Tokens of all its trials' model calls (cost)")
@@ -73,6 +79,8 @@ class SuiteReport(BaseModel):
     by_tag: list[TagStat]
     hard_gates: dict[str, int]
     injection: InjectionMetrics
+    splits: list[SplitStat] = Field(default_factory=list, description="Per split: pass rate with 95 % Wilson CI")
+    paraphrases: ParaphraseStat | None = None
     min_pass: float | None = None
     ok: bool = True
     problems: list[str] = Field(default_factory=list, description="Why the run fails (exit code 1)")
@@ -99,7 +107,10 @@ def build_report(
         rewards = [r.reward for r in rs]
         first_bad = next((r for r in rs if r.reward < 1), None)
         results.append(CaseResult(id=cid, tags=rs[0].tags, reward=round(sum(rewards) / len(rewards), 4),
-                                  rewards=rewards, passed_all=all(x == 1 for x in rewards),
+                                  rewards=rewards, passed_all=all(x == 1 for x in rewards), split=rs[0].split,
+                                  paraphrase_of=rs[0].paraphrase_of, turns=rs[0].turns,
+                                  tool_calls=round(sum(r.tool_calls for r in rs) / len(rs), 2),
+                                  seconds=round(sum(r.seconds for r in rs) / len(rs), 3),
                                   failed=first_bad.failed if first_bad else [], trials=rs,
                                   usage=_usage(rs)))  # fmt: skip
     k = max(trials, 1)
@@ -129,12 +140,14 @@ def build_report(
         pass_k=round(sum(1 for c in results if c.passed_all) / max(len(results), 1), 4), pass_hat_k=pass_hat,
         by_tag=by_tag, hard_gates=gates, injection=injection, min_pass=min_pass, wall_seconds=round(wall_seconds, 1),
         timings={k2: round(v, 2) for k2, v in (timings or {}).items()}, results=results,
+        splits=split_stats(results), paraphrases=paraphrase_stats(results),
     )  # fmt: skip
     report.problems = [f"hard gate {g}: {n} (must be 0)" for g, n in gates.items() if n]
     if not runs:
         report.problems.append("no case ran")
-    if min_pass is not None and pass_rate < min_pass:
-        report.problems.append(f"pass rate {pass_rate:.1%} is under --min-pass {min_pass:.1%}")
+    for st in report.splits if min_pass is not None else []:  # every split must reach it, not just their mean
+        if st.pass_rate < min_pass:  # type: ignore[operator]
+            report.problems.append(f"{st.split} pass rate {st.pass_rate:.1%} is under --min-pass {min_pass:.1%}")
     report.ok = not report.problems
     return report
 
@@ -171,8 +184,17 @@ def summary_text(report: SuiteReport, verbose: bool = False) -> str:
         f"model {report.model}: {report.cases} cases, {report.runs} runs ({report.trials} trial(s) each), "
         f"{report.wall_seconds:.1f} s",
         f"pass rate {report.pass_rate:.1%}   pass^{report.trials} {report.pass_k:.1%}",
+        *(f"  {s.split:<10} {s.passed}/{s.runs} = {s.pass_rate:.1%}  95% CI [{s.ci95[0]:.1%}, {s.ci95[1]:.1%}]  "
+          f"pass^{report.trials} {s.pass_k:.1%}" for s in report.splits),
         "hard gates: " + ", ".join(f"{g} {n}" for g, n in report.hard_gates.items()),
-    ]
+    ]  # fmt: skip
+    para = report.paraphrases
+    if para is not None:
+        slots = ", ".join(f"{k} {v:.1%}" for k, v in para.by_index.items())
+        orig = "n/a" if para.original_pass_rate is None else f"{para.original_pass_rate:.1%}"
+        cons = "n/a" if para.consistency is None else f"{para.consistency:.1%}"
+        out.append(f"paraphrases ({para.paraphrases} of {para.originals} cases): originals {orig}, paraphrases "
+                   f"{para.paraphrase_pass_rate:.1%} ({slots}), consistency {cons}")  # fmt: skip
     inj = report.injection
     if inj.pairs:
         out.append(f"injection ({inj.pairs} pairs): benign utility {inj.benign_utility:.1%}, utility under attack "
@@ -185,7 +207,8 @@ def summary_text(report: SuiteReport, verbose: bool = False) -> str:
                    f"unanswerable detection {report.rag.get('unanswerable_detection_rate')}")  # fmt: skip
     failing = [c for c in report.results if not c.passed_all]
     for c in failing:
-        out.append(f"\nFAIL {c.id} (reward {c.reward:.2f}; tags {', '.join(c.tags) or '-'})")
+        out.append(f"\nFAIL {c.id} [{c.split}] (reward {c.reward:.2f}; tags {', '.join(c.tags) or '-'}; "
+                   f"{c.turns} turn(s), {c.tool_calls:g} tool call(s), {c.seconds:.1f} s)")  # fmt: skip
         for o in c.failed:
             out.append(f"  ✗ [{o.scope}] {o.name}: {o.detail}")
         trial = next((t for t in c.trials if t.reward < 1), c.trials[0])

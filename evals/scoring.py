@@ -43,11 +43,41 @@ class Scope:
     audit: list[AuditView]
     results: list[RecordedCall]
     forbidden_hits: set[tuple[int, int]] = field(default_factory=set)
+    user_texts: list[str] = field(default_factory=list)  # the user's messages, whose echo reply checks ignore
 
     @property
     def reply(self) -> str:
-        """The last reply of the scope."""
-        return self.replies[-1] if self.replies else ""
+        """The last reply of the scope, without the user's quoted words."""
+        return self.replies_checked[-1] if self.replies else ""
+
+    @property
+    def replies_checked(self) -> list[str]:
+        """Every reply of the scope with the echo of the user's own messages removed (see ``strip_user_echo``)."""
+        return [strip_user_echo(r, self.user_texts) for r in self.replies]
+
+
+_OPEN, _CLOSE = "[\"“'‘]", "[\"”'’]"
+
+
+def _flexible(text: str) -> str:
+    return r"\s+".join(re.escape(w) for w in text.split())
+
+
+def strip_user_echo(reply: str, user_texts: Sequence[str]) -> str:
+    """``reply`` without text quoted from the user: a message after "Re:" (``_Re: "<message>"_``), a whole message
+    of three words or more in quotes, or a quoted beginning of one cut off with an ellipsis. A reply check must not
+    pass on the user's own words (a short answer like a campaign name is content, so it stays)."""
+    out = reply
+    for text in sorted({t.strip() for t in user_texts if t.strip()}, key=len, reverse=True):
+        whole = _flexible(text)
+        out = re.sub(rf"\bre:\s*{_OPEN}?{whole}{_CLOSE}?", " ", out, flags=re.I)
+        words = text.split()
+        if len(words) >= 3:
+            out = re.sub(rf"{_OPEN}{whole}{_CLOSE}", " ", out, flags=re.I)
+        for n in range(len(words) - 1, 2, -1):  # a quoted prefix of at least three words, then … or ...
+            prefix = _flexible(" ".join(words[:n]))
+            out = re.sub(rf"{_OPEN}{prefix}\s*(…|\.\.\.){_CLOSE}?", " ", out, flags=re.I)
+    return out
 
 
 def _policy_label(p: PolicyExpect) -> str:
@@ -132,7 +162,7 @@ async def score(expect: Expect, scope: Scope, app: EvalApp, tenant: str) -> list
         out.append(Outcome(scope=scope.label, name=f"reply_contains {text_label(spec)}", ok=ok,
                            detail="" if ok else f"reply: {_clip(scope.reply)}"))  # fmt: skip
     for spec in expect.reply_excludes:
-        bad = [r for r in scope.replies if text_matches(spec, r)]
+        bad = [r for r in scope.replies_checked if text_matches(spec, r)]
         out.append(Outcome(scope=scope.label, name=f"reply_excludes {text_label(spec)}", ok=not bad,
                            detail=f"found in: {_clip(bad[0])}" if bad else ""))  # fmt: skip
     for doc in expect.citations:

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from evals.case_files import load_cases
 from evals.cases import Case
 from evals.report import SuiteReport, build_report, write_json
 from evals.runner import ProgressFn, Runner
+from evals.splits import load_suite
 from evals.world import Worlds, build_shared
 from mcc.settings import Settings
 
@@ -37,14 +37,16 @@ class SuiteOptions:
     work_dir: Path | None = None
     rag_corpus: Path | None = None
     rag_qa: Path | None = None
+    split: Literal["dev", "test", "all"] = "dev"
 
 
 def select(cases: list[Case], only: list[str]) -> list[Case]:
-    """Cases whose id or one of whose tags is in ``only`` (all when empty)."""
+    """Cases whose id or one of whose tags is in ``only`` (all when empty); a paraphrase is selected with its
+    original's id too."""
     if not only:
         return cases
     wanted = set(only)
-    return [c for c in cases if c.id in wanted or wanted & set(c.tags)]
+    return [c for c in cases if c.id in wanted or c.paraphrase_of in wanted or wanted & set(c.tags)]
 
 
 def make_model(settings: Settings, choice: str) -> ChatModel | None:
@@ -63,7 +65,7 @@ def make_model(settings: Settings, choice: str) -> ChatModel | None:
 async def run_suite(settings: Settings, options: SuiteOptions, progress: ProgressFn | None = None) -> SuiteReport:
     """Run the suite of ``options.paths`` and write the requested reports."""
     t0 = time.perf_counter()
-    cases = select(load_cases(options.paths), options.only)
+    cases = select(load_suite(options.paths, options.split), options.only)
     if not cases:
         raise ValueError(f"--only: no case has the id or tag {', '.join(options.only)}")
     model = make_model(settings, options.model)

@@ -26,6 +26,7 @@ MIN_RELEVANCE = 0.37  # best dense cosine below this: off-topic (dev: answerable
 LEXICAL_RESCUE = 0.8  # ...unless the best chunk holds this IDF-weighted share of the question's words
 STRONG_MATCH = 0.5  # dense at or above this: on-topic even with an unmatched word (dev plateau 0.50-0.60)
 SYNONYM_MIN = 0.62  # word cosine that counts as a near-synonym (dev plateau 0.60-0.65)
+MIN_SENTENCE_SCORE = 8.0  # best unit score under this: nothing answers (dev answerable >= 9.8; a floor only)
 TOP_HITS = 3  # words of the best chunks only: a synonym must be where the answer would be
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-'][A-Za-z0-9]+)*")
 

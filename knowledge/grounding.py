@@ -11,7 +11,18 @@ from collections.abc import Callable
 
 import numpy as np
 
-from knowledge.answerability import MIN_RELEVANCE, Answerability, WordVectors, assess, unknown_names
+from knowledge.answerability import (
+    GENERIC_WORDS,
+    MIN_RELEVANCE,
+    MIN_SENTENCE_SCORE,
+    SYNONYM_MIN,
+    Answerability,
+    WordVectors,
+    assess,
+    surface_words,
+    unknown_names,
+)
+from knowledge.focus import Focus, focus_of, question_parts
 from knowledge.lexical import tokenize
 from knowledge.models import Citation, GroundedAnswer, SearchHit, SentenceSupport
 from knowledge.retrieval import looks_like_instruction
@@ -23,6 +34,8 @@ ANSWER_POOL_HITS = 5  # sentences are drawn from the best hits only
 SIM_WEIGHT = 20.0  # embedding similarity (0..1) against IDF-weighted word overlap (a few units)
 RANK_PENALTY = 0.15  # per retrieval rank
 KEEP_RATIO = 0.7  # a sentence joins the answer only if it scores within 70% of the best
+SYNONYM_CREDIT = 0.7  # share of a word's IDF weight a near-synonym in the sentence earns (titles ~ headlines)
+_TABLE_ROW = re.compile(r"^\|.*\|$")
 _SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+")
 _CITE_MARK = re.compile(r"\s*\[\d+(?:,\s*\d+)*\]")
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
@@ -84,13 +97,61 @@ def check_support(
     return results
 
 
-def _sentence_score(q_toks: set[str], sentence: str, idf: Callable[[str], float] | None) -> float:
-    """Rare question words found in the sentence count most (IDF-weighted overlap)."""
+def _sentence_score(
+    q_toks: set[str], sentence: str, idf: Callable[[str], float] | None, synonyms: dict[str, float] | None = None
+) -> float:
+    """Rare question words found in the sentence count most (IDF-weighted overlap); ``synonyms`` (question token ->
+    best word cosine in this sentence) give partial credit to a question word the sentence says differently."""
     toks = set(tokenize(sentence))
     if not toks:
         return 0.0
     weight = idf or (lambda _t: 1.0)
-    return sum(weight(t) for t in q_toks & toks) + 0.1 * min(len(toks), 12) / 12
+    score = sum(weight(t) for t in q_toks & toks) + 0.1 * min(len(toks), 12) / 12
+    for tok, cos in (synonyms or {}).items():
+        if tok not in toks and cos >= SYNONYM_MIN:
+            score += SYNONYM_CREDIT * weight(tok)
+    return score
+
+
+def _synonym_table(question: str, sentences: list[str], words: WordVectors | None) -> list[dict[str, float]]:
+    """Per sentence: for each content word of the question (as its token), the best word cosine in the sentence."""
+    if words is None or not sentences:
+        return [{} for _ in sentences]
+    q_words = sorted({w for w in surface_words(question) - GENERIC_WORDS if tokenize(w)})
+    per_sentence = [sorted(surface_words(t) - GENERIC_WORDS) for t in sentences]
+    vocab = sorted({w for ws in per_sentence for w in ws})
+    if not q_words or not vocab:
+        return [{} for _ in sentences]
+    sims = words.get(q_words) @ words.get(vocab).T
+    col = {w: i for i, w in enumerate(vocab)}
+    out = []
+    for ws in per_sentence:
+        idx = [col[w] for w in ws]
+        best = sims[:, idx].max(axis=1) if idx else np.zeros(len(q_words))
+        out.append({tokenize(w)[0]: float(b) for w, b in zip(q_words, best, strict=True)})
+    return out
+
+
+def _cells(row: str) -> list[str]:
+    return [c.strip() for c in row.strip().strip("|").split("|")]
+
+
+def table_rows(text: str) -> list[str]:
+    """Each data row of the Markdown tables in ``text`` as a self-contained sentence naming its columns
+    ("Commitment value: Over $10,000 and up to $100,000; Required approver: Marketing leadership")."""
+    out: list[str] = []
+    header: list[str] | None = None
+    for line in text.splitlines():
+        if not _TABLE_ROW.match(line.strip()):
+            header = None
+            continue
+        cells = _cells(line)
+        if header is None:
+            header = cells
+        elif not all(re.fullmatch(r":?-{3,}:?", c) for c in cells if c):
+            pairs = [f"{h}: {c}" if h else c for h, c in zip(header, cells, strict=False) if c]
+            out.append("; ".join(pairs))
+    return out
 
 
 def _units(text: str, max_len: int = 600) -> list[str]:
@@ -130,30 +191,12 @@ def compose_answer(
     if not verdict.answerable:
         return GroundedAnswer(question=question, answered=False, answer=NOT_FOUND, warnings=warnings, top_score=top,
                               hits=hits)  # fmt: skip
-    q_toks = set(tokenize(question))
-    pool: list[tuple[int, int, str]] = []
-    for rank, hit in enumerate(hits[:ANSWER_POOL_HITS]):
-        if "instruction_like_text" in hit.flags:
-            warnings.append(f"ignored instruction-like text in {hit.citation} (documents are data, not instructions)")
-        for pos, sentence in enumerate(_units(hit.text)):
-            if not looks_like_instruction(sentence):
-                pool.append((rank, pos, sentence))
-    sims = [0.0] * len(pool)
-    if embed is not None and pool:
-        vecs = embed([question] + [f"{' > '.join(hits[r].heading_path)}: {t}" for r, _, t in pool])
-        sims = [float(v) for v in vecs[1:] @ vecs[0]]
-    candidates: list[tuple[float, int, int, str]] = []
-    for (rank, pos, sentence), sim in zip(pool, sims, strict=True):
-        lexical = _sentence_score(q_toks, sentence, idf)
-        score = (sim * SIM_WEIGHT + lexical) * (1.0 - RANK_PENALTY * rank)
-        candidates.append((score, rank, pos, sentence))
-    candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
-    best = candidates[0][0] if candidates else 0.0
-    # keep only sentences close to the best one: padding with weak sentences dilutes the answer
-    chosen = sorted([c for c in candidates[:max_sentences] if c[0] >= KEEP_RATIO * best], key=lambda c: (c[1], c[2]))
-    if not chosen:
+    chosen = _choose(question, hits, idf, embed, words, max_sentences, warnings)
+    if not chosen or (embed is not None and chosen[0][0] < MIN_SENTENCE_SCORE):  # calibrated with embeddings
+        warnings.append("no retrieved sentence answers the question")
         return GroundedAnswer(question=question, answered=False, answer=NOT_FOUND, warnings=warnings, top_score=top,
                               hits=hits)  # fmt: skip
+    chosen = sorted(chosen, key=lambda c: (c[1], c[2]))
     cited_ranks = sorted({c[1] for c in chosen})
     number = {rank: i + 1 for i, rank in enumerate(cited_ranks)}
     parts = []
@@ -172,3 +215,75 @@ def compose_answer(
         unsupported_sentences=[s.sentence for s in support if not s.supported], warnings=warnings, top_score=top,
         hits=hits,
     )  # fmt: skip
+
+
+def with_part_hits(hits: list[SearchHit], part_hits: list[list[SearchHit]], keep: int = 3) -> list[SearchHit]:
+    """The question's best ``keep`` hits, then each part's best hit (when new), then the rest: a multi-part
+    question's answer pool holds the section of every part."""
+    out = list(hits[:keep])
+    seen = {h.chunk_id for h in out}
+    for h in [ph[0] for ph in part_hits if ph] + list(hits[keep:]):
+        if h.chunk_id not in seen:
+            out.append(h)
+            seen.add(h.chunk_id)
+    return out
+
+
+def _pool(hits: list[SearchHit], warnings: list[str]) -> list[tuple[int, int, str]]:
+    """(rank, position, text) of every answer unit of the best hits; a table's rows also stand alone (a question
+    about one amount is answered by its row, not by the whole table)."""
+    pool: list[tuple[int, int, str]] = []
+    for rank, hit in enumerate(hits[:ANSWER_POOL_HITS]):
+        if "instruction_like_text" in hit.flags:
+            warnings.append(f"ignored instruction-like text in {hit.citation} (documents are data, not instructions)")
+        for pos, unit in enumerate(_units(hit.text)):
+            if looks_like_instruction(unit):
+                continue
+            pool.append((rank, pos, unit))
+        pool.extend((rank, len(pool) + i, row) for i, row in enumerate(table_rows(hit.text)))
+    return pool
+
+
+def _choose(
+    question: str, hits: list[SearchHit], idf: Callable[[str], float] | None,
+    embed: Callable[[list[str]], np.ndarray] | None, words: WordVectors | None, max_sentences: int,
+    warnings: list[str],
+) -> list[tuple[float, int, int, str]]:  # fmt: skip
+    """The answer's units, best first: for each part of the question its best unit (so "X, and Y?" gets both),
+    then units close to the best. A unit's score: embedding similarity and IDF-weighted word overlap (synonyms
+    partly credited), less a penalty per retrieval rank, times how well it holds the fact asked for."""
+    pool = _pool(hits, warnings)
+    if not pool:
+        return []
+    parts = question_parts(question)
+    asks = [question] + (parts if len(parts) > 1 else [])
+    sims = np.zeros((len(asks), len(pool)))
+    if embed is not None:
+        vecs = embed(asks + [f"{' > '.join(hits[r].heading_path)}: {t}" for r, _, t in pool])
+        sims = np.asarray(vecs[len(asks) :] @ np.asarray(vecs[: len(asks)]).T).T
+    synonyms = _synonym_table(question, [t for _, _, t in pool], words)
+
+    def ranked(i: int, ask: str, focus: Focus) -> list[tuple[float, int, int, str]]:
+        q_toks = set(tokenize(ask))
+        out = []
+        for j, (rank, pos, text) in enumerate(pool):
+            lexical = _sentence_score(q_toks, text, idf, synonyms[j])
+            penalty = RANK_PENALTY * rank if i == 0 else 0.0  # ranks are the whole question's, not a part's
+            score = (float(sims[i][j]) * SIM_WEIGHT + lexical) * (1.0 - penalty) * focus.fit(text)
+            out.append((score, rank, pos, text))
+        return sorted(out, key=lambda c: (-c[0], c[1], c[2]))
+
+    whole = ranked(0, question, focus_of(question) if len(asks) == 1 else Focus())
+    picks = [whole[0]] + [ranked(i, p, focus_of(p))[0] for i, p in enumerate(asks[1:], start=1)]
+    limit = max(max_sentences, len(picks))
+    picks += [c for c in whole[1:] if c[0] >= KEEP_RATIO * whole[0][0]]
+    unique: list[tuple[float, int, int, str]] = []
+    for c in picks:  # a table row is dropped when its table (or the row itself) is already in
+        if len(unique) < limit and not any(c[3] == u[3] or _row_in(c[3], u[3]) for u in unique):
+            unique.append(c)
+    return unique
+
+
+def _row_in(row: str, unit: str) -> bool:
+    cells = [c.split(": ", 1)[-1] for c in row.split("; ")]
+    return len(cells) > 1 and all(c in unit for c in cells)

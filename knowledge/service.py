@@ -16,7 +16,8 @@ from knowledge.answerability import WordVectors
 from knowledge.chunking import DEFAULT_MAX_CHARS, DEFAULT_OVERLAP, chunk_document
 from knowledge.embedding import Embedder
 from knowledge.errors import BadInputFile, VectorStoreUnavailable
-from knowledge.grounding import DEFAULT_MIN_RELEVANCE, compose_answer
+from knowledge.focus import question_parts
+from knowledge.grounding import DEFAULT_MIN_RELEVANCE, compose_answer, with_part_hits
 from knowledge.models import Chunk, DocumentInfo, GroundedAnswer, IngestReport, ParsedDocument, SearchHit, SkippedFile
 from knowledge.parsing import DEFAULT_MAX_BYTES, discover_files, file_sha256, normalize_tier, parse_file
 from knowledge.retrieval import HybridRetriever, Mode
@@ -214,6 +215,9 @@ class KnowledgeBase:
     def answer(self, question: str, k: int = 5, domain: str | None = None, tier: str | None = None) -> GroundedAnswer:
         """An extractive answer built only from retrieved chunks, with citations, or a plain 'not in the playbooks'."""
         hits = self.search(question, k=k, domain=domain, tier=tier)  # k >= 5 gives the composer enough to choose
+        parts = question_parts(question)
+        if len(parts) > 1:  # "X, and Y?": each part's best section joins the pool, so the answer can combine them
+            hits = with_part_hits(hits, [self.search(p, k=2, domain=domain, tier=tier) for p in parts])
         with self._server_answers():  # the vocabulary may re-read the store
             return compose_answer(
                 question, hits, min_relevance=self.min_relevance, vocabulary=self.retriever.vocabulary,

@@ -48,6 +48,9 @@ def run(
     ] = None,
     rag_qa: Annotated[Path | None, typer.Option("--rag-qa", exists=True, help="QA file of --rag-corpus.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List passing cases too.")] = False,
+    split: Annotated[
+        str, typer.Option("--split", help="Of a suite directory: dev (cases + paraphrases/), test (test/), all.")
+    ] = "dev",
 ) -> None:
     """Run eval cases, each in a fresh world, and report pass rate, pass^k, tags, hard gates and failures."""
     import yaml
@@ -58,11 +61,14 @@ def run(
 
     if model not in ("offline", "claude"):
         raise _fail(f"--model: unknown model {model!r}; use offline or claude")
+    if split not in ("dev", "test", "all"):
+        raise _fail(f"--split: unknown split {split!r}; use dev, test or all")
     if (rag_corpus is None) != (rag_qa is None):
         raise _fail("--rag-corpus and --rag-qa go together")
     options = SuiteOptions(
         paths=paths, model=model, trials=trials, min_pass=min_pass, json_out=json_out,  # type: ignore[arg-type]
         html_out=html_out, only=only or [], keep=keep, rag_corpus=rag_corpus, rag_qa=rag_qa,
+        split=split,  # type: ignore[arg-type]
     )  # fmt: skip
 
     def progress(result: object) -> None:

@@ -87,7 +87,9 @@ def test_suite_reports_pass_failure_diagnostics_and_exit_codes(
     report = json.loads(out_json.read_text(encoding="utf-8"))
     assert {"pass_rate", "pass_k", "cases", "hard_gates", "results"} <= set(report)
     assert report["pass_rate"] == 0.5 and report["cases"] == 2 and report["pass_k"] == 0.5
-    assert report["hard_gates"] == {"writes_without_approval": 0, "forbidden_tool_calls": 0, "cross_tenant_reads": 0}
+    assert report["hard_gates"] == {"writes_without_approval": 0, "forbidden_tool_calls": 0, "cross_tenant_reads": 0,
+                                    "ungrounded_writes": 0}  # fmt: skip
+    assert [(s["split"], s["runs"]) for s in report["splits"]] == [("dev", 2)]
     by_id = {r["id"]: r for r in report["results"]}
     assert by_id["q1-performance"]["reward"] == 1 and by_id["q1-performance"]["failed"] == []
     failed = {f["name"]: f["detail"] for f in by_id["wrong-system-on-purpose"]["failed"]}

@@ -73,3 +73,41 @@ def test_injected_instructions_are_data_not_orders() -> None:
     assert "unlimited" not in answer.answer and "delete_project" not in answer.answer
     assert any("instruction-like" in w for w in answer.warnings)
     assert not hasattr(answer, "tool_calls")  # an answer is text + citations; it cannot carry actions
+
+
+APPROVALS = hit(
+    "Every budget commitment must be approved before any contract is signed.\n"
+    "The approval level depends on the total value of the commitment:\n"
+    "| Commitment value | Required approver |\n| --- | --- |\n| Up to $10,000 | Budget owner |\n"
+    "| Over $10,000 and up to $100,000 | Marketing leadership |\n| Over $100,000 | VP of Marketing |",
+    doc_id="budget-approval-and-finance-policy",
+    path=("Approval thresholds", "Approval matrix"),
+)
+
+
+def test_who_approves_an_amount_gets_the_row_of_that_amount_not_the_general_rule() -> None:
+    answer = compose_answer("Who approves a $40,000 commitment?", [APPROVALS])
+    assert answer.answered
+    first = answer.answer.split(" [1]")[0]
+    assert "Marketing leadership" in first and "VP of Marketing" not in first, answer.answer
+    vp = compose_answer("Who has to approve a $150k commitment?", [APPROVALS])
+    assert "VP of Marketing" in vp.answer.split(" [1]")[0], vp.answer
+
+
+def test_a_two_part_question_gets_a_sentence_for_each_part() -> None:
+    specs = hit("LinkedIn receives at least 60% of every paid social budget.\nDocument ads: maximum 10 pages.",
+                doc_id="paid-media-and-social-specs", path=("LinkedIn",), rank=1)  # fmt: skip
+    utm = hit("Only these utm_medium values are allowed: email, paid-social, display.\nNames are lowercase.",
+              doc_id="campaign-measurement-and-tracking", path=("UTM", "Controlled medium list"), rank=2)  # fmt: skip
+    answer = compose_answer("How much of the paid social budget goes to LinkedIn, and which utm_medium values "
+                            "are allowed?", [specs, utm])  # fmt: skip
+    assert "60%" in answer.answer and "paid-social" in answer.answer, answer.answer
+    assert [c.doc_id for c in answer.citations] == ["paid-media-and-social-specs", "campaign-measurement-and-tracking"]
+
+
+def test_each_parts_best_section_joins_the_answer_pool() -> None:
+    from knowledge.grounding import with_part_hits
+
+    a, b, c, d, e = (hit(f"Sentence {n}.", doc_id=f"doc-{n}", rank=i + 1) for i, n in enumerate("abcde"))
+    merged = with_part_hits([a, b, c, d], [[b, a], [e, c]], keep=2)
+    assert [h.doc_id for h in merged] == ["doc-a", "doc-b", "doc-e", "doc-c", "doc-d"]

@@ -1,0 +1,162 @@
+"""What a question asks for, so the answer quotes the sentence that answers it rather than its best-matching
+neighbour: the kind of fact wanted (a number, a duration, a person or role), the amounts it names (a sentence
+stating a range that excludes the amount answers another case), and its parts ("X, and Y?" needs both).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+_NUMBER_ASK = re.compile(
+    r"\b(how (many|much|long|far|big|large|often|soon|early|late|old|quickly|fast)|what (percentage|percent|share|size|"
+    r"length|limit|deadline|budget|amount|threshold|cap)|maximum|minimum|max|min|at most|at least|up to|"
+    r"when|deadline|lead time|how far in advance)\b",
+    re.I,
+)
+_LENGTH_ASK = re.compile(r"\bhow long (should|does|do|is|are|can|will|must)\b", re.I)
+_LENGTH = re.compile(r"\b(length|duration|lasts?|long|in total|runs? for)\b", re.I)
+_DURATION_ASK = re.compile(
+    r"\bhow (long|far in advance|soon|early|quickly|fast)\b|\blead time\b|\bwhen\b|\bdeadline\b", re.I
+)
+_WHO_ASK = re.compile(r"\bwho\b|\bwhose\b|\bwhich (team|role|person|group|people|approver)\b|\bsigns? off\b", re.I)
+_DIGIT = re.compile(r"\d")
+_NUMBER_WORDS = re.compile(
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+    r"hundred|thousand|half|quarter|once|twice|daily|weekly|monthly|quarterly|annually)\b",
+    re.I,
+)
+_DURATION = re.compile(
+    r"\b(minutes?|hours?|days?|weeks?|months?|years?|quarters?|business days?|L-\d+|before|after|prior|"
+    r"ahead|in advance|by|until|within|deadline|due)\b",
+    re.I,
+)
+_ROLE = re.compile(
+    r"\b(leadership|vp|vice president|director|manager|owner|lead|head|team|legal|approver|approves|approved by|"
+    r"cmo|ceo|cfo|finance|committee|agency|coordinator|specialist|officer|analyst|board|executive|sponsor|"
+    r"partner|procurement|operations|designer|editor|reviewer|chief|counsel|council)\b",
+    re.I,
+)
+_MONEY = re.compile(r"(?:\$|usd\s?|€|eur\s?)\s?(\d[\d,]*(?:\.\d+)?)\s*(k|m|mm|million|thousand)?\b", re.I)
+_MULT = {"k": 1_000, "thousand": 1_000, "m": 1_000_000, "mm": 1_000_000, "million": 1_000_000}
+_BOUND = re.compile(
+    r"\b(up to|under|below|less than|at most|not exceeding|over|above|more than|exceeding|from|at least|"
+    r"between)\s+(?:\$|usd\s?|€|eur\s?)\s?(\d[\d,]*(?:\.\d+)?)\s*(k|m|mm|million|thousand)?",
+    re.I,
+)
+_LOWER = {"over", "above", "more than", "exceeding", "from", "at least", "between"}
+_STRICT_LOWER = {"over", "above", "more than", "exceeding"}
+_PART_SPLIT = re.compile(
+    r"\?\s+|;\s*|,?\s+and\s+(?=(?:what|which|who|whom|whose|how|when|where|is|are|do|does|can|should|must)\b)"
+    r"|,\s+(?=(?:what|which|who|how|when|where)\b)",
+    re.I,
+)
+
+_ASKS = re.compile(
+    r"(what|which|who|whom|whose|how|when|where|why|is|are|do|does|did|can|could|should|must|may|will|would)\b",
+    re.I,
+)
+
+
+def _amount(digits: str, unit: str | None) -> Decimal | None:
+    try:
+        value = Decimal(digits.replace(",", ""))
+    except InvalidOperation:
+        return None
+    return value * _MULT[unit.lower()] if unit else value
+
+
+def amounts(text: str) -> list[Decimal]:
+    """Money amounts in ``text`` ($40k, $40,000, 1.2M USD-style shorthand with a currency sign)."""
+    out = [_amount(m.group(1), m.group(2)) for m in _MONEY.finditer(text)]
+    return [a for a in out if a is not None]
+
+
+def amount_range(text: str) -> tuple[Decimal | None, bool, Decimal | None] | None:
+    """(lower bound, lower bound exclusive, upper bound) a sentence states ("Over $10,000 and up to $100,000"),
+    or None when it states no bound."""
+    lower: Decimal | None = None
+    strict = False
+    upper: Decimal | None = None
+    for m in _BOUND.finditer(text):
+        word, value = m.group(1).lower(), _amount(m.group(2), m.group(3))
+        if value is None:
+            continue
+        if word in _LOWER and lower is None:
+            lower, strict = value, word in _STRICT_LOWER
+        elif word not in _LOWER and upper is None:
+            upper = value
+    if lower is None and upper is None:
+        return None
+    return lower, strict, upper
+
+
+def in_range(amount: Decimal, bounds: tuple[Decimal | None, bool, Decimal | None]) -> bool:
+    """Whether ``amount`` lies within the stated bounds."""
+    lower, strict, upper = bounds
+    if lower is not None and (amount <= lower if strict else amount < lower):
+        return False
+    return upper is None or amount <= upper
+
+
+@dataclass
+class Focus:
+    """What a question (or one part of it) asks for."""
+
+    number: bool = False
+    duration: bool = False
+    length: bool = False
+    who: bool = False
+    amounts: list[Decimal] = field(default_factory=list)
+
+    def fit(self, sentence: str) -> float:
+        """A factor for a sentence's score: above 1 when it holds the kind of fact asked for, below when not; a
+        sentence stating an amount range that excludes the asked amount is about another case."""
+        factor = 1.0
+        if self.number:
+            has = bool(_DIGIT.search(sentence) or _NUMBER_WORDS.search(sentence))
+            factor *= 1.25 if has else 0.7
+        if self.duration:
+            factor *= 1.15 if _DURATION.search(sentence) else 0.85
+        if self.length:  # "how long should X run" asks for its length, not a deadline around it
+            factor *= 1.3 if _LENGTH.search(sentence) else 1.0
+        if self.who:
+            factor *= 1.3 if _ROLE.search(sentence) else 0.6
+        if self.amounts:
+            bounds = amount_range(sentence)
+            if bounds is not None:
+                factor *= 1.6 if any(in_range(a, bounds) for a in self.amounts) else 0.3
+        return factor
+
+    def __bool__(self) -> bool:
+        return self.number or self.duration or self.length or self.who or bool(self.amounts)
+
+
+def focus_of(question: str) -> Focus:
+    """The focus of a question."""
+    found = amounts(question)
+    return Focus(
+        number=bool(_NUMBER_ASK.search(question)) and not found,  # "who approves $40k" asks for a role
+        duration=bool(_DURATION_ASK.search(question)),
+        length=bool(_LENGTH_ASK.search(question)),
+        who=bool(_WHO_ASK.search(question)),
+        amounts=found,
+    )
+
+
+def question_parts(question: str, min_words: int = 3) -> list[str]:
+    """The sub-questions of a multi-part question ("What is X, and how much Y?"); one part when it has none."""
+    parts: list[str] = []
+    context = ""
+    for raw in _PART_SPLIT.split(question):
+        part = raw.strip(" ,?")
+        if not part:
+            continue
+        if not _ASKS.match(part):  # "For the LinkedIn ads in my campaign, what ...": context of the next part
+            context = f"{context} {part}".strip()
+            continue
+        parts.append(f"{context}, {part}" if context else part)
+        context = ""
+    parts = [p for p in parts if len(p.split()) >= min_words]
+    return parts if len(parts) > 1 else [question]

@@ -1,0 +1,44 @@
+"""Question focus: the kind of fact asked for, amounts and the ranges sentences state, and question parts."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from knowledge.focus import amount_range, amounts, focus_of, in_range, question_parts
+
+
+def test_amounts_and_ranges() -> None:
+    assert amounts("who approves a $40k budget, or $1.2M, or $12,500?") == [Decimal(40000), Decimal(1200000),
+                                                                           Decimal(12500)]  # fmt: skip
+    band = amount_range("Over $10,000 and up to $100,000 — Marketing leadership")
+    assert band == (Decimal(10000), True, Decimal(100000))
+    assert in_range(Decimal(40000), band) and not in_range(Decimal(10000), band) and in_range(Decimal(100000), band)
+    assert not in_range(Decimal(150000), band)
+    assert amount_range("Up to $10,000 — Budget owner") == (None, False, Decimal(10000))
+    assert amount_range("Every commitment must be approved first.") is None
+
+
+def test_focus_kinds() -> None:
+    who = focus_of("Who has to sign off on a $40k campaign budget?")
+    assert who.who and who.amounts == [Decimal(40000)] and not who.number
+    length = focus_of("How long should a webinar run?")
+    assert length.number and length.duration and length.length
+    assert not focus_of("What is our brand voice?")
+
+
+def test_fit_prefers_the_sentence_holding_the_asked_fact() -> None:
+    who = focus_of("Who approves a $40,000 commitment?")
+    right = "Over $10,000 and up to $100,000 — Marketing leadership"
+    wrong_band = "Over $100,000 — VP of Marketing"
+    general = "Every budget commitment must be approved before any contract is signed."
+    assert who.fit(right) > who.fit(general) > who.fit(wrong_band)
+    length = focus_of("How long should a webinar run?")
+    assert length.fit("Length: 60 minutes in total.") > length.fit("Final slides are due five business days before.")
+
+
+def test_question_parts() -> None:
+    q = "For the LinkedIn ads in my campaign, what utm_medium do I use, and how much of the budget goes to LinkedIn?"
+    assert question_parts(q) == ["For the LinkedIn ads in my campaign, what utm_medium do I use",
+                                 "how much of the budget goes to LinkedIn"]  # fmt: skip
+    assert question_parts("What is the limit and who approves it?") == ["What is the limit", "who approves it"]
+    assert question_parts("Which fonts and colors do we use?") == ["Which fonts and colors do we use?"]
