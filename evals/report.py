@@ -96,7 +96,7 @@ def _ratio(values: list[float]) -> float | None:
 
 def build_report(
     runs: list[TrialResult], *, model: str, paths: list[str], trials: int, min_pass: float | None = None,
-    wall_seconds: float = 0.0, timings: dict[str, float] | None = None,
+    wall_seconds: float = 0.0, timings: dict[str, float] | None = None, floors: dict[str, float] | None = None,
 ) -> SuiteReport:  # fmt: skip
     """Aggregate the runs of a suite."""
     by_case: dict[str, list[TrialResult]] = defaultdict(list)
@@ -145,9 +145,10 @@ def build_report(
     report.problems = [f"hard gate {g}: {n} (must be 0)" for g, n in gates.items() if n]
     if not runs:
         report.problems.append("no case ran")
-    for st in report.splits if min_pass is not None else []:  # every split must reach it, not just their mean
-        if st.pass_rate < min_pass:  # type: ignore[operator]
-            report.problems.append(f"{st.split} pass rate {st.pass_rate:.1%} is under --min-pass {min_pass:.1%}")
+    for st in report.splits:  # every split must reach its bar, not just their mean
+        bar, name = ((floors or {})[st.split], "--floor") if st.split in (floors or {}) else (min_pass, "--min-pass")
+        if bar is not None and st.pass_rate < bar:
+            report.problems.append(f"{st.split} pass rate {st.pass_rate:.1%} is under {name} {bar:.1%}")
     report.ok = not report.problems
     return report
 

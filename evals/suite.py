@@ -30,6 +30,7 @@ class SuiteOptions:
     model: Literal["offline", "claude"] = "offline"
     trials: int = 1
     min_pass: float | None = None
+    floors: dict[str, float] = field(default_factory=dict)  # split -> its own bar instead of min_pass
     json_out: Path | None = None
     html_out: Path | None = None
     only: list[str] = field(default_factory=list)
@@ -87,7 +88,7 @@ async def run_suite(settings: Settings, options: SuiteOptions, progress: Progres
             timings["rag"] = time.perf_counter() - t1
         report = build_report(
             runs, model=str(name), paths=[str(p) for p in options.paths], trials=options.trials,
-            min_pass=options.min_pass, wall_seconds=time.perf_counter() - t0, timings=timings,
+            min_pass=options.min_pass, wall_seconds=time.perf_counter() - t0, timings=timings, floors=options.floors,
         )  # fmt: skip
         report.rag = rag.model_dump(mode="json") if rag is not None else None
     finally:

@@ -51,6 +51,10 @@ def run(
     split: Annotated[
         str, typer.Option("--split", help="Of a suite directory: dev (cases + paraphrases/), test (test/), all.")
     ] = "dev",
+    floor: Annotated[
+        list[str] | None,
+        typer.Option("--floor", help="SPLIT=RATE: that split's own bar instead of --min-pass (repeatable)."),
+    ] = None,
 ) -> None:
     """Run eval cases, each in a fresh world, and report pass rate, pass^k, tags, hard gates and failures."""
     import yaml
@@ -63,12 +67,21 @@ def run(
         raise _fail(f"--model: unknown model {model!r}; use offline or claude")
     if split not in ("dev", "test", "all"):
         raise _fail(f"--split: unknown split {split!r}; use dev, test or all")
+    floors: dict[str, float] = {}
+    for item in floor or []:
+        name, _, rate = item.partition("=")
+        try:
+            floors[name.strip()] = float(rate)
+        except ValueError:
+            raise _fail(f"--floor {item!r}: write SPLIT=RATE, e.g. paraphrase=0.9") from None
+        if name.strip() not in ("dev", "paraphrase", "test") or not 0 <= floors[name.strip()] <= 1:
+            raise _fail(f"--floor {item!r}: the split is dev, paraphrase or test and the rate 0-1")
     if (rag_corpus is None) != (rag_qa is None):
         raise _fail("--rag-corpus and --rag-qa go together")
     options = SuiteOptions(
         paths=paths, model=model, trials=trials, min_pass=min_pass, json_out=json_out,  # type: ignore[arg-type]
         html_out=html_out, only=only or [], keep=keep, rag_corpus=rag_corpus, rag_qa=rag_qa,
-        split=split,  # type: ignore[arg-type]
+        split=split, floors=floors,  # type: ignore[arg-type]
     )  # fmt: skip
 
     def progress(result: object) -> None:

@@ -95,3 +95,12 @@ def test_min_pass_applies_to_each_split_and_splits_show_in_every_report(tmp_path
     assert "By split" in page and "Paraphrases" in page and "a~p2" in page
     data = json.loads(write_json(r, tmp_path / "r.json").read_text(encoding="utf-8"))
     assert data["splits"][2]["ci95"] == [0.0, pytest.approx(0.7935, abs=1e-3)]
+
+
+def test_a_floor_gives_one_split_its_own_bar_and_the_others_keep_min_pass() -> None:
+    runs = [run("a", 1, split="dev"), run("a~p1", 1, split="paraphrase", paraphrase_of="a"),
+            run("a~p2", 0, split="paraphrase", paraphrase_of="a"), run("t", 0, split="test")]  # fmt: skip
+    r = build_report(runs, model="m", paths=["x"], trials=1, min_pass=0.95, floors={"paraphrase": 0.5})
+    assert r.problems == ["test pass rate 0.0% is under --min-pass 95.0%"]  # the paraphrase split meets its floor
+    r = build_report(runs, model="m", paths=["x"], trials=1, min_pass=0.95, floors={"paraphrase": 0.6, "test": 0.0})
+    assert r.problems == ["paraphrase pass rate 50.0% is under --floor 60.0%"]
