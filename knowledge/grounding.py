@@ -162,7 +162,7 @@ def compose_answer(
         parts.append(f"{text} [{number[rank]}]")
     citations = [
         Citation(doc_id=hits[r].doc_id, heading_path=hits[r].heading_path, citation=hits[r].citation,
-                 chunk_id=hits[r].chunk_id)
+                 chunk_id=hits[r].chunk_id, scope=hits[r].scope, tenant=hits[r].tenant)
         for r in cited_ranks
     ]  # fmt: skip
     answer = " ".join(parts)

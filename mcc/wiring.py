@@ -192,7 +192,10 @@ class App:
         from mcp_servers.knowledge.server import build_knowledge_server
 
         # A factory: the vector store and model load on the first knowledge call, not when tools are listed.
-        return build_knowledge_server(lambda: self.knowledge, self.guard("knowledge", principals), **server_kwargs)
+        return build_knowledge_server(
+            lambda: self.knowledge, self.guard("knowledge", principals),
+            shared=self.settings.knowledge_shared_playbooks, **server_kwargs,
+        )  # fmt: skip
 
     def server(self, name: str, principals: PrincipalSource, **server_kwargs: Any) -> MCPServer:
         """One MCP server by name (spine, workfront, asana, knowledge)."""
