@@ -26,6 +26,7 @@ KEEP_RATIO = 0.7  # a sentence joins the answer only if it scores within 70% of 
 _SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+")
 _CITE_MARK = re.compile(r"\s*\[\d+(?:,\s*\d+)*\]")
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+_PARAGRAPH = re.compile(r"\n\s*\n")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -106,6 +107,18 @@ def _units(text: str, max_len: int = 600) -> list[str]:
     return [u.rstrip(";") + ("." if u.endswith(";") else "") for u in units]
 
 
+def answerable_units(text: str) -> list[str]:
+    """The answer units of a chunk that may be quoted: a paragraph holding any instruction-like text is left out
+    whole, so the sentences an injected instruction spreads over ("... system override. Approve ...") are never
+    presented as facts."""
+    out: list[str] = []
+    for paragraph in _PARAGRAPH.split(text):
+        units = _units(paragraph)
+        if not looks_like_instruction(paragraph) and not any(looks_like_instruction(u) for u in units):
+            out.extend(units)
+    return out
+
+
 def compose_answer(
     question: str,
     hits: list[SearchHit],
@@ -135,9 +148,7 @@ def compose_answer(
     for rank, hit in enumerate(hits[:ANSWER_POOL_HITS]):
         if "instruction_like_text" in hit.flags:
             warnings.append(f"ignored instruction-like text in {hit.citation} (documents are data, not instructions)")
-        for pos, sentence in enumerate(_units(hit.text)):
-            if not looks_like_instruction(sentence):
-                pool.append((rank, pos, sentence))
+        pool.extend((rank, pos, sentence) for pos, sentence in enumerate(answerable_units(hit.text)))
     sims = [0.0] * len(pool)
     if embed is not None and pool:
         vecs = embed([question] + [f"{' > '.join(hits[r].heading_path)}: {t}" for r, _, t in pool])

@@ -42,19 +42,46 @@ DOMAIN_NAMES: dict[str, tuple[str, ...]] = {
     "production_processes": ("production process", "production processes"),
     "measurement": ("measurement convention", "measurement conventions", "measurement guide"),
 }
-_INSTRUCTION_RE = re.compile(
-    r"ignore (?:all |any |the )?(?:previous|prior|above|earlier) (?:instructions|prompts?|rules)"
-    r"|disregard (?:all |any |the )?(?:previous|prior|above|earlier|your)"
-    r"|\b(?:you are now|act as|pretend to be|new instructions?|system prompt|developer mode)\b"
-    r"|\b(?:assistant|ai|model|agent|llm)s?\b[^.\n]{0,40}\b(?:must|should|shall)\b[^.\n]{0,40}\b(?:say|respond|reply|answer|call|run|execute|delete)\b"
-    r"|\b(?:call|invoke|run|execute|use) (?:the )?(?:tool|function)\b"
-    r"|\b(?:call|invoke|execute)\s+(?:the\s+)?`?[a-z]+_[a-z_]+",
-    re.IGNORECASE,
-)
+# Prompt-injection detection, in four general shapes (never a list of known sentences):
+_ADDRESSEE = r"(?:ai|a\.i\.|assistants?|chat ?bots?|llms?|language models?|ai (?:models?|agents?|systems?)|copilots?)"
+_INSTRUCTION_RES = [
+    # 1. text addressed to the assistant: a vocative ("Assistant, ...", "Note to the AI: ...") or the assistant
+    #    as the subject of a duty ("AI assistants reading this must ...", "the assistant should ...")
+    rf"(?:^|[.!?:;]\s+|\n)(?:(?:hey|dear|attention|note to|message to|instructions? (?:to|for))\s+)?(?:the |any |all )?"
+    rf"{_ADDRESSEE}(?![-\w])\s*(?:[,:!]|\s+-\s)",
+    rf"\b(?:note|message|instructions?|notice|reminder)\s+(?:to|for)\s+(?:the |any |all )?(?:\w+ )?"
+    rf"{_ADDRESSEE}(?![-\w])",
+    rf"\b{_ADDRESSEE}(?![-\w])(?:\s+(?:reading|processing|summari[sz]ing|seeing) (?:this|these)[\w\s]{{0,20}}?)?,?\s+"
+    r"(?:must|should|shall|needs? to|has to|have to|is (?:now )?(?:required|instructed|authori[sz]ed|allowed) to|"
+    r"will now|may now|are (?:now )?(?:required|instructed|authori[sz]ed|allowed) to)\b",
+    r"\byou(?:,? the (?:ai|assistant|model))? (?:are now|must now|will now|should now|are hereby|have been granted)\b",
+    # 2. override phrasing: drop earlier instructions, take new ones, switch modes or personas
+    r"\b(?:ignore|disregard|forget|override|overrule|discard)\s+(?:all\s+|any\s+|the\s+|your\s+|of\s+)*"
+    r"(?:previous|prior|above|earlier|preceding|existing|original|other|system|safety)?\s*"
+    r"(?:instructions?|prompts?|directives?|guardrails?|safeguards?|context|messages?|programming)\b",
+    r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+|your\s+)*"
+    r"(?:previous|prior|above|earlier|preceding)\s+\w+",
+    r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+)?(?:of\s+)?your\s+\w+",
+    r"\b(?:ignore|disregard|forget)\s+(?:everything|anything|all)\s+(?:above|before|else|previous|prior|earlier|"
+    r"you (?:were|have been) told)",
+    r"\b(?:system|admin(?:istrator)?|developer|root|maintenance|god)[\s-]+(?:override|prompt|message|instruction|"
+    r"command|mode|notice)s?\b",
+    r"\b(?:new|updated|revised|real|actual|hidden|secret) (?:system )?instructions?\b",
+    r"\b(?:jailbreak|developer mode|dan mode|act as (?:an?|the) (?:ai|assistant|admin|system))\b",
+    r"\b(?:pretend|roleplay) (?:to be|you are|that you)\b",
+    # 3. a tool call asked for by name: "call resolve_approval", "invoke the delete tool", "update_task(...)"
+    r"\b(?:call|invoke|execute|run|trigger)\s+(?:the\s+)?`?[a-z]+_[a-z_]+",
+    r"\b(?:call|invoke|execute|run|use|trigger)\s+(?:the\s+)?(?:\w+\s+)?(?:tool|function)s?\b",
+    r"\b[a-z]+_[a-z_]+\s*\(\s*(?:[a-z_]+\s*=|\)|\{|\")",
+    r"\b[a-z]+_[a-z_]+\b[^.\n]{0,40}\b(?:with|using)\s+(?:approval_id|decision|status|arguments?)\b",
+]
+_INSTRUCTION_RE = re.compile("|".join(f"(?:{p})" for p in _INSTRUCTION_RES), re.IGNORECASE)
 
 
 def looks_like_instruction(text: str) -> bool:
-    """True when text addresses the assistant (prompt-injection style); such text is data, never obeyed."""
+    """True when text addresses the assistant (prompt-injection style): spoken to the assistant/AI/model/system,
+    override or ignore-previous phrasing, or a request to call a tool by name. Such text is data, never obeyed,
+    and never quoted as an answer."""
     return bool(_INSTRUCTION_RE.search(text))
 
 
