@@ -16,7 +16,7 @@ from typing import Any
 import pydantic
 from mcp.server.mcpserver import Context
 
-from mcp_servers.guard.errors import from_exception, from_validation
+from mcp_servers.guard.errors import first_id_argument, from_decision, from_exception, from_validation
 from mcp_servers.guard.identity import PrincipalSource
 from mcp_servers.guard.toolkit import ApprovalRequired, ToolDef, ToolFailure
 from policies.engine import PolicyEngine
@@ -81,7 +81,7 @@ class Guard:
             self._audit(
                 principal, tool.name, "deny", fp, decision.rule_ids, approval_id, {"message": decision.message()}
             )
-            raise ToolFailure(decision.message(), code="denied", fix=_deny_fix(decision))
+            raise from_decision(decision, call_args, self._foreign_argument(principal, call_args))
 
         if decision.redacted_arguments is not None:
             args = tool.input_model.model_validate({**decision.redacted_arguments, **args.control_arguments()})
@@ -103,8 +103,8 @@ class Guard:
         try:
             result = await tool.handler(call, args)
         except Exception as exc:
-            failure = from_exception(exc, tool.name)
-            self._audit(principal, tool.name, "failed", fp, [f"error.{failure.code}"], approval_id,
+            failure = from_exception(exc, tool.name, call_args)
+            self._audit(principal, tool.name, "failed", fp, [f"error.{failure.audit_code}"], approval_id,
                         {"field": failure.field})  # fmt: skip
             raise failure from None
 
@@ -122,6 +122,12 @@ class Guard:
         """The policy decision for a call, with the target's tenant when the server can tell it."""
         tenant = self.resource_tenant(tool, call_args) if self.resource_tenant else None
         return self.engine.decide(principal, ToolCall(self.server, tool, call_args, tenant), **kw)
+
+    def _foreign_argument(self, principal: Principal, call_args: Mapping[str, Any]) -> str | None:
+        """The argument holding another tenant's id, for a not_found that names the same field as an unknown id's."""
+        finder = getattr(self.resource_tenant, "foreign_argument", None)
+        found = finder(call_args, principal.tenant_id) if finder is not None else None
+        return found or first_id_argument(call_args)
 
     def _request_approval(
         self, principal: Principal, tool: ToolDef, call_args: dict[str, Any], fp: str, decision: Decision
@@ -177,16 +183,3 @@ def _allow_note(decision: Decision) -> dict[str, Any]:
         # LOG_ONLY rollout: the call ran, and the audit says what enforcement would have done and why.
         note["log_only"] = {"would_have": would.effect, "rule_ids": list(would.rule_ids), "message": would.message()}
     return note
-
-
-def _deny_fix(decision: Decision) -> str:
-    ids = set(decision.rule_ids)
-    if ids & {"role.readonly_no_write", "default.deny"}:
-        return "this principal may not make this call; ask someone in a group that may"
-    if any(i.startswith("authority.") for i in ids):
-        return "change the field in the system that owns it"
-    if "ratelimit.exceeded" in ids:
-        return f"wait {decision.retry_after_s or 60:.0f} s and retry"
-    if "pii.external_arguments" in ids:
-        return "remove personal data (emails, phone numbers, card numbers, SSNs) from the arguments"
-    return "do not retry this call unchanged"

@@ -77,6 +77,13 @@ class DirectoryRepository(TenantScoped):
     def has_user(self, user_id: str) -> bool:
         return self.session.get(User, (self.tenant_id, user_id)) is not None
 
+    def unknown_users(self, user_ids: Iterable[str]) -> list[str]:
+        """The ids, in order, that name no user of this tenant (a user of another tenant is unknown here)."""
+        wanted = [u for u in user_ids if isinstance(u, str)]
+        stmt = select(User.user_id).where(User.tenant_id == self.tenant_id, User.user_id.in_(set(wanted)))
+        known = set(self.session.scalars(stmt)) if wanted else set()
+        return [u for u in user_ids if not isinstance(u, str) or u not in known]
+
     def get_user(self, user_id: str) -> UserOut:
         """The user with its groups; NotFound when not in this tenant."""
         user = self.session.get(User, (self.tenant_id, user_id))
