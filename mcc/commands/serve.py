@@ -3,6 +3,8 @@
 Over stdio the principal is one user of the tenant's directory (``--as``, default from settings): that is how
 Claude Desktop starts it. Over streamable HTTP every request carries a bearer token that maps to a user of a
 tenant (settings ``http_tokens``); the server is stateless so replicas can sit behind any load balancer.
+On both transports a malformed message or a batch is answered with a JSON-RPC error, never dropped, and a GET on
+the stateless HTTP endpoint is a 405 (``mcp_servers.guard.transport``).
 """
 
 from __future__ import annotations
@@ -49,8 +51,10 @@ def http_app(app: App, name: str, settings: Settings, host: str, port: int):  # 
         )
     tokens = BearerTokens({t: TokenGrant(user, tenant) for t, (tenant, user) in grants.items()}, app.groups_of)
     auth = AuthSettings(issuer_url=f"http://{host}:{port}", resource_server_url=None, required_scopes=["mcc"])
+    from mcp_servers.guard.transport import TransportEdges
+
     server = app.server(name, tokens, token_verifier=tokens, auth=auth)
-    return server.streamable_http_app(stateless_http=True, json_response=True, host=host)
+    return TransportEdges(server.streamable_http_app(stateless_http=True, json_response=True, host=host))
 
 
 def serve(
@@ -82,10 +86,11 @@ def serve(
                 app.knowledge.search("warm up", k=1)
             if transport == "stdio":
                 from mcp_servers.guard.identity import FixedPrincipal
+                from mcp_servers.guard.transport import run_stdio
 
                 principal = app.principal(as_user, tenant)
                 server = app.server(name, FixedPrincipal(principal))
-                anyio.run(server.run_stdio_async)
+                anyio.run(run_stdio, server)
                 return
             import uvicorn
 
