@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import pytest
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from knowledge.service import KnowledgeBase
+from mcc.demo_world import seed_demo_world
+from mcc.settings import load_settings
+from mcc.wiring import App
 from mcp_servers.guard.guard import Guard
 from mcp_servers.guard.identity import FixedPrincipal
 from mcp_servers.knowledge.server import build_knowledge_server
@@ -17,6 +25,7 @@ from policies.engine import PolicyEngine
 from policies.model import Principal
 from spine.approvals import ApprovalStore
 from spine.audit import AuditLog
+from spine.db import make_session_factory
 
 
 def knowledge_server(
@@ -35,3 +44,17 @@ async def call(server: MCPServer, tool: str, args: dict[str, Any]) -> tuple[bool
     async with Client(server) as client:
         result = await client.call_tool(tool, args)
     return (False, result.content[0].text) if result.is_error else (True, result.structured_content["result"])
+
+
+@pytest.fixture
+async def app(engine: Engine, tmp_path: Path) -> AsyncIterator[App]:
+    """The real composition root over the demo world (acme and globex), on SQLite and PostgreSQL."""
+    app = App(settings=load_settings(home=tmp_path), engine=engine, sessions=make_session_factory(engine))
+    await seed_demo_world(app, today=dt.date(2026, 11, 1))
+    yield app
+    await app.aclose_backends()
+
+
+async def call_as(app: App, user: str, server: str, tool: str, args: dict[str, Any], tenant: str = "acme") -> Any:
+    """(ok, structured result or error text) of one call as ``user`` through the real guarded server."""
+    return await call(app.server(server, FixedPrincipal(app.principal(user, tenant))), tool, args)
