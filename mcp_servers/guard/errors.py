@@ -84,7 +84,8 @@ def from_exception(exc: BaseException, tool: str, arguments: Mapping[str, Any] |
 
     ``arguments`` (the validated call) lets a connector's not_found use the one not_found shape."""
     if isinstance(exc, ToolFailure):
-        return exc
+        named = arguments is not None and isinstance(arguments.get(exc.field or ""), str)
+        return not_found(exc.field, arguments) if exc.code == "not_found" and named else exc  # type: ignore[arg-type]
     if isinstance(exc, pydantic.ValidationError):
         return from_validation(exc, pydantic.BaseModel)
     if isinstance(exc, TenantIsolationError):  # another tenant's id: answered as an unknown one
