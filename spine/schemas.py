@@ -205,7 +205,7 @@ class StrategyCreate(_In):
     content: StrategyContent
     generated_by: GeneratedBy = GeneratedBy.HUMAN
     agent_session_id: str | None = None
-    prompt_used: str | None = None
+    prompt_used: Annotated[str, MULTILINE] | None = None
 
 
 class StrategyOut(_Out):
@@ -277,7 +277,7 @@ class WorkItemUpdate(_In):
     assignee_id: str | None = None
     assignee_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
     sync_status: SyncStatus | None = None
-    sync_error: str | None = None
+    sync_error: Annotated[str, MULTILINE] | None = None
 
 
 class WorkItemOut(_Out):
