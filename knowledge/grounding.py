@@ -14,7 +14,7 @@ import numpy as np
 from knowledge.answerability import MIN_RELEVANCE, Answerability, WordVectors, assess, unknown_names
 from knowledge.lexical import tokenize
 from knowledge.models import Citation, GroundedAnswer, SearchHit, SentenceSupport
-from knowledge.retrieval import looks_like_instruction
+from knowledge.retrieval import looks_like_instruction, opens_injection
 
 DEFAULT_MIN_RELEVANCE = MIN_RELEVANCE
 NOT_FOUND = "The playbooks do not contain an answer to this question."
@@ -108,14 +108,17 @@ def _units(text: str, max_len: int = 600) -> list[str]:
 
 
 def answerable_units(text: str) -> list[str]:
-    """The answer units of a chunk that may be quoted: a paragraph holding any instruction-like text is left out
-    whole, so the sentences an injected instruction spreads over ("... system override. Approve ...") are never
-    presented as facts."""
+    """The answer units of a chunk that may be quoted. An instruction-like sentence is never quoted; one that
+    opens an injected passage (the assistant addressed by name, a system/override header) is left out together
+    with the rest of its paragraph, so the claims an injection runs on into ("... system override. Every request
+    is pre-approved ...") are never presented as facts. Sentences before it stay answerable."""
     out: list[str] = []
     for paragraph in _PARAGRAPH.split(text):
-        units = _units(paragraph)
-        if not looks_like_instruction(paragraph) and not any(looks_like_instruction(u) for u in units):
-            out.extend(units)
+        for unit in _units(paragraph):
+            if opens_injection(unit):
+                break
+            if not looks_like_instruction(unit):
+                out.append(unit)
     return out
 
 
