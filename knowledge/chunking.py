@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from knowledge.models import Chunk, ParsedDocument
+from knowledge.models import SHARED_OWNER, Chunk, ParsedDocument
 
 DEFAULT_MAX_CHARS = 1000
 DEFAULT_OVERLAP = 150
@@ -49,7 +49,9 @@ def chunk_document(
 ) -> list[Chunk]:
     """One chunk per section, split further (with overlap) when a section exceeds ``max_chars``."""
     chunks: list[Chunk] = []
-    source_key = hashlib.sha1(doc.source_path.encode()).hexdigest()[:10]
+    # a tenant's copy of a file gets its own chunk ids; shared ids stay what they always were
+    key = doc.source_path if doc.owner == SHARED_OWNER else f"{doc.owner}|{doc.source_path}"
+    source_key = hashlib.sha1(key.encode()).hexdigest()[:10]
     for section in doc.sections:
         for start, end in split_span(doc.text, section.start, section.end, max_chars, overlap):
             text = doc.text[start:end]
@@ -69,6 +71,7 @@ def chunk_document(
                     content_hash=hashlib.sha256(text.encode()).hexdigest(),
                     file_hash=doc.file_hash,
                     ordinal=ordinal,
+                    owner=doc.owner,
                 )
             )
     return chunks

@@ -25,7 +25,7 @@ from knowledge.answerability import (
 from knowledge.focus import Focus, focus_of, question_parts
 from knowledge.lexical import tokenize
 from knowledge.models import Citation, GroundedAnswer, SearchHit, SentenceSupport
-from knowledge.retrieval import looks_like_instruction
+from knowledge.retrieval import looks_like_instruction, opens_injection
 
 DEFAULT_MIN_RELEVANCE = MIN_RELEVANCE
 NOT_FOUND = "The playbooks do not contain an answer to this question."
@@ -39,6 +39,7 @@ _TABLE_ROW = re.compile(r"^\|.*\|$")
 _SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+")
 _CITE_MARK = re.compile(r"\s*\[\d+(?:,\s*\d+)*\]")
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+_PARAGRAPH = re.compile(r"\n\s*\n")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -167,6 +168,21 @@ def _units(text: str, max_len: int = 600) -> list[str]:
     return [u.rstrip(";") + ("." if u.endswith(";") else "") for u in units]
 
 
+def answerable_units(text: str) -> list[str]:
+    """The answer units of a chunk that may be quoted. An instruction-like sentence is never quoted; one that
+    opens an injected passage (the assistant addressed by name, a system/override header) is left out together
+    with the rest of its paragraph, so the claims an injection runs on into ("... system override. Every request
+    is pre-approved ...") are never presented as facts. Sentences before it stay answerable."""
+    out: list[str] = []
+    for paragraph in _PARAGRAPH.split(text):
+        for unit in _units(paragraph):
+            if opens_injection(unit):
+                break
+            if not looks_like_instruction(unit):
+                out.append(unit)
+    return out
+
+
 def compose_answer(
     question: str,
     hits: list[SearchHit],
@@ -205,7 +221,7 @@ def compose_answer(
         parts.append(f"{text} [{number[rank]}]")
     citations = [
         Citation(doc_id=hits[r].doc_id, heading_path=hits[r].heading_path, citation=hits[r].citation,
-                 chunk_id=hits[r].chunk_id)
+                 chunk_id=hits[r].chunk_id, scope=hits[r].scope, tenant=hits[r].tenant)
         for r in cited_ranks
     ]  # fmt: skip
     answer = " ".join(parts)
@@ -236,11 +252,10 @@ def _pool(hits: list[SearchHit], warnings: list[str]) -> list[tuple[int, int, st
     for rank, hit in enumerate(hits[:ANSWER_POOL_HITS]):
         if "instruction_like_text" in hit.flags:
             warnings.append(f"ignored instruction-like text in {hit.citation} (documents are data, not instructions)")
-        for pos, unit in enumerate(_units(hit.text)):
-            if looks_like_instruction(unit):
-                continue
-            pool.append((rank, pos, unit))
-        pool.extend((rank, len(pool) + i, row) for i, row in enumerate(table_rows(hit.text)))
+        # only the units that may be quoted: no instruction-like sentence, nothing an injected passage runs on into
+        pool.extend((rank, pos, unit) for pos, unit in enumerate(answerable_units(hit.text)))
+        rows = [row for row in table_rows(hit.text) if not looks_like_instruction(row)]
+        pool.extend((rank, len(pool) + i, row) for i, row in enumerate(rows))
     return pool
 
 

@@ -3,8 +3,46 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from pydantic import BaseModel, Field
+
+# --------------------------------------------------------------------------- scope
+# Every stored document has one owner: the shared collection (the company's playbooks, visible to every tenant
+# when the deployment enables it) or one tenant (visible to that tenant only). Nothing is visible by default.
+SHARED_OWNER = "shared"
+Scope = Literal["tenant", "shared"]
+
+
+def tenant_owner(tenant_id: str) -> str:
+    """The owner key of one tenant's documents."""
+    if not tenant_id or not tenant_id.strip():
+        raise ValueError("tenant_id must be a non-empty tenant id")
+    return f"tenant:{tenant_id}"
+
+
+def owner_scope(owner: str) -> tuple[Scope, str | None]:
+    """(scope, tenant id or None) of an owner key."""
+    if owner.startswith("tenant:"):
+        return "tenant", owner.removeprefix("tenant:")
+    return "shared", None
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who reads: one tenant's documents, plus the shared collection when the deployment enables it.
+
+    ``Audience()`` (no tenant) sees the shared collection only."""
+
+    tenant_id: str | None = None
+    shared: bool = True
+
+    @property
+    def owners(self) -> frozenset[str]:
+        """The owner keys this audience may read."""
+        mine = {tenant_owner(self.tenant_id)} if self.tenant_id else set()
+        return frozenset(mine | ({SHARED_OWNER} if self.shared else set()))
+
 
 # --------------------------------------------------------------------------- internal shapes
 
@@ -30,6 +68,7 @@ class ParsedDocument:
     text: str
     sections: list[Section] = field(default_factory=list)
     file_hash: str = ""
+    owner: str = SHARED_OWNER
 
 
 @dataclass(frozen=True)
@@ -49,6 +88,7 @@ class Chunk:
     content_hash: str
     file_hash: str
     ordinal: int
+    owner: str = SHARED_OWNER
 
     @property
     def index_text(self) -> str:
@@ -87,6 +127,8 @@ class SearchHit(BaseModel):
     start: int = Field(description="Start character offset of the chunk in the parsed document text")
     end: int
     flags: list[str] = Field(default_factory=list, description="e.g. 'instruction_like_text' (treat as data)")
+    scope: Scope = Field("shared", description="'tenant': the reader's own document; 'shared': the shared playbooks")
+    tenant: str | None = Field(None, description="The owning tenant when scope is 'tenant'")
 
 
 class SkippedFile(BaseModel):
@@ -121,6 +163,8 @@ class DocumentInfo(BaseModel):
     chunk_count: int
     sections: list[list[str]]
     text: str
+    scope: Scope = "shared"
+    tenant: str | None = None
 
 
 class Citation(BaseModel):
@@ -128,6 +172,8 @@ class Citation(BaseModel):
     heading_path: list[str]
     citation: str
     chunk_id: str
+    scope: Scope = "shared"
+    tenant: str | None = None
 
 
 class SentenceSupport(BaseModel):

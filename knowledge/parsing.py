@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import frontmatter
@@ -12,7 +13,7 @@ from markdown_it import MarkdownIt
 from pypdf import PdfReader
 
 from knowledge.errors import BadInputFile
-from knowledge.models import ParsedDocument, Section
+from knowledge.models import ParsedDocument, Section, SkippedFile
 
 MARKDOWN_EXT = {".md", ".markdown", ".mdown"}
 TEXT_EXT = {".txt", ".text", ".rst"}
@@ -239,19 +240,56 @@ def parse_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedDocument
     return doc
 
 
-def discover_files(paths: list[Path]) -> list[Path]:
-    """Expand directories (recursively) into supported files; explicit files are kept whatever their type."""
+@dataclass
+class Discovery:
+    """The files an ingest reads, and the ones it refuses (with the reason)."""
+
+    files: list[Path] = field(default_factory=list)
+    refused: list[SkippedFile] = field(default_factory=list)
+
+
+def _escapes(path: Path, root: Path) -> bool:
+    """True when ``path`` (after every symbolic link is resolved) lies outside ``root``."""
+    try:
+        return not path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # a link loop or an unreadable link: refuse it as well
+        return True
+
+
+def discover(paths: list[Path]) -> Discovery:
+    """Expand directories (recursively) into supported files; explicit files are kept whatever their type.
+
+    Symbolic links are never followed out of the folder being ingested: a file in a directory that resolves
+    outside that directory is refused, and so is an explicitly named file that is a link (name its target)."""
+    out = Discovery()
     found: list[Path] = []
     for p in paths:
         if p.is_dir():
-            found.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED_EXT))
+            root = p.resolve()
+            for f in sorted(p.rglob("*")):
+                if f.is_symlink() and _escapes(f, root):  # a file or a whole directory elsewhere
+                    out.refused.append(SkippedFile(path=str(f), reason=_LINK_REFUSED.format(root=root)))
+                elif f.is_file() and f.suffix.lower() in SUPPORTED_EXT and not _escapes(f, root):
+                    found.append(f)
+        elif p.is_symlink():
+            out.refused.append(SkippedFile(path=str(p), reason="a symbolic link: refused; name the file it points to"))
         else:
             found.append(p)
     seen: set[Path] = set()
-    unique = []
     for f in found:
         key = f.resolve()
         if key not in seen:
             seen.add(key)
-            unique.append(f)
-    return unique
+            out.files.append(f)
+    return out
+
+
+_LINK_REFUSED = (
+    "a symbolic link that leads out of the ingested folder {root}: refused (links are never followed out of "
+    "the folder; copy the file into it to ingest it)"
+)
+
+
+def discover_files(paths: list[Path]) -> list[Path]:
+    """The files ``discover`` would ingest (refused links left out)."""
+    return discover(paths).files

@@ -1,4 +1,9 @@
-"""KnowledgeBase: the facade used by the CLI and the MCP knowledge server (ingest, search, documents, answers)."""
+"""KnowledgeBase: the facade used by the CLI and the MCP knowledge server (ingest, search, documents, answers).
+
+Scope rule: every document is ingested either into one tenant's scope (``ingest(..., tenant_id=...)``) or into
+the shared collection (the company's playbooks); every read names an ``Audience`` and sees only its tenant's
+documents plus, when the deployment enables it, the shared ones. Ingest never follows a symbolic link out of
+the folder being ingested (see ``knowledge.parsing.discover``)."""
 
 from __future__ import annotations
 
@@ -18,8 +23,20 @@ from knowledge.embedding import Embedder
 from knowledge.errors import BadInputFile, VectorStoreUnavailable
 from knowledge.focus import question_parts
 from knowledge.grounding import DEFAULT_MIN_RELEVANCE, compose_answer, with_part_hits
-from knowledge.models import Chunk, DocumentInfo, GroundedAnswer, IngestReport, ParsedDocument, SearchHit, SkippedFile
-from knowledge.parsing import DEFAULT_MAX_BYTES, discover_files, file_sha256, normalize_tier, parse_file
+from knowledge.models import (
+    SHARED_OWNER,
+    Audience,
+    Chunk,
+    DocumentInfo,
+    GroundedAnswer,
+    IngestReport,
+    ParsedDocument,
+    SearchHit,
+    SkippedFile,
+    owner_scope,
+    tenant_owner,
+)
+from knowledge.parsing import DEFAULT_MAX_BYTES, discover, file_sha256, normalize_tier, parse_file
 from knowledge.retrieval import HybridRetriever, Mode
 from knowledge.store import ChunkStore, make_client, parse_chroma_url
 
@@ -66,23 +83,31 @@ class KnowledgeBase:
         self.min_relevance = min_relevance
 
     # ------------------------------------------------------------------ ingest
-    def ingest(self, paths: list[str | Path], progress: ProgressFn | None = None) -> IngestReport:
-        """Ingest files/directories incrementally: unchanged skipped, changed replaced, deleted removed.
+    def ingest(
+        self, paths: list[str | Path], progress: ProgressFn | None = None, *, tenant_id: str | None = None
+    ) -> IngestReport:
+        """Ingest files/directories incrementally into one tenant's scope (``tenant_id``) or, without one, into
+        the shared collection: unchanged skipped, changed replaced, deleted removed (within that scope only).
 
-        Bad files (unreadable, empty, binary, huge, unsupported) are reported in ``skipped`` and the run goes on.
+        Bad files (unreadable, empty, binary, huge, unsupported, a symbolic link leading out of the folder) are
+        reported in ``skipped`` and the run goes on.
         """
+        owner = tenant_owner(tenant_id) if tenant_id is not None else SHARED_OWNER
         try:
             with self._server_answers():
-                return self._ingest(paths, progress)
+                return self._ingest(paths, progress, owner)
         finally:
             self.retriever.invalidate()  # even after a crash: part of the store may have changed
 
-    def _ingest(self, paths: list[str | Path], progress: ProgressFn | None) -> IngestReport:
+    def _ingest(self, paths: list[str | Path], progress: ProgressFn | None, owner: str) -> IngestReport:
         t0 = time.perf_counter()
         report = IngestReport()
         self.store.reconcile()
-        manifest = self.store.manifest()
-        files = discover_files([Path(p) for p in paths])
+        # this scope's files by source path: another scope's copy of the same file is another document
+        manifest = {e.source_path: e for e in self.store.manifest().values() if e.owner == owner}
+        found = discover([Path(p) for p in paths])
+        files = found.files
+        report.skipped.extend(found.refused)
         pending: list[tuple[ParsedDocument, list[Chunk]]] = []
         pending_chunks = 0
         embed_s = 0.0
@@ -92,6 +117,7 @@ class KnowledgeBase:
             doc = self._parse_if_changed(path, manifest, report)
             if doc is None:
                 continue
+            doc.owner = owner
             chunks = chunk_document(doc, self.max_chars, self.overlap)
             pending.append((doc, chunks))
             pending_chunks += len(chunks)
@@ -102,8 +128,8 @@ class KnowledgeBase:
             embed_s += self._embed_and_write(pending, manifest, report)
         for source in sorted(set(manifest) - {str(f.resolve()) for f in files}):
             if not Path(source).exists():
-                report.chunks_deleted += self.store.delete_source(source)
-                self.store.remove_manifest(source)
+                report.chunks_deleted += self.store.delete_source(source, owner)
+                self.store.remove_manifest(source, owner)
                 report.removed.append(source)
         if progress:
             progress(len(files), len(files), "")
@@ -143,7 +169,7 @@ class KnowledgeBase:
         reuse: dict[str, np.ndarray] = {}
         for doc, _ in group:
             if doc.source_path in manifest:
-                reuse.update(self.store.embeddings_by_key(doc.source_path))
+                reuse.update(self.store.embeddings_by_key(doc.source_path, doc.owner))
         # each distinct text once: repeated boilerplate sections and unchanged text cost nothing
         todo = {keys[id(c)]: c.index_text for _, cs in group for c in cs if keys[id(c)] not in reuse}
         te = time.perf_counter()
@@ -163,7 +189,7 @@ class KnowledgeBase:
         # order matters for crash safety: drop old chunks, write new chunks, then the manifest entries
         for doc, _ in group:
             if doc.source_path in manifest:
-                report.chunks_deleted += self.store.delete_source(doc.source_path)
+                report.chunks_deleted += self.store.delete_source(doc.source_path, doc.owner)
         self.store.upsert_chunks(chunks, embeddings, embed_keys)
         self.store.put_manifests([(doc, len(cs)) for doc, cs in group])
         for doc, cs in group:
@@ -172,57 +198,67 @@ class KnowledgeBase:
 
     # ------------------------------------------------------------------ read
     def search(
-        self, query: str, k: int = 5, domain: str | None = None, tier: str | None = None, mode: Mode = "hybrid"
+        self,
+        query: str,
+        k: int = 5,
+        domain: str | None = None,
+        tier: str | None = None,
+        mode: Mode = "hybrid",
+        audience: Audience = Audience(),
     ) -> list[SearchHit]:
-        """Hybrid search; ``domain``/``tier`` filter exactly ('Tier 1', 'T1' and 1 all mean tier '1');
-        each hit carries its citation and the scores of each retriever."""
+        """Hybrid search over what ``audience`` may read (default: the shared collection only); ``domain``/``tier``
+        filter exactly ('Tier 1', 'T1' and 1 all mean tier '1'); each hit carries its citation, its scope and the
+        scores of each retriever."""
         tier = normalize_tier(tier) if tier is not None and str(tier).strip().lower() != "all" else tier
         with self._server_answers():
-            return self.retriever.search(query, k=k, domain=domain, tier=tier, mode=mode)
+            return self.retriever.search(query, k=k, domain=domain, tier=tier, mode=mode, owners=audience.owners)
 
-    def get_document(self, doc_id: str) -> DocumentInfo | None:
-        """A stored document by doc id (first source file with that id), or None."""
+    def get_document(self, doc_id: str, audience: Audience = Audience()) -> DocumentInfo | None:
+        """A document ``audience`` may read, by doc id (the tenant's own before a shared one, then by source
+        path), or None: another tenant's document is answered exactly like a missing one."""
+        docs = [d for d in self._documents(audience) if d.doc_id == doc_id]
+        docs.sort(key=lambda d: (d.scope != "tenant", d.source_path))
+        return docs[0] if docs else None
+
+    def list_documents(self, audience: Audience = Audience()) -> list[DocumentInfo]:
+        """Every document ``audience`` may read (``text`` holds the first 200 chars only)."""
+        docs = self._documents(audience)
+        return [d.model_copy(update={"text": d.text[:200]}) for d in sorted(docs, key=lambda d: d.doc_id)]
+
+    def _documents(self, audience: Audience) -> list[DocumentInfo]:
         with self._server_answers():
             manifest = self.store.manifest()
-        for entry in sorted(manifest.values(), key=lambda e: e.source_path):
-            if entry.doc_id == doc_id:
-                return DocumentInfo(
-                    doc_id=entry.doc_id, title=entry.title, domain=entry.domain, tier=entry.tier,
-                    source_path=entry.source_path, file_hash=entry.file_hash, chunk_count=entry.chunk_count,
-                    sections=entry.sections, text=entry.text,
-                )  # fmt: skip
-        return None
+        owners = audience.owners
+        out = []
+        for e in manifest.values():
+            if e.owner not in owners:
+                continue
+            scope, tenant = owner_scope(e.owner)
+            out.append(DocumentInfo(
+                doc_id=e.doc_id, title=e.title, domain=e.domain, tier=e.tier, source_path=e.source_path,
+                file_hash=e.file_hash, chunk_count=e.chunk_count, sections=e.sections, text=e.text, scope=scope,
+                tenant=tenant,
+            ))  # fmt: skip
+        return out
 
-    def list_documents(self) -> list[DocumentInfo]:
-        """Every stored document (without repeating the text of each: ``text`` holds the first 200 chars)."""
-        with self._server_answers():
-            manifest = self.store.manifest()
-        return [
-            DocumentInfo(
-                doc_id=e.doc_id,
-                title=e.title,
-                domain=e.domain,
-                tier=e.tier,
-                source_path=e.source_path,
-                file_hash=e.file_hash,
-                chunk_count=e.chunk_count,
-                sections=e.sections,
-                text=e.text[:200],
-            )
-            for e in sorted(manifest.values(), key=lambda e: e.doc_id)
-        ]
-
-    def answer(self, question: str, k: int = 5, domain: str | None = None, tier: str | None = None) -> GroundedAnswer:
-        """An extractive answer built only from retrieved chunks, with citations, or a plain 'not in the playbooks'."""
-        hits = self.search(question, k=k, domain=domain, tier=tier)  # k >= 5 gives the composer enough to choose
+    def answer(
+        self, question: str, k: int = 5, domain: str | None = None, tier: str | None = None,
+        audience: Audience = Audience(),
+    ) -> GroundedAnswer:  # fmt: skip
+        """An extractive answer built only from chunks ``audience`` may read, with citations, or a plain 'not in
+        the playbooks'. The answerability check sees only that audience's vocabulary."""
+        # k >= 5 gives the composer enough to choose
+        hits = self.search(question, k=k, domain=domain, tier=tier, audience=audience)
         parts = question_parts(question)
         if len(parts) > 1:  # "X, and Y?": each part's best section joins the pool, so the answer can combine them
-            hits = with_part_hits(hits, [self.search(p, k=2, domain=domain, tier=tier) for p in parts])
+            more = [self.search(p, k=2, domain=domain, tier=tier, audience=audience) for p in parts]
+            hits = with_part_hits(hits, more)
+        owners = audience.owners
         with self._server_answers():  # the vocabulary may re-read the store
             return compose_answer(
-                question, hits, min_relevance=self.min_relevance, vocabulary=self.retriever.vocabulary,
-                surface=self.retriever.surface, idf=self.retriever.idf, embed=self.embedder.encode,
-                words=self.word_vectors,
+                question, hits, min_relevance=self.min_relevance, vocabulary=self.retriever.vocabulary(owners),
+                surface=self.retriever.surface(owners), idf=lambda token: self.retriever.idf(token, owners),
+                embed=self.embedder.encode, words=self.word_vectors,
             )  # fmt: skip
 
     @contextmanager

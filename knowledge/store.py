@@ -17,7 +17,7 @@ import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
 from knowledge.errors import ChromaURLError, VectorStoreUnavailable
-from knowledge.models import Chunk, ParsedDocument
+from knowledge.models import SHARED_OWNER, Chunk, ParsedDocument
 
 _WRITE_BATCH = 1000
 
@@ -33,6 +33,16 @@ class ManifestEntry:
     chunk_count: int
     sections: list[list[str]]
     text: str
+    owner: str = SHARED_OWNER
+
+
+def manifest_key(owner: str, source_path: str) -> str:
+    """A manifest entry's id: the source path for the shared collection, owner-prefixed for a tenant's copy."""
+    return source_path if owner == SHARED_OWNER else f"{owner}|{source_path}"
+
+
+def _of_source(owner: str, source_path: str) -> dict[str, Any]:
+    return {"$and": [{"source_path": source_path}, {"owner": owner}]}
 
 
 @dataclass(frozen=True)
@@ -132,15 +142,15 @@ class ChunkStore:
                 metadatas=[_chunk_meta(c, k) for c, k in zip(part, embed_keys[i : i + _WRITE_BATCH], strict=True)],
             )
 
-    def delete_source(self, source_path: str) -> int:
-        ids = self.chunks.get(where={"source_path": source_path}, include=[])["ids"]
+    def delete_source(self, source_path: str, owner: str = SHARED_OWNER) -> int:
+        ids = self.chunks.get(where=_of_source(owner, source_path), include=[])["ids"]
         for i in range(0, len(ids), _WRITE_BATCH):
             self.chunks.delete(ids=ids[i : i + _WRITE_BATCH])
         return len(ids)
 
-    def embeddings_by_key(self, source_path: str) -> dict[str, np.ndarray]:
+    def embeddings_by_key(self, source_path: str, owner: str = SHARED_OWNER) -> dict[str, np.ndarray]:
         """Existing embeddings of a file's chunks keyed by embed key, to skip re-embedding unchanged text."""
-        got = self.chunks.get(where={"source_path": source_path}, include=["embeddings", "metadatas"])
+        got = self.chunks.get(where=_of_source(owner, source_path), include=["embeddings", "metadatas"])
         embs = got.get("embeddings")
         if embs is None:
             return {}
@@ -163,13 +173,15 @@ class ChunkStore:
 
     # ------------------------------------------------------------------ manifest
     def manifest(self) -> dict[str, ManifestEntry]:
+        """Every ingested file of every owner, by manifest key (see ``manifest_key``)."""
         got = self.files.get(include=["documents", "metadatas"])
         out = {}
         for sid, doc, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+            owner = str(m.get("owner", SHARED_OWNER))  # entries written before scopes existed were shared
             out[sid] = ManifestEntry(
-                source_path=sid, file_hash=m["file_hash"], doc_id=m["doc_id"], title=m["title"],
-                domain=m["domain"], tier=m["tier"], chunk_count=int(m["chunk_count"]),
-                sections=json.loads(m["sections"]), text=doc or "",
+                source_path=str(m.get("source_path", sid)), file_hash=m["file_hash"], doc_id=m["doc_id"],
+                title=m["title"], domain=m["domain"], tier=m["tier"], chunk_count=int(m["chunk_count"]),
+                sections=json.loads(m["sections"]), text=doc or "", owner=owner,
             )  # fmt: skip
         return out
 
@@ -189,16 +201,18 @@ class ChunkStore:
                 "tier": doc.tier,
                 "chunk_count": count,
                 "sections": json.dumps([list(s.heading_path) for s in doc.sections]),
+                "owner": doc.owner,
+                "source_path": doc.source_path,
             }
             for doc, count in entries
         ]
         self.files.upsert(
-            ids=[doc.source_path for doc, _ in entries], embeddings=[[1.0]] * len(entries),
+            ids=[manifest_key(doc.owner, doc.source_path) for doc, _ in entries], embeddings=[[1.0]] * len(entries),
             documents=[doc.text for doc, _ in entries], metadatas=metas,
         )  # fmt: skip
 
-    def remove_manifest(self, source_path: str) -> None:
-        self.files.delete(ids=[source_path])
+    def remove_manifest(self, source_path: str, owner: str = SHARED_OWNER) -> None:
+        self.files.delete(ids=[manifest_key(owner, source_path)])
 
     def reconcile(self) -> int:
         """Repair the effects of an interrupted ingest; returns the number of chunks + entries dropped."""
@@ -207,17 +221,20 @@ class ChunkStore:
         counts: dict[str, int] = {}
         orphans: list[str] = []
         for cid, m in zip(got["ids"], got["metadatas"], strict=True):
-            entry = manifest.get(m["source_path"])
-            if entry is None or entry.file_hash != m["file_hash"]:
+            # a chunk without an owner predates scopes: dropped, and its file is re-ingested into its scope
+            key = manifest_key(m["owner"], m["source_path"]) if "owner" in m else None
+            entry = manifest.get(key) if key is not None else None
+            if key is None or entry is None or entry.file_hash != m["file_hash"]:
                 orphans.append(cid)
             else:
-                counts[entry.source_path] = counts.get(entry.source_path, 0) + 1
+                counts[key] = counts.get(key, 0) + 1
         for i in range(0, len(orphans), _WRITE_BATCH):
             self.chunks.delete(ids=orphans[i : i + _WRITE_BATCH])
-        broken = [sp for sp, e in manifest.items() if counts.get(sp, 0) != e.chunk_count]
-        for sp in broken:
-            self.delete_source(sp)
-            self.remove_manifest(sp)
+        broken = [key for key, e in manifest.items() if counts.get(key, 0) != e.chunk_count]
+        for key in broken:
+            entry = manifest[key]
+            self.delete_source(entry.source_path, entry.owner)
+            self.files.delete(ids=[key])
         return len(orphans) + len(broken)
 
     def signature(self) -> str:
@@ -232,4 +249,5 @@ def _chunk_meta(c: Chunk, embed_key: str) -> dict[str, Any]:
         "doc_id": c.doc_id, "title": c.title, "heading_path": json.dumps(list(c.heading_path)),
         "domain": c.domain, "tier": c.tier, "source_path": c.source_path, "start": c.start, "end": c.end,
         "content_hash": c.content_hash, "file_hash": c.file_hash, "ordinal": c.ordinal, "embed_key": embed_key,
+        "owner": c.owner,
     }  # fmt: skip

@@ -1,21 +1,59 @@
-"""Printing for the CLI: rich tables for people, JSON for scripts (``--json``)."""
+"""Printing for the CLI: rich tables for people, JSON for scripts (``--json``).
+
+Terminal rule: stored text is data, never terminal control. Every console here shows control characters,
+escape sequences (ESC/CSI/OSC), bidi overrides and zero-width characters of printed text as visible escapes
+(``\\x1b``, ``\\u202e``), whatever slipped into the database before the text policy existed; ``safe()`` also
+escapes rich markup, so a value interpolated into a markup string is printed as written.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import json
+import re
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
 from rich.console import Console
+from rich.markup import escape
+from rich.segment import Segment
+
+# C0 controls but newline and tab, DEL, C1, bidi embeddings/overrides/isolates, zero-width and line separators
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]")
+_UNSAFE_LINE = re.compile(_UNSAFE.pattern[:-1] + "\n\t]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def defang(text: str, *, multiline: bool = True) -> str:
+    """``text`` with every terminal control shown as a visible escape (newlines kept when ``multiline``)."""
+    return (_UNSAFE if multiline else _UNSAFE_LINE).sub(_visible, text)
+
+
+def safe(value: Any, *, multiline: bool = False) -> str:
+    """Any value as text to interpolate into a rich markup string: controls made visible, markup escaped."""
+    return escape(defang(str(value), multiline=multiline))
+
+
+class SafeConsole(Console):
+    """A rich console that never writes a control character from printed text to the terminal (styles and
+    rich's own cursor controls are unaffected)."""
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        clean = (seg if seg.control else Segment(defang(seg.text), seg.style, seg.control) for seg in buffer)
+        return super()._render_buffer(clean)
 
 
 def _console(stderr: bool = False) -> Console:
-    probe = Console(stderr=stderr)
+    probe = SafeConsole(stderr=stderr)
     # Piped output (CI logs, files) gets a wide fixed width instead of rich's 80-column fallback.
-    return probe if probe.is_terminal else Console(stderr=stderr, width=160)
+    return probe if probe.is_terminal else SafeConsole(stderr=stderr, width=160)
 
 
 console = _console()

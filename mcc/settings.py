@@ -78,6 +78,11 @@ class Settings(BaseSettings):
         "torch: sentence-transformers (same vectors, slower start)",
     )
     chroma_url: str | None = Field(default=None, description="Chroma server URL; default persistent client")
+    knowledge_shared_playbooks: bool = Field(
+        default=True,
+        description="Every tenant also reads the shared collection (the shipped playbooks, `mcc knowledge ingest "
+        "--shared`) besides its own documents; false: each tenant reads only its own (`--tenant`)",
+    )
 
     anthropic_api_key: SecretStr | None = Field(default=None, validation_alias="ANTHROPIC_API_KEY")
     anthropic_model: str = Field(

@@ -252,7 +252,10 @@ class App:
 
         # A factory: the vector store and model load on the first knowledge call, not when tools are listed.
         guard = self.guard("knowledge", principals)
-        return build_knowledge_server(lambda: self.knowledge, guard, **self._options(server_kwargs))
+        return build_knowledge_server(
+            lambda: self.knowledge, guard, shared=self.settings.knowledge_shared_playbooks,
+            **self._options(server_kwargs),
+        )  # fmt: skip
 
     def _options(self, server_kwargs: dict[str, Any]) -> dict[str, Any]:
         """``MCPServer`` options plus the shared schema cache, when one was handed in."""

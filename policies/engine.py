@@ -38,7 +38,15 @@ from policies.model import (
     ToolCall,
     ToolSpec,
 )
-from policies.ratelimit import DEFAULT_RATE_RULES, RateCheck, RateCounterStore, RateLimiter, RateRule
+from policies.ratelimit import (
+    DEFAULT_RATE_RULES,
+    RateCheck,
+    RateCounterStore,
+    RateLimiter,
+    RateRule,
+    format_retry,
+    retry_seconds,
+)
 from spine.authority import FIELD_AUTHORITY, FieldRule
 
 # Approver groups by rank: a higher group's approval also satisfies a lower group's rule.
@@ -231,7 +239,7 @@ class PolicyEngine:
             RuleHit(r.rule_id, details.render(r.reason), r.approval_group)
             for r in sorted(forbids, key=lambda r: (r.approval_group is not None, r.rule_id))
         )
-        retry = rate.retry_after_s if rate is not None and rate.limited else None
+        retry = retry_seconds(rate.retry_after_s) if rate is not None and rate.limited else None
         if hard:
             return Decision(DENY, hits_out, tool=spec.name, retry_after_s=retry), rate
         # Only approval rules stand in the way: is there a permit that an approval would unlock?
@@ -333,7 +341,7 @@ class _Details:
             "unknown_fields": lambda: ", ".join(self.fields.unknown),
             "pii_summary": lambda: pii.summarize(self.pii_hits),
             "rate_detail": lambda: self.rate.describe() if self.rate else "",
-            "retry_after": lambda: f"{self.rate.retry_after_s:.1f}" if self.rate else "",
+            "retry_after": lambda: format_retry(self.rate.retry_after_s) if self.rate else "",
         }
         if name in simple:
             return simple[name]()

@@ -7,6 +7,7 @@ included. Deterministic given the ``now`` the caller injects.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -79,6 +80,16 @@ class InMemoryRateStore:
                 return False
             self._tat[key] = new
             return True
+
+
+def retry_seconds(seconds: float) -> float:
+    """A wait as callers are told it: rounded *up* to 0.1 s (a retry after the stated time passes), at least 0.1."""
+    return max(0.1, math.ceil(seconds * 10 - 1e-9) / 10)
+
+
+def format_retry(seconds: float) -> str:
+    """``retry_seconds`` as text with one decimal, e.g. '0.3': the one way a wait is written in every message."""
+    return f"{retry_seconds(seconds):.1f}"
 
 
 @dataclass(frozen=True, slots=True)

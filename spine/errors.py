@@ -58,9 +58,10 @@ class TenantIsolationError(SpineError):
 
     code = "tenant_isolation"
 
-    def __init__(self, entity: str, entity_id: str, tenant_id: str) -> None:
+    def __init__(self, entity: str, entity_id: str, tenant_id: str, field: str | None = None) -> None:
         self.entity = entity
         self.entity_id = entity_id
+        self.id_field = field  # the argument that held the id, as NotFoundError would name it
         super().__init__(
             "tenant_id",
             f"{entity} {entity_id!r} does not belong to tenant {tenant_id!r}",

@@ -30,6 +30,7 @@ from spine.enums import (
     WorkItemStatus,
     WorkItemType,
 )
+from spine.text_policy import MULTILINE, check_text
 from spine.validation import ASANA_GID_RE as ASANA_GID_RE
 from spine.validation import WORKFRONT_ID_RE as WORKFRONT_ID_RE
 from spine.validation import check_external_id, pydantic_error
@@ -66,7 +67,14 @@ Tags = Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Fiel
 
 
 class _In(BaseModel):
+    """Base of every spine input: strict, stripped, and every string under the text policy (``spine.text_policy``)."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    @model_validator(mode="after")
+    def _text_policy(self) -> Any:
+        check_text(self)
+        return self
 
 
 class _Out(BaseModel):
@@ -99,7 +107,7 @@ class CampaignFields(_In):
     """MCC-owned campaign attributes shared by create and update."""
 
     name: Name
-    description: Annotated[str, Field(max_length=5000)] | None = None
+    description: Annotated[str, Field(max_length=5000), MULTILINE] | None = None
     type: CampaignType
     tier: Annotated[int, Field(ge=1, le=3, strict=True)]
     launch_date: IsoDate
@@ -130,7 +138,7 @@ class CampaignUpdate(_In):
     """A partial update of MCC-owned fields; omitted fields keep their value."""
 
     name: Name | None = None
-    description: Annotated[str, Field(max_length=5000)] | None = None
+    description: Annotated[str, Field(max_length=5000), MULTILINE] | None = None
     type: CampaignType | None = None
     tier: Annotated[int, Field(ge=1, le=3, strict=True)] | None = None
     launch_date: IsoDate | None = None
@@ -181,7 +189,7 @@ class CampaignOut(_Out):
 
 class StrategySection(_In):
     heading: Annotated[str, Field(min_length=1, max_length=300)]
-    body: Annotated[str, Field(max_length=100_000)]
+    body: Annotated[str, Field(max_length=100_000), MULTILINE]
     subsections: list[StrategySection] = []
 
 
@@ -197,7 +205,7 @@ class StrategyCreate(_In):
     content: StrategyContent
     generated_by: GeneratedBy = GeneratedBy.HUMAN
     agent_session_id: str | None = None
-    prompt_used: str | None = None
+    prompt_used: Annotated[str, MULTILINE] | None = None
 
 
 class StrategyOut(_Out):
@@ -228,7 +236,7 @@ class WorkItemCreate(_In):
     campaign_id: str
     parent_item_id: str | None = None
     name: Annotated[str, Field(min_length=1, max_length=500)]
-    description: str | None = None
+    description: Annotated[str, MULTILINE] | None = None
     item_type: WorkItemType = WorkItemType.TASK
     priority: Priority = Priority.MEDIUM
     status: WorkItemStatus = WorkItemStatus.NOT_STARTED
@@ -258,7 +266,7 @@ class WorkItemCreate(_In):
 
 class WorkItemUpdate(_In):
     name: Annotated[str, Field(min_length=1, max_length=500)] | None = None
-    description: str | None = None
+    description: Annotated[str, MULTILINE] | None = None
     priority: Priority | None = None
     status: WorkItemStatus | None = None
     percent_complete: Annotated[int, Field(ge=0, le=100)] | None = None
@@ -269,7 +277,7 @@ class WorkItemUpdate(_In):
     assignee_id: str | None = None
     assignee_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
     sync_status: SyncStatus | None = None
-    sync_error: str | None = None
+    sync_error: Annotated[str, MULTILINE] | None = None
 
 
 class WorkItemOut(_Out):

@@ -71,12 +71,15 @@ def to_spine_error(exc: pydantic.ValidationError, prefix: str = "") -> Validatio
     if isinstance(inner, _FieldValueError):
         loc = [*loc, inner.field] if loc else [inner.field]
         message = str(inner)
+    elif err["type"] == "text_policy":  # the text policy names the path inside the model
+        loc = [*loc, str(ctx["field"])]
+        message = str(ctx["problem"])
     else:
         message = err["msg"].removeprefix("Value error, ")
     field = ".".join(loc) or "input"
     if prefix:
         field = f"{prefix}.{field}"
-    fix = _FIXES.get(err["type"], "correct the value")
+    fix = str(ctx["fix"]) if err["type"] == "text_policy" else _FIXES.get(err["type"], "correct the value")
     if err["type"] == "enum" and "expected" in ctx:
         fix = f"use one of {ctx['expected']}"
     out = ValidationError(field, message, fix)

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from mcc.output import console, err_console, money, pct, print_json
+from mcc.output import console, err_console, money, pct, print_json, safe
 from mcc.settings import load_settings
 from mcc.wiring import App, open_app
 from spine.errors import SpineError
@@ -22,7 +22,7 @@ TenantOpt = Annotated[str | None, typer.Option("--tenant", help="Tenant id (defa
 
 
 def _fail(exc: SpineError) -> None:
-    err_console.print(f"[red]error[/red] {exc}")
+    err_console.print(f"[red]error[/red] {safe(exc)}")
     raise typer.Exit(2)
 
 
@@ -102,15 +102,15 @@ def _overview(app: App, tenant: str) -> list[dict[str, object]]:
 
 
 def _print_overview(rows: list[dict[str, object]], tenant: str) -> None:
-    table = Table(title=f"Campaigns of tenant {tenant}", header_style="bold")
+    table = Table(title=f"Campaigns of tenant {safe(tenant)}", header_style="bold")
     for col in ("name", "type", "tier", "status", "launch", "budget", "spend", "impr.", "CTR", "ROAS", "systems"):
         table.add_column(col, overflow="fold")
     for r in rows:
         roas = r["roas"]
         table.add_row(
-            str(r["name"]), str(r["type"]), str(r["tier"]), str(r["status"]), str(r["launch_date"]),
+            safe(r["name"]), safe(r["type"]), str(r["tier"]), safe(r["status"]), str(r["launch_date"]),
             money(r["budget_planned"]), money(r["spend"]), f"{r['impressions']:,}", pct(r["ctr"]),  # type: ignore[arg-type]
-            "" if roas is None else f"{roas:.2f}", ", ".join(r["systems"]),  # type: ignore[arg-type]
+            "" if roas is None else f"{roas:.2f}", safe(", ".join(r["systems"])),  # type: ignore[arg-type]
         )  # fmt: skip
     console.print(table)
 
@@ -134,11 +134,12 @@ def list_campaigns(
     if json_out:
         print_json(rows)
         return
-    table = Table(title=f"{len(rows)} campaigns of {tenant_id}", header_style="bold")
+    table = Table(title=f"{len(rows)} campaigns of {safe(tenant_id)}", header_style="bold")
     for col in ("id", "name", "type", "tier", "status", "launch", "end", "budget"):
         table.add_column(col, overflow="fold")
     for c in rows:
-        table.add_row(c.id, c.name, c.type, str(c.tier), c.status, str(c.launch_date), str(c.end_date or ""),
+        table.add_row(safe(c.id), safe(c.name), safe(c.type), str(c.tier), safe(c.status), str(c.launch_date),
+                      str(c.end_date or ""),
                       money(c.budget_planned))  # fmt: skip
     console.print(table)
 
@@ -161,14 +162,15 @@ def show_campaign(
         print_json(data)
         return
     c = data["campaign"]
-    console.print(f"[bold]{c.name}[/bold]  ({c.id}, version {c.version})")
-    console.print(f"  {c.type}, tier {c.tier}, status {c.status} (from {c.status_source})")
+    console.print(f"[bold]{safe(c.name)}[/bold]  ({safe(c.id)}, version {c.version})")
+    console.print(f"  {safe(c.type)}, tier {c.tier}, status {safe(c.status)} (from {safe(c.status_source)})")
     console.print(
-        f"  {c.launch_date} .. {c.end_date or 'evergreen'}; owner {c.owner_id}; channels {', '.join(c.channels)}"
+        f"  {c.launch_date} .. {c.end_date or 'evergreen'}; owner {safe(c.owner_id)}; "
+        f"channels {safe(', '.join(c.channels))}"
     )
     console.print(f"  budget planned {money(c.budget_planned)}; spent {money(c.budget_spent)}")
     for ref in data["external_ids"]:
-        console.print(f"  {ref.system}: {ref.external_id}")
+        console.print(f"  {safe(ref.system)}: {safe(ref.external_id)}")
     keys = data["tracking_keys"]
     console.print(
         f"  tracking: adobe {keys.adobe_analytics}, google {keys.google_analytics}, internal {keys.internal_metrics}"

@@ -15,6 +15,7 @@ from mcc.output import console, err_console, print_json
 from mcc.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from knowledge.models import Audience
     from knowledge.service import KnowledgeBase
 
 app = typer.Typer(no_args_is_help=True)
@@ -24,6 +25,9 @@ app = typer.Typer(no_args_is_help=True)
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+TenantOpt = Annotated[
+    str | None, typer.Option("--tenant", help="Read as this tenant: its own documents (plus the shared playbooks).")
+]
 PROGRESS_MIN_FILES = 20  # below this a run is short; no progress bar
 
 
@@ -50,12 +54,29 @@ def ingest(
     paths: Annotated[
         list[Path] | None, typer.Argument(help="Files or directories (default: the shipped playbooks).")
     ] = None,
+    tenant: Annotated[
+        str | None, typer.Option("--tenant", help="Ingest into this tenant's scope: only its users can read them.")
+    ] = None,
+    shared: Annotated[
+        bool, typer.Option("--shared", help="Ingest into the shared collection every tenant reads.")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Ingest Markdown, text, HTML and PDF files incrementally (unchanged skipped, changed replaced)."""
+    """Ingest Markdown, text, HTML and PDF files incrementally (unchanged skipped, changed replaced) into one
+    tenant's scope (--tenant) or the shared collection (--shared; the default for the shipped playbooks only).
+    Symbolic links leading out of an ingested folder are refused."""
     from knowledge.parsing import discover_files
     from knowledge.service import default_playbooks_dir
 
+    if tenant is not None and shared:
+        err_console.print("[red]error[/red] --tenant and --shared exclude each other; pass one")
+        raise typer.Exit(2)
+    if paths and tenant is None and not shared:
+        err_console.print("[red]error[/red] say where the files go: --tenant TENANT (that tenant only) or --shared")
+        raise typer.Exit(2)
+    if tenant is not None and not tenant.strip():
+        err_console.print("[red]error[/red] --tenant needs a tenant id")
+        raise typer.Exit(2)
     targets = list(paths) if paths else [default_playbooks_dir()]
     kb = build_knowledge_base(load_settings())
     total = len(discover_files(targets))
@@ -69,16 +90,17 @@ def ingest(
             def step(done: int, _total: int, path: str) -> None:
                 bar.update(task, completed=done, description=Path(path).name)
 
-            report = kb.ingest(targets, progress=step)
+            report = kb.ingest(targets, progress=step, tenant_id=tenant)
     else:
-        report = kb.ingest(targets)
+        report = kb.ingest(targets, tenant_id=tenant)
     if json_out:
         print_json(report.model_dump())
         return
     for skipped in report.skipped:
-        err_console.print(f"[yellow]skipped[/yellow] {skipped.path}: {skipped.reason}")
+        err_console.print(f"[yellow]skipped[/yellow] {escape(skipped.path)}: {escape(skipped.reason)}")
+    scope = f"tenant {escape(tenant)}" if tenant is not None else "shared"
     console.print(
-        f"[bold]Ingested[/bold] {len(report.added)} added, {len(report.updated)} updated, "
+        f"[bold]Ingested[/bold] ({scope}) {len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed, {len(report.skipped)} skipped; "
         f"{report.chunks_written} chunks written, {report.chunks_deleted} deleted in {report.seconds:.1f}s "
         f"(model load {report.model_load_seconds:.1f}s, embedding {report.embed_seconds:.1f}s)"
@@ -92,41 +114,61 @@ def search(
     domain: Annotated[str | None, typer.Option(help="Only this domain, e.g. event_standards.")] = None,
     tier: Annotated[str | None, typer.Option(help="Only this tier: 1, 2, 3 or all.")] = None,
     mode: Annotated[str, typer.Option(help="hybrid, dense or bm25.")] = "hybrid",
+    tenant: TenantOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Hybrid search (dense + BM25, RRF) with citations and each retriever's score."""
     if mode not in ("hybrid", "dense", "bm25"):
         err_console.print("[red]error[/red] --mode must be hybrid, dense or bm25")
         raise typer.Exit(2)
-    hits = build_knowledge_base(load_settings()).search(query, k=k, domain=domain, tier=tier, mode=mode)  # type: ignore[arg-type]
+    settings = load_settings()
+    hits = build_knowledge_base(settings).search(
+        query,
+        k=k,
+        domain=domain,
+        tier=tier,
+        mode=mode,
+        audience=_audience(settings, tenant),  # type: ignore[arg-type]
+    )
     if json_out:
         print_json([h.model_dump() for h in hits])
         return
-    table = Table("#", "citation", "score", "dense", "bm25", "text")
+    table = Table("#", "citation", "scope", "score", "dense", "bm25", "text")
     for i, h in enumerate(hits, start=1):
         dense = f"{h.scores.dense:.3f}" if h.scores.dense is not None else ""
         bm25 = f"{h.scores.bm25:.2f}" if h.scores.bm25 is not None else ""
         snippet = " ".join(h.text.split())[:120]
-        table.add_row(str(i), h.citation, f"{h.score:.4f}", dense, bm25, snippet)
+        scope = f"tenant {h.tenant}" if h.scope == "tenant" else "shared"
+        table.add_row(str(i), escape(h.citation), escape(scope), f"{h.score:.4f}", dense, bm25, escape(snippet))
     console.print(table)
 
 
 @app.command()
 def answer(
-    question: Annotated[str, typer.Argument(help="A question about the playbooks.")], json_out: JsonOpt = False
+    question: Annotated[str, typer.Argument(help="A question about the playbooks.")],
+    tenant: TenantOpt = None,
+    json_out: JsonOpt = False,
 ) -> None:
     """A grounded answer quoted from the playbooks with citations, or a plain 'not in the playbooks'."""
-    result = build_knowledge_base(load_settings()).answer(question)
+    settings = load_settings()
+    result = build_knowledge_base(settings).answer(question, audience=_audience(settings, tenant))
     if json_out:
         print_json(result.model_dump(exclude={"hits"}))
         return
-    console.print(result.answer)
+    console.print(escape(result.answer))
     for i, c in enumerate(result.citations, start=1):
-        console.print(f"  [{i}] {c.citation}")
+        console.print(f"  \\[{i}] {escape(c.citation)} ({c.scope})")
     for w in result.warnings:
-        err_console.print(f"[yellow]warning[/yellow] {w}")
+        err_console.print(f"[yellow]warning[/yellow] {escape(w)}")
     for s in result.unsupported_sentences:
-        err_console.print(f"[yellow]unsupported[/yellow] {s}")
+        err_console.print(f"[yellow]unsupported[/yellow] {escape(s)}")
+
+
+def _audience(settings: Settings, tenant: str | None) -> Audience:
+    """The shared playbooks (when the settings enable them) plus, with --tenant, that tenant's documents."""
+    from knowledge.models import Audience
+
+    return Audience(tenant_id=tenant, shared=settings.knowledge_shared_playbooks or tenant is None)
 
 
 @app.command("eval")

@@ -3,6 +3,8 @@
 Over stdio the principal is one user of the tenant's directory (``--as``, default from settings): that is how
 Claude Desktop starts it. Over streamable HTTP every request carries a bearer token that maps to a user of a
 tenant (settings ``http_tokens``); the server is stateless so replicas can sit behind any load balancer.
+On both transports a malformed message or a batch is answered with a JSON-RPC error, never dropped, and a GET on
+the stateless HTTP endpoint is a 405 (``mcp_servers.guard.transport``).
 """
 
 from __future__ import annotations
@@ -76,11 +78,13 @@ def http_app(app: App, name: str, settings: Settings, host: str, port: int):  # 
             "or an [http_tokens] table in settings.toml, or OAuth issuers (oauth_issuers, see README)"
         )
     tokens = BearerTokens({t: TokenGrant(user, tenant) for t, (tenant, user) in grants.items()}, app.groups_of)
+    from mcp_servers.guard.transport import TransportEdges
+
     scopes = list(settings.oauth_scopes)
     if not settings.oauth_issuers:
         auth = AuthSettings(issuer_url=f"http://{host}:{port}", resource_server_url=None, required_scopes=scopes)
         server = app.server(name, tokens, token_verifier=tokens, auth=auth)
-        return server.streamable_http_app(stateless_http=True, json_response=True, host=host)
+        return TransportEdges(server.streamable_http_app(stateless_http=True, json_response=True, host=host))
     resource = (settings.resource_url or f"http://{host}:{port}/mcp").replace("{name}", name)
     issuers = issuer_configs(settings, resource)
     verifier = AnyOf(tokens, JwtVerifier(issuers, app.groups_of)) if grants else JwtVerifier(issuers, app.groups_of)
@@ -93,7 +97,7 @@ def http_app(app: App, name: str, settings: Settings, host: str, port: int):  # 
     every_issuer = [AnyHttpUrl(i.issuer) for i in issuers]
     metadata = create_protected_resource_routes(AnyHttpUrl(resource), every_issuer, scopes, resource_name=f"MCC {name}")
     starlette_app.router.routes[0:0] = metadata
-    return starlette_app
+    return TransportEdges(starlette_app)
 
 
 def _explain_over_stdio(message: str, max_requests: int = 5) -> None:
@@ -194,13 +198,14 @@ def serve(
                 return
             if transport == "stdio":
                 from mcp_servers.guard.identity import FixedPrincipal
+                from mcp_servers.guard.transport import run_stdio
 
                 _check_tenant(app, tenant or settings.tenant)
                 principal = app.principal(as_user, tenant)
                 if name == "knowledge":
                     app.knowledge.search("warm up", k=1)  # the first call should not be the slow one
                 server = app.server(name, FixedPrincipal(principal))
-                anyio.run(server.run_stdio_async)
+                anyio.run(run_stdio, server)
                 return
             import uvicorn
 

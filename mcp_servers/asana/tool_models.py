@@ -29,7 +29,8 @@ from connectors.asana.models import (
     Task,
 )
 from mcp_servers.asana.spine_sync import SpineLink
-from mcp_servers.guard.toolkit import UUID_PATTERN, CreateInput, ToolInput
+from mcp_servers.guard.toolkit import UUID_PATTERN, CreateInput, MultilineText, ToolInput
+from spine.text_policy import MULTILINE
 
 GID_PATTERN = r"^[0-9]{1,20}$"
 
@@ -48,7 +49,9 @@ def gid_field(description: str, *, optional: bool = True) -> Any:
 
 Gid = Annotated[str, BeforeValidator(_gid), WithJsonSchema({"type": "string", "pattern": GID_PATTERN, "maxLength": 20})]
 Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX, description=f"1-{NAME_MAX} characters.")]
-Notes = Annotated[str, Field(max_length=NOTES_MAX, description=f"Plain-text description, at most {NOTES_MAX} chars.")]
+Notes = Annotated[
+    str, Field(max_length=NOTES_MAX, description=f"Plain-text description, at most {NOTES_MAX} chars."), MULTILINE
+]
 DueOn = Annotated[dt.date | None, Field(default=None, description="Due date, ISO 8601 (YYYY-MM-DD).")]
 StartOn = Annotated[
     dt.date | None, Field(default=None, description="Start date, ISO 8601 (YYYY-MM-DD); not after due_on.")
@@ -168,7 +171,9 @@ class UpdateTaskArgs(TaskGidArgs):
 
 class AddCommentArgs(CreateInput):
     task_gid: Gid = gid_field("Gid of the task to comment on.", optional=False)
-    text: str = Field(min_length=1, max_length=COMMENT_MAX, description=f"Comment text, 1-{COMMENT_MAX} chars.")
+    text: MultilineText = Field(
+        min_length=1, max_length=COMMENT_MAX, description=f"Comment text, 1-{COMMENT_MAX} chars."
+    )
 
 
 class GetUserTasksArgs(ToolInput):

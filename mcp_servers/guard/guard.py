@@ -34,7 +34,7 @@ import pydantic
 from mcp.server.mcpserver import Context
 
 from mcp_servers.guard.blocking import in_thread
-from mcp_servers.guard.errors import from_exception, from_validation
+from mcp_servers.guard.errors import first_id_argument, from_decision, from_exception, from_validation
 from mcp_servers.guard.identity import PrincipalSource
 from mcp_servers.guard.toolkit import ApprovalRequired, ToolDef, ToolFailure, ToolInput
 from policies.engine import PolicyEngine
@@ -157,7 +157,7 @@ class Guard:
             self._audit(
                 principal, tool.name, "deny", fp, decision.rule_ids, approval_id, {"message": decision.message()}
             )
-            raise ToolFailure(decision.message(), code="denied", fix=_deny_fix(decision))
+            raise from_decision(decision, call_args, self._foreign_argument(principal, call_args))
 
         self._audit(principal, tool.name, "allow", fp, decision.rule_ids, approval_id, _allow_note(decision))
 
@@ -181,12 +181,12 @@ class Guard:
     def _failed(self, a: _Admitted, exc: Exception) -> ToolFailure:
         """Step 5 failed: nothing committed, so the approval is usable again; audit it and return what the caller
         sees."""
-        failure = from_exception(exc, a.tool.name)
+        failure = from_exception(exc, a.tool.name, a.call_args)
         principal, approval_id = a.call.principal, a.call.approval_id
         if approval_id is not None and a.reservation is not None:
             self.approvals.release(principal.tenant_id, approval_id, a.reservation, principal.user_id,
                                    f"the call failed: {failure.code}")  # fmt: skip
-        self._audit(principal, a.tool.name, "failed", a.fp, [f"error.{failure.code}"], approval_id,
+        self._audit(principal, a.tool.name, "failed", a.fp, [f"error.{failure.audit_code}"], approval_id,
                     {"field": failure.field})  # fmt: skip
         return failure
 
@@ -254,6 +254,12 @@ class Guard:
         """The policy decision for a call, with the target's tenant when the server can tell it."""
         tenant = self.resource_tenant(tool, call_args) if self.resource_tenant else None
         return self.engine.decide(principal, ToolCall(self.server, tool, call_args, tenant), **kw)
+
+    def _foreign_argument(self, principal: Principal, call_args: Mapping[str, Any]) -> str | None:
+        """The argument holding another tenant's id, for a not_found that names the same field as an unknown id's."""
+        finder = getattr(self.resource_tenant, "foreign_argument", None)
+        found = finder(call_args, principal.tenant_id) if finder is not None else None
+        return found or first_id_argument(call_args)
 
     def _request_approval(
         self, principal: Principal, tool: ToolDef, call_args: dict[str, Any], fp: str, decision: Decision
@@ -331,16 +337,3 @@ def _allow_note(decision: Decision) -> dict[str, Any]:
         # LOG_ONLY rollout: the call ran, and the audit says what enforcement would have done and why.
         note["log_only"] = {"would_have": would.effect, "rule_ids": list(would.rule_ids), "message": would.message()}
     return note
-
-
-def _deny_fix(decision: Decision) -> str:
-    ids = set(decision.rule_ids)
-    if ids & {"role.readonly_no_write", "default.deny"}:
-        return "this principal may not make this call; ask someone in a group that may"
-    if any(i.startswith("authority.") for i in ids):
-        return "change the field in the system that owns it"
-    if "ratelimit.exceeded" in ids:
-        return f"wait {decision.retry_after_s or 60:.0f} s and retry"
-    if ids & {"pii.external_arguments", "pii.stored_arguments"}:
-        return "remove personal data (emails, phone numbers, card numbers, SSNs) from the arguments"
-    return "do not retry this call unchanged"

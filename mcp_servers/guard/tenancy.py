@@ -68,6 +68,16 @@ class ResourceTenants:
             return MIXED_TENANTS
         return next(iter(tenants), None)
 
+    def foreign_argument(self, args: Mapping[str, Any], tenant_id: str) -> str | None:
+        """The first argument naming an id a known *other* tenant owns (after ``__call__`` cached it), or None."""
+        for name, value in args.items():
+            values = value.values() if isinstance(value, Mapping) else value if isinstance(value, list) else [value]
+            for v in values:
+                for key in (("ref", v), ("campaign", v)) if isinstance(v, str) else ():
+                    if key in self._known and self._known[key] != tenant_id:
+                        return name
+        return None
+
     def _lookup(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
         refs = [v for kind, v in keys if kind == "ref"]
         campaigns = [v for kind, v in keys if kind == "campaign"]

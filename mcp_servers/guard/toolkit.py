@@ -15,14 +15,21 @@ from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal, Protocol
 
 from mcp.server.mcpserver import Context
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from policies.ratelimit import format_retry, retry_seconds
+from spine.text_policy import MULTILINE, check_text
 
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 Uuid = Annotated[str, Field(pattern=UUID_PATTERN)]  # a canonical spine id, as every server's tools take it
+MultilineText = Annotated[str, MULTILINE]  # free text that may hold newlines and tabs (descriptions, notes)
 
 
 class ToolInput(BaseModel):
-    """Base of every tool's arguments: unknown fields are rejected, strings are stripped and bounded.
+    """Base of every tool's arguments: unknown fields are rejected, strings are stripped and bounded, and every
+    string (recursively, dict keys too) obeys the text policy of ``spine.text_policy``: no control characters,
+    escape sequences or bidi overrides, no invisible-only text; newlines only in fields marked ``MULTILINE``
+    (``MultilineText``) or named in ``multiline_fields``. A refusal is ``invalid`` and names the field path.
 
     Control arguments (``control_fields``: the approval presented, the idempotency key) steer how a call runs but
     are not part of what it does; ``business_arguments`` is the call without them, which is what the policy
@@ -31,6 +38,7 @@ class ToolInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, str_max_length=20_000)
     control_fields: ClassVar[frozenset[str]] = frozenset({"approval_id"})
+    multiline_fields: ClassVar[frozenset[str]] = frozenset()
 
     approval_id: str | None = Field(
         default=None,
@@ -40,6 +48,11 @@ class ToolInput(BaseModel):
             "been approved: the approval_id from that answer. The arguments must be identical."
         ),
     )
+
+    @model_validator(mode="after")
+    def _text_policy(self) -> ToolInput:
+        check_text(self)
+        return self
 
     def business_arguments(self, *, mode: Literal["json", "python"] = "json", **dump: Any) -> dict[str, Any]:
         """The call's own arguments, without control arguments (``None`` values dropped unless ``dump`` says
@@ -93,18 +106,23 @@ class ToolFailure(Exception):
     """A tool error a model can act on: which argument, what is wrong, how to fix it."""
 
     def __init__(
-        self, message: str, *, field: str | None = None, fix: str | None = None, code: str = "invalid"
-    ) -> None:
+        self, message: str, *, field: str | None = None, fix: str | None = None, code: str = "invalid",
+        retry_after_s: float | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(message)
         self.field = field
         self.fix = fix
         self.code = code
+        self.audit_code = code  # what the audit row records when the caller is told less (e.g. tenant.cross)
+        # set on rate limits: seconds until a retry can succeed, as every message states it (0.1 s steps, up)
+        self.retry_after_s = retry_seconds(retry_after_s) if retry_after_s is not None else None
 
     def render(self) -> str:
-        """The text the caller sees: ``[code] field: message. Fix: ...``."""
+        """The text the caller sees: ``[code] field: message. Fix: ... retry_after_s=0.3``."""
         text = str(self)
         head = f"{self.field}: {text}" if self.field and not text.startswith(f"{self.field}:") else text
-        return f"[{self.code}] {head}" + (f" Fix: {self.fix}" if self.fix else "")
+        tail = f" retry_after_s={format_retry(self.retry_after_s)}" if self.retry_after_s is not None else ""
+        return f"[{self.code}] {head}" + (f" Fix: {self.fix}" if self.fix else "") + tail
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,8 +50,9 @@ def _render_document(result: BaseModel, params: Mapping[str, str]) -> str:
     return str(getattr(result, "text", ""))
 
 
-def knowledge_extras(tools: Sequence[ToolDef], documents: Callable[[], list[Any]]) -> Extras:
-    """Playbook resources over the server's guarded get_document tool; ``documents`` lists the stored ones."""
+def knowledge_extras(tools: Sequence[ToolDef], documents: Callable[[str], list[Any]]) -> Extras:
+    """Playbook resources over the server's guarded get_document tool; ``documents(tenant)`` lists what that
+    tenant may read."""
     get_document = next(t for t in tools if t.name == "get_document")
     doc_only = lambda params: {"doc_id": params["doc_id"]}  # noqa: E731
     resources = [
@@ -65,8 +66,8 @@ def knowledge_extras(tools: Sequence[ToolDef], documents: Callable[[], list[Any]
     async def playbooks(caller: ResourceCaller) -> list[ListedResource]:
         import asyncio
 
-        caller.principal()  # no caller, no list (fails closed like a tool call)
-        docs = await asyncio.to_thread(documents)
+        who = caller.principal()  # no caller, no list (fails closed like a tool call)
+        docs = await asyncio.to_thread(documents, who.tenant_id)
         return [ListedResource(f"playbook://{d.doc_id}", d.doc_id, d.title, f"{d.domain}, tier {d.tier}",
                                "text/markdown") for d in docs]  # fmt: skip
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
@@ -46,6 +46,9 @@ class ListCampaignsArgs(ToolInput):
 
 
 class UpdateCampaignArgs(ToolInput):
+    # newlines are judged per field by the spine's CampaignUpdate (a description may hold them, a name may not)
+    multiline_fields: ClassVar[frozenset[str]] = frozenset({"changes"})
+
     campaign_id: Uuid = Field(description="Canonical campaign id (lowercase UUID).")
     expected_version: int = Field(ge=1, description="The campaign's current `version` (optimistic locking).")
     changes: dict[str, Any] = Field(

@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from mcp_servers.guard.guard import CallContext
-from mcp_servers.guard.toolkit import ToolDef, ToolInput
+from mcp_servers.guard.toolkit import MultilineText, ToolDef, ToolInput
 from spine.approvals import ApprovalStore
 from spine.audit import AuditLog
 
@@ -58,7 +58,7 @@ class ResolveApprovalArgs(ToolInput):
     control_fields: ClassVar[frozenset[str]] = frozenset()  # approval_id names the approval to resolve
     approval_id: str = Field(pattern=r"^[0-9a-f-]{36}$", description="The pending approval's id (lowercase UUID).")
     decision: Literal["approve", "reject"]
-    note: str | None = Field(default=None, max_length=2000, description="Kept with the approval.")
+    note: MultilineText | None = Field(default=None, max_length=2000, description="Kept with the approval.")
 
 
 class AuditTailArgs(ToolInput):

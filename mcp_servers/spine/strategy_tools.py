@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from mcp_servers.guard.guard import CallContext
-from mcp_servers.guard.toolkit import CreateInput, ToolDef, ToolInput, Uuid
+from mcp_servers.guard.toolkit import CreateInput, MultilineText, ToolDef, ToolInput, Uuid
 from mcp_servers.spine.common import tenant_store
 from spine.schemas import StrategyContent, StrategyOut
 
@@ -28,7 +28,7 @@ class DraftStrategyArgs(CreateInput):
 
 
 class RejectStrategyArgs(StrategyArgs):
-    reason: str = Field(min_length=3, max_length=2000, description="Why, and what to change (3-2000 chars).")
+    reason: MultilineText = Field(min_length=3, max_length=2000, description="Why, and what to change (3-2000 chars).")
 
 
 class ListStrategiesArgs(ToolInput):

@@ -13,7 +13,7 @@ from connectors.workfront.backend import WorkfrontBackend
 from connectors.workfront.models import NOTE_MAX, WORK_REQUIRED_MAX, Issue, Note, Task
 from mcp_servers.guard.blocking import in_thread
 from mcp_servers.guard.guard import CallContext
-from mcp_servers.guard.toolkit import CreateInput, ToolDef, ToolFailure, ToolInput
+from mcp_servers.guard.toolkit import CreateInput, MultilineText, ToolDef, ToolFailure, ToolInput
 from mcp_servers.workfront.spine_sync import SpineSync
 from mcp_servers.workfront.tool_calls import call_fingerprint, fetch_one, wf
 from mcp_servers.workfront.tool_models import (
@@ -92,7 +92,7 @@ class CreateIssueArgs(CreateInput):
 class AddNoteArgs(CreateInput):
     obj_code: Literal["PROJ", "TASK", "OPTASK"] = Field(description="What the note is on: project, task or issue.")
     obj_id: WfId = Field(description="ID of that project, task or issue, 32 hex.")
-    text: str = Field(min_length=1, max_length=NOTE_MAX, description="Note text, 1-4000 characters.")
+    text: MultilineText = Field(min_length=1, max_length=NOTE_MAX, description="Note text, 1-4000 characters.")
 
 
 def task_tools(backend_for: BackendFor, sync: SpineSync) -> list[ToolDef]:

@@ -22,6 +22,7 @@ from connectors.workfront.models import (
     Task,
     TaskStatus,
 )
+from spine.text_policy import MULTILINE
 
 GUID_PATTERN = r"^[0-9a-f]{32}$"
 
@@ -30,7 +31,7 @@ WfId = Annotated[
 ]
 WfDate = Annotated[_IsoDate, Field(description="ISO 8601 date, YYYY-MM-DD.")]
 WfName = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
-WfDescription = Annotated[str, Field(max_length=DESCRIPTION_MAX)]
+WfDescription = Annotated[str, Field(max_length=DESCRIPTION_MAX), MULTILINE]
 
 
 def check_after(end: dt.date | None, info: ValidationInfo, start_field: str) -> dt.date | None:

@@ -37,7 +37,7 @@ class TenantScoped:
         if row is None:
             raise NotFoundError(entity, str(entity_id), field)
         if row.tenant_id != self.tenant_id:  # type: ignore[attr-defined]
-            raise TenantIsolationError(entity, entity_id, self.tenant_id)
+            raise TenantIsolationError(entity, entity_id, self.tenant_id, field)
         return row
 
     def _emit(

@@ -159,6 +159,7 @@ class CampaignRepository(TenantScoped):
                     raise IdempotencyKeyReusedError(client_request_key)
                 return self.get(prior.campaign_id)
         self._check_user("owner_id", spec.owner_id)
+        self._check_people("stakeholder_ids", spec.stakeholder_ids)
         _check_actor(actor)
 
         now = utcnow()
@@ -243,6 +244,8 @@ class CampaignRepository(TenantScoped):
         parse(CampaignFields, merged)  # cross-field rules (end_date >= launch_date) on the result
         if "owner_id" in fields:
             self._check_user("owner_id", fields["owner_id"])
+        if fields.get("stakeholder_ids"):
+            self._check_people("stakeholder_ids", fields["stakeholder_ids"])
         previous = {k: current.model_dump(mode="json")[k] for k in fields}
         values = _flatten(fields)
         now = utcnow()
@@ -350,6 +353,14 @@ class CampaignRepository(TenantScoped):
             raise ValidationError(
                 field, f"{user_id!r} is not a user of tenant {self.tenant_id!r}", "use a user id of this tenant"
             )
+
+    def _check_people(self, field: str, user_ids: list[str]) -> None:
+        """Every id must be a user of this tenant; another tenant's user is answered exactly like an unknown id."""
+        from spine.repositories.directory import DirectoryRepository
+
+        unknown = DirectoryRepository(self.session, self.tenant_id).unknown_users(user_ids)
+        if unknown:
+            self._check_user(f"{field}.{list(user_ids).index(unknown[0])}", unknown[0])
 
     def _upgrade(self, row: Campaign) -> None:
         # Upgrade-on-read: apply transformers to an N-1 row; the caller's transaction persists it.

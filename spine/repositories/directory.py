@@ -92,6 +92,15 @@ class DirectoryRepository(TenantScoped):
         user = self.session.get(User, (self.tenant_id, user_id))
         return user is not None and user.active
 
+    def unknown_users(self, user_ids: Iterable[str]) -> list[str]:
+        """The ids, in order, that name no active user of this tenant (a user of another tenant is unknown here)."""
+        wanted = [u for u in user_ids if isinstance(u, str)]
+        stmt = select(User.user_id).where(
+            User.tenant_id == self.tenant_id, User.user_id.in_(set(wanted)), User.active.is_(True)
+        )
+        known = set(self.session.scalars(stmt)) if wanted else set()
+        return [u for u in user_ids if not isinstance(u, str) or u not in known]
+
     def get_user(self, user_id: str, *, include_removed: bool = False) -> UserOut:
         """The user with its groups; NotFound when not in this tenant (or removed, unless ``include_removed``)."""
         user = self.session.get(User, (self.tenant_id, user_id))

@@ -23,11 +23,11 @@ def test_ingest_search_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     (docs / "empty.md").write_text("", encoding="utf-8")
     runner = CliRunner()
 
-    first = runner.invoke(app, ["knowledge", "ingest", str(docs)])
+    first = runner.invoke(app, ["knowledge", "ingest", str(docs), "--shared"])
     assert first.exit_code == 0, first.output
     assert "1 added" in first.output and "1 skipped" in first.output and "empty" in first.output
 
-    again = runner.invoke(app, ["knowledge", "ingest", str(docs), "--json"])
+    again = runner.invoke(app, ["knowledge", "ingest", str(docs), "--shared", "--json"])
     assert json.loads(again.stdout)["unchanged"] and again.exit_code == 0
 
     found = runner.invoke(app, ["knowledge", "search", "subject line length", "--k", "1", "--json"])
