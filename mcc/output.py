@@ -93,18 +93,3 @@ def money(m: Any) -> str:
 
 def pct(x: float | None) -> str:
     return "" if x is None else f"{x * 100:.2f}%"
-
-
-def safe(text: object) -> str:
-    """A value made safe to print in a rich console: control and bidi characters shown as escapes (a stored name
-    can never move the cursor, recolour the terminal or reorder a line) and rich markup escaped."""
-    import unicodedata
-
-    from rich.markup import escape
-
-    shown = "".join(
-        ch if ch in "\t" or not (unicodedata.category(ch) in ("Cc", "Cf") or ch in "\u2028\u2029") else
-        f"\\u{ord(ch):04x}"
-        for ch in str(text)
-    )  # fmt: skip
-    return escape(shown)
