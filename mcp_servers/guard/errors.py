@@ -30,7 +30,7 @@ def _problem(err: Any, model: type[pydantic.BaseModel]) -> tuple[str, str, str]:
     ctx = err.get("ctx") or {}
     if err["type"] == "text_policy":  # the text policy names the path inside the argument itself
         field = ".".join(str(p) for p in [*err["loc"], ctx["field"]])
-        return ToolFailure(str(ctx["problem"]), field=field, fix=str(ctx["fix"]))
+        return field, str(ctx["problem"]), str(ctx["fix"])
     if err["type"] == "extra_forbidden":
         return field, "unknown argument", f"remove it; valid arguments are: {', '.join(sorted(model.model_fields))}"
     if err["type"] == "missing":
