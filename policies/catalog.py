@@ -72,6 +72,7 @@ _SPECS: tuple[ToolSpec, ...] = (
     _spec(_W, "update_status", "write", "any"),
     _spec(_W, "assign_resource", "write", "task"),
     _spec(_W, "get_capacity", "read", "user"),
+    _spec(_W, "search_users", "read", "user"),
     _spec(_W, "create_issue", "write", "issue"),
     _spec(_W, "add_note", "write", "note", pii="redact"),
     _spec(_W, "delete_project", "delete", "project", hypothetical=True),
@@ -87,6 +88,7 @@ _SPECS: tuple[ToolSpec, ...] = (
     _spec(_A, "add_comment", "write", "story", pii="redact"),
     _spec(_A, "get_user_tasks", "read", "task"),
     _spec(_A, "list_sections", "read", "section"),
+    _spec(_A, "list_users", "read", "user"),
     _spec(_A, "add_task_to_section", "write", "section"),
     # Campaign spine (internal canonical store).
     _spec(_S, "create_campaign", "write", "campaign", money=_CAMPAIGN_MONEY, fields=("campaign", "arguments")),

@@ -51,12 +51,15 @@ def _score(project: ExternalProject, campaign: Campaign) -> float:
     return round(0.75 * name + 0.25 * max(0.0, 1 - days / DATE_WINDOW_DAYS), 4)
 
 
-def propose(session: Session, tenant_id: str, projects: Iterable[ExternalProject], *, dry_run: bool = False
-            ) -> ProposeSummary:  # fmt: skip
-    """Store (or refresh) one proposal per project not yet linked; with ``dry_run`` the caller rolls back."""
+def propose(session: Session, tenant_id: str, projects: Iterable[ExternalProject], *, dry_run: bool = False,
+            system: str | None = None) -> ProposeSummary:  # fmt: skip
+    """Store (or refresh) one proposal per project not yet linked; with ``dry_run`` the caller rolls back.
+    ``system`` (default: the projects' own) keeps an empty read from being taken for another system's."""
     summary = ProposeSummary()
     projects = list(projects)
-    system = projects[0].system if projects else "workfront"
+    system = system or (projects[0].system if projects else "workfront")
+    if any(p.system != system for p in projects):
+        raise ValidationError("projects", f"every project must come from {system}", "import one system at a time")
     mine = (SystemRef.tenant_id == tenant_id, SystemRef.system == system, SystemRef.entity_type == "campaign")
     linked = set(session.scalars(select(SystemRef.external_id).where(*mine)))
     taken = set(session.scalars(select(SystemRef.canonical_id).where(*mine)))

@@ -7,9 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from connectors.asana.client import AsanaRestClient
 from connectors.workfront.client import WorkfrontRestClient
 from connectors.workfront.mapping import work_item_status_for
 
+ASANA_PAGE = 100  # Asana's largest page
 ID_CHUNK = 50  # project IDs per task query: far below Workfront's URI limit
 PROJECT_FIELDS = ("name", "description", "status", "plannedStartDate", "plannedCompletionDate", "ownerID", "extRefID")
 TASK_FIELDS = ("name", "projectID", "status", "assignedToID", "plannedStartDate", "plannedCompletionDate",
@@ -97,3 +99,41 @@ async def read_workfront(
                 ))  # fmt: skip
             tick("tasks", len(page))
     return list(projects.values())
+
+
+async def read_asana(
+    client: AsanaRestClient,
+    workspace: str | None = None,
+    since: dt.date | None = None,
+    progress: Progress | None = None,
+) -> list[ExternalProject]:
+    """Every unarchived project of the workspace (default: the client's) modified on or after ``since``, with its
+    tasks. Asana has only completion: completed -> "completed" (100 %), otherwise "not_started" (0 %)."""
+    tick = progress or (lambda _what, _n: None)
+    projects: list[ExternalProject] = []
+    offset: str | None = None
+    while True:
+        page = await client.list_projects(workspace=workspace, limit=ASANA_PAGE, offset=offset)
+        for p in page.data:
+            changed = _date(p.modified_at)
+            if p.archived or (since is not None and changed is not None and changed < since):
+                continue
+            projects.append(ExternalProject("asana", p.gid, p.name or p.gid, p.start_on, p.due_on, None, None))
+        tick("projects", len(page.data))
+        if page.next_page is None:
+            break
+        offset = page.next_page.offset
+    for project in projects:
+        offset = None
+        while True:
+            tasks = await client.list_project_tasks(project.id, limit=ASANA_PAGE, offset=offset)
+            for t in tasks.data:
+                project.tasks.append(ExternalTask(
+                    t.gid, (t.name or t.gid)[:500], "completed" if t.completed else "not_started",
+                    t.assignee.gid if t.assignee else None, t.start_on, t.due_on, 100 if t.completed else 0,
+                ))  # fmt: skip
+            tick("tasks", len(tasks.data))
+            if tasks.next_page is None:
+                break
+            offset = tasks.next_page.offset
+    return projects

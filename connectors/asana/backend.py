@@ -31,6 +31,7 @@ from connectors.asana.models import (
     Task,
     TaskCreate,
     TaskUpdate,
+    User,
 )
 
 __all__ = [
@@ -120,6 +121,12 @@ class AsanaBackend(Protocol):
         offset: str | None = None,
     ) -> Page[Task]:
         """Tasks assigned to a user; with `completed_since`, only incomplete ones or completed since then."""
+        ...
+
+    async def list_users(
+        self, *, workspace: str | None = None, limit: int = 50, offset: str | None = None
+    ) -> Page[User]:
+        """The users of a workspace (gid, name, email when visible), by gid; paged like list_sections."""
         ...
 
     async def add_task_to_section(

@@ -54,6 +54,7 @@ from connectors.asana.models import (
     Task,
     TaskCreate,
     TaskUpdate,
+    User,
     check_dates,
     check_gid,
     check_limit,
@@ -65,6 +66,7 @@ from connectors.asana.models import (
 log = logging.getLogger(__name__)
 
 ASANA_API = "https://app.asana.com/api/1.0"
+USER_FIELDS = "name,email"
 PROJECT_FIELDS = "name,notes,archived,workspace.name,team.name,due_on,start_on,current_status,created_at,modified_at"
 SECTION_FIELDS = "name,project.name,created_at"
 TASK_FIELDS = (
@@ -413,6 +415,29 @@ class AsanaRestClient:
             fields={"assignee": "user_gid"},
             default_field="user_gid",
         )
+
+    async def list_projects(
+        self, *, workspace: str | None = None, limit: int = 100, offset: str | None = None
+    ) -> Page[Project]:
+        """A workspace's projects (``GET /projects?workspace=``), paged with Asana's offsets (backfill reads)."""
+        ws = self._ws(workspace)
+        return await self._page(Project, "/projects", PROJECT_FIELDS, {"workspace": ws}, limit, offset,
+                                fields={"workspace": "workspace"}, default_field="workspace")  # fmt: skip
+
+    async def list_project_tasks(self, project_gid: str, *, limit: int = 100, offset: str | None = None) -> Page[Task]:
+        """A project's tasks (``GET /tasks?project=``), paged with Asana's offsets (backfill reads)."""
+        check_gid(project_gid, "project_gid")
+        return await self._page(Task, "/tasks", TASK_FIELDS, {"project": project_gid}, limit, offset,
+                                fields={"project": "project_gid"}, default_field="project_gid")  # fmt: skip
+
+    async def list_users(
+        self, *, workspace: str | None = None, limit: int = 50, offset: str | None = None
+    ) -> Page[User]:
+        ws = self._ws(workspace)
+        return await self._page(
+            User, f"/workspaces/{ws}/users", USER_FIELDS, {}, limit, offset,
+            fields={"workspace": "workspace"}, default_field="workspace",
+        )  # fmt: skip
 
     async def add_task_to_section(
         self, section_gid: str, task_gid: str, *, insert_before: str | None = None, insert_after: str | None = None

@@ -31,6 +31,7 @@ from connectors.asana.models import (
     Task,
     TaskCreate,
     TaskUpdate,
+    User,
     check_dates,
     check_gid,
     check_idempotency_key,
@@ -56,7 +57,7 @@ from connectors.asana.sandbox_store import (
     WorkspaceRow,
     new_gid,
 )
-from connectors.asana.sandbox_views import page_rows, project_view, section_view, task_view
+from connectors.asana.sandbox_views import page_rows, project_view, section_view, task_view, users_page
 from spine.db import make_engine, make_session_factory, utcnow
 
 P = ParamSpec("P")
@@ -363,6 +364,12 @@ class AsanaSandbox:
                 {"assignee": user_gid, "workspace": ws, "completed_since": since},
             )
             return Page[Task](data=[task_view(s, r) for r in rows], next_page=nxt)
+
+    @_in_thread
+    def list_users(self, *, workspace: str | None = None, limit: int = 50, offset: str | None = None) -> Page[User]:
+        check_limit(limit)
+        with self._sessions() as s:
+            return users_page(s, self._secret, self._workspace(s, workspace, "workspace"), limit, offset)
 
     @_in_thread
     def add_task_to_section(

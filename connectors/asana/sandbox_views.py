@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from connectors.asana.models import Compact, Membership, NextPage, Project, Section, Task
+from connectors.asana.models import Compact, Membership, NextPage, Page, Project, Section, Task, User
 from connectors.asana.sandbox_store import (
     MembershipRow,
     ProjectRow,
@@ -105,3 +105,18 @@ def task_view(s: Session, row: TaskRow) -> Task:
         created_at=row.created_at,
         modified_at=row.modified_at,
     )
+
+
+def users_page(s: Session, secret: bytes, ws: str, limit: int, offset: str | None) -> Page[User]:
+    """A workspace's users by gid; the offset carries how many were already returned (users have no seq)."""
+    scope = scope_of("users", ws)
+    start = decode_offset(secret, scope, offset) if offset is not None else 0
+    q = select(UserRow).where(UserRow.workspace_gid == ws).order_by(UserRow.gid).offset(start).limit(limit + 1)
+    rows = list(s.scalars(q))
+    nxt = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        token = encode_offset(secret, scope, start + limit)
+        rel = f"/workspaces/{ws}/users?{urlencode({'limit': limit, 'offset': token})}"
+        nxt = NextPage(offset=token, path=rel, uri=SANDBOX_URI + rel)
+    return Page[User](data=[User(gid=r.gid, name=r.name, email=r.email) for r in rows], next_page=nxt)

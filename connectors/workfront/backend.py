@@ -33,6 +33,7 @@ from connectors.workfront.models import (
     SearchPage,
     Task,
     TeamCapacity,
+    User,
 )
 
 __all__ = [
@@ -109,6 +110,10 @@ class WorkfrontBackend(Protocol):
 
     async def assign_resource(self, task_id: str, user_id: str) -> Task:
         """Make ``user_id`` the task's assignee."""
+        ...
+
+    async def search_users(self, text: str | None = None, *, limit: int = 50) -> list[User]:
+        """Users whose name or email contains ``text`` (case-insensitive), ordered by name; all when None."""
         ...
 
     async def get_capacity(self, team_id: str, start_date: DateArg, end_date: DateArg) -> TeamCapacity:

@@ -39,6 +39,7 @@ from connectors.workfront.models import (
     TeamCapacity,
     User,
 )
+from connectors.workfront.people import search_users
 from connectors.workfront.query import CATALOG, MAX_LIMIT, SearchQuery, field_type, normalize, parse_search
 from connectors.workfront.transport import AuthScheme, Target, WorkfrontHttp
 
@@ -322,6 +323,9 @@ class WorkfrontRestClient:
         await self._get("TASK", task_id, "task_id")
         await self._get("USER", user_id, "user_id")
         return Task.model_validate(await self._write("PUT", "TASK", task_id, {"assignedToID": user_id}, "task_id"))
+
+    async def search_users(self, text: str | None = None, *, limit: int = 50) -> list[User]:
+        return await search_users(self.search, text, limit)
 
     async def get_capacity(self, team_id: str, start_date: date | str, end_date: date | str) -> TeamCapacity:
         q = parse(inputs.CapacityQuery, team_id=team_id, start_date=start_date, end_date=end_date)

@@ -39,6 +39,7 @@ from connectors.workfront.models import (
     User,
     new_guid,
 )
+from connectors.workfront.people import search_users
 from connectors.workfront.query import parse_search
 from connectors.workfront.sandbox_convert import fingerprint as _fingerprint
 from connectors.workfront.sandbox_convert import issue_model as _issue
@@ -327,6 +328,9 @@ class WorkfrontSandbox:
             return _task(task)
 
         return await self._run(work)
+
+    async def search_users(self, text: str | None = None, *, limit: int = 50) -> list[User]:
+        return await search_users(self.search, text, limit)
 
     async def get_capacity(self, team_id: str, start_date: date | str, end_date: date | str) -> TeamCapacity:
         q = parse(inputs.CapacityQuery, team_id=team_id, start_date=start_date, end_date=end_date)

@@ -1,8 +1,9 @@
-"""``mcc import``: backfill a team's existing Workfront projects and tasks into the spine, through review.
+"""``mcc import``: backfill a team's existing Workfront or Asana projects and tasks into the spine, through review.
 
-``mcc import workfront`` reads every project and task with the REST client of the tenant's connection and stores
-one proposal per project (link to a campaign, or create one); ``mcc import review`` lists them; ``accept`` /
-``reject`` (or ``accept --above SCORE``) decide. Re-running is idempotent, and every change is audited.
+``mcc import workfront`` / ``mcc import asana`` read every project and task with the REST client of the tenant's
+connection and store one proposal per project (link to a campaign, or create one); ``mcc import review`` lists
+them; ``accept`` / ``reject`` (or ``accept --above SCORE``) decide. Re-running is idempotent, and every change is
+audited.
 """
 
 from __future__ import annotations
@@ -37,18 +38,50 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
+SinceOpt = Annotated[str | None, typer.Option("--since", help="Only projects changed on or after (ISO date).")]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Report what would be proposed; store nothing.")]
+WorkspaceOpt = Annotated[
+    str | None, typer.Option("--workspace", help="Asana workspace gid (default: the connection's).")
+]
+
+
 @app.command("workfront")
 def import_workfront(
-    tenant: TenantOpt = None,
-    since: Annotated[str | None, typer.Option("--since", help="Only projects changed on or after (ISO date).")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would be proposed; store nothing.")] = False,
-    json_out: JsonOpt = False,
+    tenant: TenantOpt = None, since: SinceOpt = None, dry_run: DryRunOpt = False, json_out: JsonOpt = False
 ) -> None:
     """Read the tenant's Workfront (its `mcc connect workfront` connection) and propose links to campaigns."""
-    from connectors.errors import ConnectorError
     from connectors.workfront.client import WorkfrontRestClient
-    from sync.backfill import propose
     from sync.backfill_read import read_workfront
+
+    async def read(app_: App, tid: str, since_date: dt.date | None, tick: Any) -> Any:
+        backend = app_.workfront_backend(tid)
+        assert isinstance(backend, WorkfrontRestClient)  # a connection always gives the REST client
+        return await read_workfront(backend, since_date, tick)
+
+    _import("workfront", read, tenant, since, dry_run, json_out)
+
+
+@app.command("asana")
+def import_asana(
+    tenant: TenantOpt = None, since: SinceOpt = None, workspace: WorkspaceOpt = None, dry_run: DryRunOpt = False,
+    json_out: JsonOpt = False,
+) -> None:  # fmt: skip
+    """Read the tenant's Asana workspace (its `mcc connect asana` connection) and propose links to campaigns."""
+    from connectors.asana.client import AsanaRestClient
+    from sync.backfill_read import read_asana
+
+    async def read(app_: App, tid: str, since_date: dt.date | None, tick: Any) -> Any:
+        backend = app_.asana_backend(tid)
+        assert isinstance(backend, AsanaRestClient)  # a connection always gives the REST client
+        return await read_asana(backend, workspace, since_date, tick)
+
+    _import("asana", read, tenant, since, dry_run, json_out)
+
+
+def _import(system: str, reader: Any, tenant: str | None, since: str | None, dry_run: bool, json_out: bool) -> None:
+    """Read ``system`` with ``reader(app, tenant, since, tick)`` and store (or, dry, only count) the proposals."""
+    from connectors.errors import ConnectorError
+    from sync.backfill import propose
 
     try:
         since_date = dt.date.fromisoformat(since) if since else None
@@ -56,16 +89,15 @@ def import_workfront(
         raise _fail(f"--since {since!r} is not an ISO date. Fix: e.g. --since 2026-01-01") from None
     with open_app() as app_:
         tid = tenant or app_.settings.tenant
-        if app_.connection(tid, "workfront") is None:
-            raise _fail(f"tenant {tid!r} has no Workfront connection. Fix: mcc connect workfront --tenant {tid} ...")
+        if app_.connection(tid, system) is None:
+            title = system.title()
+            raise _fail(f"tenant {tid!r} has no {title} connection. Fix: mcc connect {system} --tenant {tid} ...")
 
         async def read() -> Any:
-            backend = app_.workfront_backend(tid)
-            assert isinstance(backend, WorkfrontRestClient)  # a connection always gives the REST client
             try:
                 with Progress(console=err_console, transient=True, disable=json_out) as bar:
                     tasks = {k: bar.add_task(f"reading {k}", total=None) for k in ("projects", "tasks")}
-                    return await read_workfront(backend, since_date, lambda what, n: bar.advance(tasks[what], n))
+                    return await reader(app_, tid, since_date, lambda what, n: bar.advance(tasks[what], n))
             finally:
                 await app_.aclose_backends()
 
@@ -74,12 +106,12 @@ def import_workfront(
             actor = f"cli:{getpass.getuser()}"
             with app_.sessions() as session:
                 tx = session.begin()
-                summary = propose(session, tid, projects, dry_run=dry_run)
+                summary = propose(session, tid, projects, dry_run=dry_run, system=system)
                 if dry_run:
                     tx.rollback()
                 else:
                     detail = {k: v for k, v in vars(summary).items() if k != "proposal_ids"}
-                    _audit(app_, session, tid, actor, "import.workfront", detail | {"since": since})
+                    _audit(app_, session, tid, actor, f"import.{system}", detail | {"since": since})
                     tx.commit()
         except (ConnectorError, SpineError) as exc:
             raise _fail(str(exc)) from None

@@ -30,6 +30,7 @@ from connectors.asana.models import (
 )
 from mcp_servers.asana.spine_sync import SpineLink
 from mcp_servers.guard.toolkit import UUID_PATTERN, CreateInput, MultilineText, ToolInput
+from mcp_servers.people import AsanaPerson
 from spine.text_policy import MULTILINE
 
 GID_PATTERN = r"^[0-9]{1,20}$"
@@ -124,7 +125,10 @@ class MembershipArg(BaseModel):
 class SubtaskFields(CreateInput):
     name: Name
     notes: Notes = ""
-    assignee: Gid | None = gid_field("Assignee's user gid (same workspace); omit for unassigned.")
+    assignee: AsanaPerson | None = gid_field(
+        "Assignee: a user gid (same workspace) or an MCC user id of your tenant (e.g. 'maya.chen') linked to an "
+        "Asana user; omit for unassigned."
+    )
     due_on: DueOn = None
     start_on: StartOn = None
     completed: bool = False
@@ -149,7 +153,9 @@ class UpdateTaskArgs(TaskGidArgs):
 
     name: Name | None = None
     notes: Notes | None = None
-    assignee: Gid | None = gid_field("New assignee's user gid, or null to unassign.")
+    assignee: AsanaPerson | None = gid_field(
+        "New assignee: a user gid or an MCC user id of your tenant linked to an Asana user; null unassigns."
+    )
     due_on: DueOn = None
     start_on: StartOn = None
     completed: bool | None = Field(default=None, description="true marks it complete, false reopens it.")

@@ -35,6 +35,7 @@ from mcp_servers.asana.tool_models import (
 from mcp_servers.guard.blocking import in_thread
 from mcp_servers.guard.guard import CallContext
 from mcp_servers.guard.toolkit import ToolDef, ToolFailure, ToolInput
+from mcp_servers.people import PeopleMap
 
 BackendFor = Callable[[str], AsanaBackend]
 
@@ -46,11 +47,18 @@ def _check_dates(start_on: dt.date | None, due_on: dt.date | None) -> None:
 
 
 def asana_tools(backend_for: BackendFor, sessions: sessionmaker[Session]) -> list[ToolDef]:
-    """The eleven Asana tools; `backend_for(tenant_id)` gives the caller's tenant its own Asana backend."""
+    """The eleven Asana tools of tasks and projects; `backend_for(tenant_id)` gives the caller's tenant its own
+    Asana backend (people_tools adds list_users)."""
     sync = AsanaSpineSync(sessions)
+
+    people = PeopleMap(sessions)
 
     def ctx(call: CallContext) -> tuple[AsanaBackend, str, str]:
         return backend_for(call.principal.tenant_id), call.principal.tenant_id, call.principal.user_id
+
+    async def assignee_gid(tenant: str, value: str | None) -> str | None:
+        # An MCC user id becomes the Asana gid linked to it (a ToolFailure naming the fix when there is none).
+        return None if value is None else await in_thread(people.external_id, tenant, "asana", value, "assignee")
 
     async def create_project(call: CallContext, a: CreateProjectArgs) -> ProjectResult:
         """Create an Asana project (with one default section "Untitled section") and optionally link it to a
@@ -114,7 +122,9 @@ def asana_tools(backend_for: BackendFor, sessions: sessionmaker[Session]) -> lis
     async def create_task(call: CallContext, a: CreateTaskArgs) -> TaskResult:
         """Create an Asana task, optionally in projects (first section) or memberships ({project, section}).
 
-        Gids (workspace, assignee, projects, memberships) are numeric strings; due_on / start_on are ISO dates
+        Gids (workspace, projects, memberships) are numeric strings; assignee is a user gid or an MCC user id of
+        your tenant (e.g. "maya.chen", translated to the Asana user linked to it; an unlinked one is refused with
+        the fix; list_users shows who is linked); due_on / start_on are ISO dates
         YYYY-MM-DD with start_on not after due_on; name 1-1024 chars. Projects and sections can be chosen only
         here (later moves: add_task_to_section). Side effects: creates the task in Asana; when one of its
         projects is linked to a campaign, the spine gets a work item (source_system "asana", external_id = the
@@ -125,15 +135,17 @@ def asana_tools(backend_for: BackendFor, sessions: sessionmaker[Session]) -> lis
         _check_dates(a.start_on, a.due_on)
         project_gids = [m.project for m in a.memberships] + list(a.projects)
         campaign_id = await in_thread(sync.campaign_of_projects, tenant, project_gids)
-        data = TaskCreate(**a.business_arguments(mode="python"))
-        task = await backend.create_task(data, idempotency_key=call.idempotency_key)
+        fields = a.business_arguments(mode="python")
+        fields["assignee"] = await assignee_gid(tenant, a.assignee)
+        task = await backend.create_task(TaskCreate(**fields), idempotency_key=call.idempotency_key)
         link = await in_thread(sync.record_task, tenant, actor, task, campaign_id) if campaign_id else None
         return TaskResult(data=task, spine=link)
 
     async def create_subtask(call: CallContext, a: CreateSubtaskArgs) -> TaskResult:
         """Create a subtask under the task parent_gid (numeric string); it has no projects of its own.
 
-        assignee: user gid; due_on / start_on: ISO dates, start_on not after due_on; name 1-1024 chars. Side
+        assignee: user gid or linked MCC user id (as in create_task); due_on / start_on: ISO dates, start_on not
+        after due_on; name 1-1024 chars. Side
         effects: creates the subtask in Asana; when the parent is mirrored in the spine, a child work item
         (parent_item_id = the parent's work item) and a work_item.created event. Retrying with the same
         idempotency_key returns the same subtask. Answer: {"data": task, "spine": {...} or null}.
@@ -141,8 +153,9 @@ def asana_tools(backend_for: BackendFor, sessions: sessionmaker[Session]) -> lis
         backend, tenant, actor = ctx(call)
         _check_dates(a.start_on, a.due_on)
         parent = await in_thread(sync.task_target, tenant, a.parent_gid, field="parent_gid")
-        data = SubtaskCreate(**a.business_arguments(mode="python", exclude={"parent_gid"}))
-        task = await backend.create_subtask(a.parent_gid, data, idempotency_key=call.idempotency_key)
+        fields = a.business_arguments(mode="python", exclude={"parent_gid"})
+        fields["assignee"] = await assignee_gid(tenant, a.assignee)
+        task = await backend.create_subtask(a.parent_gid, SubtaskCreate(**fields), idempotency_key=call.idempotency_key)
         link = None
         if parent.campaign_id is not None:
             link = await in_thread(sync.record_task, tenant, actor, task, parent.campaign_id, parent.work_item_id)
@@ -151,7 +164,8 @@ def asana_tools(backend_for: BackendFor, sessions: sessionmaker[Session]) -> lis
     async def update_task(call: CallContext, a: UpdateTaskArgs) -> TaskResult:
         """Change fields of a task (gid: numeric string); only the fields given change.
 
-        name (1-1024 chars), notes, assignee (user gid, or null to unassign), due_on / start_on (ISO dates;
+        name (1-1024 chars), notes, assignee (user gid or linked MCC user id as in create_task, or null to
+        unassign), due_on / start_on (ISO dates;
         the resulting start_on may not follow due_on), completed (true completes, false reopens).
         memberships / projects / parent / workspace are refused: set them at creation, move a task with
         add_task_to_section. Side effects: updates the task in Asana; a mirrored work item gets the same
@@ -162,6 +176,8 @@ def asana_tools(backend_for: BackendFor, sessions: sessionmaker[Session]) -> lis
         changes = a.model_dump(include=set(TaskUpdate.model_fields) & a.model_fields_set)
         if not changes:
             raise ToolFailure("no fields to change", fix="give at least one of " + ", ".join(TaskUpdate.model_fields))
+        if changes.get("assignee") is not None:
+            changes["assignee"] = await assignee_gid(tenant, changes["assignee"])
         target = await in_thread(sync.task_target, tenant, a.task_gid)
         task = await backend.update_task(a.task_gid, TaskUpdate(**changes))
         return TaskResult(data=task, spine=await in_thread(sync.mirror_task, tenant, actor, target, task))

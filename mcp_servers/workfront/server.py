@@ -14,6 +14,8 @@ from connectors.workfront.models import GUID_RE
 from mcp_servers.guard.guard import Guard, ResourceTenant
 from mcp_servers.guard.sdk_adapter import build_server
 from mcp_servers.guard.tenancy import ResourceTenants
+from mcp_servers.people import PeopleMap
+from mcp_servers.workfront.people_tools import people_tools
 from mcp_servers.workfront.project_tools import project_tools
 from mcp_servers.workfront.spine_sync import SYSTEM, SpineSync
 from mcp_servers.workfront.task_tools import task_tools
@@ -21,9 +23,9 @@ from mcp_servers.workfront.task_tools import task_tools
 INSTRUCTIONS = (
     "Adobe Workfront for Marketing Command Center: create projects from templates (optionally linked to a "
     "canonical campaign), read project status and task counts, search any object with Workfront filters, create "
-    "and update tasks, set status codes, assign people, check team capacity, report issues and add notes. "
-    "Workfront IDs are 32 lowercase hex characters; dates are ISO (YYYY-MM-DD); work is in minutes, capacity in "
-    "hours. Writes also update the campaign spine. Nothing can be deleted here."
+    "and update tasks, set status codes, find people (search_users) and assign them, check team capacity, report "
+    "issues and add notes. Workfront IDs are 32 lowercase hex characters; dates are ISO (YYYY-MM-DD); work is in "
+    "minutes, capacity in hours. Writes also update the campaign spine. Nothing can be deleted here."
 )
 # Arguments that name Workfront objects the spine may map to a tenant (projects -> campaigns, tasks -> items).
 _ID_ARGUMENTS = ("project_id", "task_id", "obj_id", "parent_id")
@@ -39,6 +41,7 @@ def build_workfront_server(
     ``sessions`` the spine; build ``guard`` with ``resource_tenant=workfront_resource_tenant(sessions)``."""
     sync = SpineSync(sessions)
     tools = project_tools(backend_for, sync) + task_tools(backend_for, sync)
+    tools += people_tools(backend_for, PeopleMap(sessions))
     return build_server("workfront", INSTRUCTIONS, tools, guard, **server_kwargs)
 
 

@@ -14,6 +14,7 @@ from connectors.workfront.models import NOTE_MAX, WORK_REQUIRED_MAX, Issue, Note
 from mcp_servers.guard.blocking import in_thread
 from mcp_servers.guard.guard import CallContext
 from mcp_servers.guard.toolkit import CreateInput, MultilineText, ToolDef, ToolFailure, ToolInput
+from mcp_servers.people import PeopleMap, WorkfrontPerson
 from mcp_servers.workfront.spine_sync import SpineSync
 from mcp_servers.workfront.tool_calls import call_fingerprint, fetch_one, wf
 from mcp_servers.workfront.tool_models import (
@@ -78,7 +79,10 @@ class UpdateTaskArgs(ToolInput):
 
 class AssignArgs(ToolInput):
     task_id: WfId = Field(description="Task (TASK) ID, 32 hex.")
-    user_id: WfId = Field(description="Workfront user (USER) ID of the new assignee, 32 hex.")
+    user_id: WorkfrontPerson = Field(
+        description="The new assignee: a Workfront user (USER) ID, 32 hex, or an MCC user id of your tenant "
+        "(e.g. 'maya.chen') linked to a Workfront user."
+    )
 
 
 class CreateIssueArgs(CreateInput):
@@ -97,6 +101,7 @@ class AddNoteArgs(CreateInput):
 
 def task_tools(backend_for: BackendFor, sync: SpineSync) -> list[ToolDef]:
     """Task-level tools over the caller's tenant's Workfront backend, mirrored into ``sync``'s spine."""
+    people = PeopleMap(sync.sessions)
 
     async def create_task(call: CallContext, a: CreateTaskArgs) -> TaskResult:
         """Create a task (status NEW, 0 %) in a project.
@@ -152,13 +157,18 @@ def task_tools(backend_for: BackendFor, sync: SpineSync) -> list[ToolDef]:
         return TaskResult(task=TaskOut.of(task), spine=await in_thread(sync.after_task_change, call, task))
 
     async def assign_resource(call: CallContext, a: AssignArgs) -> TaskResult:
-        """Make a Workfront user (user_id: USER ID, 32 hex) the assignee of a task (task_id: 32 hex), replacing
-        the previous assignee. A mirrored work item gets the new assignee_id (the Workfront user ID). Use
-        get_capacity first to pick someone with available hours. Assigning the same user again changes nothing.
+        """Make a person the assignee of a task (task_id: 32 hex), replacing the previous assignee.
+
+        user_id: a Workfront USER ID (32 hex) or an MCC user id of your tenant (e.g. "maya.chen"), which is
+        translated to the Workfront user linked to it; an MCC user without a Workfront identity is refused
+        with the fix (search_users shows who is linked). A mirrored work item gets the new assignee_id (the
+        Workfront user ID). Use get_capacity first to pick someone with available hours. Assigning the same
+        user again changes nothing.
         """
         tenant = call.principal.tenant_id
+        user_id = await in_thread(people.external_id, tenant, "workfront", a.user_id, "user_id")
         await in_thread(sync.campaign_of_task, tenant, a.task_id)
-        task = await wf(backend_for(tenant).assign_resource(a.task_id, a.user_id))
+        task = await wf(backend_for(tenant).assign_resource(a.task_id, user_id))
         return TaskResult(task=TaskOut.of(task), spine=await in_thread(sync.after_task_change, call, task))
 
     async def create_issue(call: CallContext, a: CreateIssueArgs) -> IssueResult:

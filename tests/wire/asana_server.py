@@ -121,7 +121,7 @@ class AsanaWireApp:
         r = Route
         self.app = Starlette(
             routes=[
-                r("/api/1.0/projects", self.wrap(self.create_project), methods=["POST"]),
+                r("/api/1.0/projects", self.wrap(self.projects_ep), methods=["GET", "POST"]),
                 r("/api/1.0/projects/{gid}", self.wrap(self.get_project), methods=["GET"]),
                 r("/api/1.0/projects/{gid}/sections", self.wrap(self.sections_ep), methods=["GET", "POST"]),
                 r("/api/1.0/sections/{gid}/addTask", self.wrap(self.add_task), methods=["POST"]),
@@ -300,6 +300,15 @@ class AsanaWireApp:
 
     # ------------------------------------------------------------ handlers
 
+    def projects_ep(self, request: Request, user: str, body: Any) -> tuple[int, Any]:
+        if request.method == "POST":
+            return self.create_project(request, user, body)
+        if "workspace" not in request.query_params:
+            raise WireError(400, "workspace: Must specify a workspace or team")
+        ws = self.find(self.state.workspaces, request.query_params["workspace"], "workspace")["gid"]
+        items = [p for p in self.state.projects.values() if p["ws"] == ws]
+        return 200, self.page(request, items, self.render_project)
+
     def create_project(self, request: Request, user: str, body: dict[str, Any]) -> tuple[int, Any]:
         s = self.state
         unknown = set(body) - {"name", "notes", "workspace", "team", "due_on", "start_on"}
@@ -349,7 +358,8 @@ class AsanaWireApp:
     def workspace_users(self, request: Request, user: str, body: Any) -> tuple[int, Any]:
         ws = self.find(self.state.workspaces, request.path_params["gid"], "workspace")
         items = sorted((u for u in self.state.users.values() if u["ws"] == ws["gid"]), key=lambda u: u["gid"])
-        return 200, self.page(request, items, self.render_user)
+        opt = self.opt(request)  # email only when opt_fields asks for it, as Asana answers
+        return 200, self.page(request, items, lambda u: self.render_user(u, opt))
 
     def get_project(self, request: Request, user: str, body: Any) -> tuple[int, Any]:
         p = self.find(self.state.projects, request.path_params["gid"], "project")
@@ -451,6 +461,11 @@ class AsanaWireApp:
         s = self.state
         if request.method == "GET":
             q = request.query_params
+            if "project" in q:  # a project's tasks (GET /tasks?project=), in the order they were added
+                pg = self.find(s.projects, q["project"], "project")["gid"]
+                return 200, self.page(
+                    request, [t for t in s.tasks.values() if pg in t["memberships"]], self.render_task
+                )
             if "assignee" not in q or "workspace" not in q:
                 raise WireError(
                     400, "assignee: Must specify exactly one of project, tag, section, or assignee + workspace"

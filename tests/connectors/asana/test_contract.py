@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from connectors.asana.backend import AsanaBackend, InvalidArgument, NotFound
+from connectors.asana.backend import AsanaBackend, AsanaError, InvalidArgument, NotFound
 from connectors.asana.models import NAME_MAX, NOTES_MAX, Page, Task
 from tests.connectors.asana.conftest import World
 
@@ -342,3 +342,23 @@ async def test_idempotency_keys(world: World) -> None:
 def test_page_model_is_generic() -> None:
     page = Page[Task].model_validate({"data": [{"gid": "1", "name": "x"}], "next_page": None})
     assert page.data[0].name == "x"
+
+
+async def test_list_users_pages_the_workspace(world: World) -> None:
+    first = await world.backend.list_users(workspace=world.workspace, limit=1)
+    assert len(first.data) == 1 and first.next_page is not None
+    second = await world.backend.list_users(workspace=world.workspace, limit=1, offset=first.next_page.offset)
+    assert second.next_page is None
+    people = {u.gid: (u.name, u.email) for u in first.data + second.data}
+    assert people == {world.alice: ("Alice Adams", "alice@example.com"), world.bob: ("Bob Brown", "bob@example.com")}
+    everyone = await world.backend.list_users()  # the configured / only workspace
+    assert {u.gid for u in everyone.data} == set(people)
+
+
+async def test_list_users_refuses_a_forged_offset_and_unknown_workspace(world: World) -> None:
+    with pytest.raises(InvalidArgument) as bad:
+        await world.backend.list_users(workspace=world.workspace, limit=1, offset="forged.token")
+    assert bad.value.field == "offset"
+    with pytest.raises(AsanaError) as missing:
+        await world.backend.list_users(workspace="999999999")
+    assert missing.value.field == "workspace"

@@ -343,3 +343,24 @@ async def test_bad_input_names_the_argument_and_writes_nothing(
     assert after.project.status == "PLN" and after.task_total == 1
     unchanged = await world.backend.search("TASK", {"ID": task.id}, ["name", "assignedToID", "plannedCompletionDate"])
     assert unchanged.items[0]["name"] == "Existing" and unchanged.items[0]["assignedToID"] is None
+
+
+async def test_search_users_by_name_or_email(world: World) -> None:
+    wf = world.backend
+    by_name = await wf.search_users("BAKER")
+    assert [(u.id, u.name, u.email_addr) for u in by_name] == [(BOB, "Bob Baker", "bob@example.com")]
+    by_email = await wf.search_users("carol@")
+    assert [u.id for u in by_email] == [CAROL]
+    by_either = await wf.search_users("a")  # every seeded name has an "a": merged, by name, no duplicates
+    assert [u.name for u in by_either] == ["Alice Able", "Bob Baker", "Carol Cole"]
+    assert [u.id for u in await wf.search_users(limit=2)] == [ALICE, BOB]
+    assert await wf.search_users("nobody-here") == []
+
+
+async def test_search_users_names_bad_arguments(world: World) -> None:
+    with pytest.raises(InvalidArgument) as empty:
+        await world.backend.search_users("  ")
+    assert empty.value.field == "text"
+    with pytest.raises(InvalidArgument) as big:
+        await world.backend.search_users("x", limit=101)
+    assert big.value.field == "limit"

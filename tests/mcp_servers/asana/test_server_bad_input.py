@@ -42,7 +42,7 @@ CASES: dict[str, list[Case]] = {
         ("gid format in projects", lambda g: {"name": "T", "projects": ["board"]}, "projects"),
         ("gid format in memberships", lambda g: {"name": "T", "memberships": [{"project": "12a"}]}, "memberships"),
         ("unknown assignee", lambda g: {"name": "T", "assignee": UNKNOWN_GID}, "assignee"),
-        ("assignee format", lambda g: {"name": "T", "assignee": "jordan.lee"}, "assignee"),
+        ("unlinked MCC user", lambda g: {"name": "T", "assignee": "jordan.lee"}, "assignee"),
         ("dates out of order", lambda g: {"name": "T", "start_on": "2027-03-02", "due_on": "2027-03-01"}, "start_on"),
         ("oversize name", lambda g: {"name": LONG_NAME}, "name"),
         ("oversize notes", lambda g: {"name": "T", "notes": LONG_TEXT}, "notes"),

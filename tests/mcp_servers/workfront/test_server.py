@@ -45,7 +45,7 @@ WRITE_TOOLS = {
     "create_issue",
     "add_note",
 }
-READ_TOOLS = {"get_project", "search", "get_capacity"}
+READ_TOOLS = {"get_project", "search", "get_capacity", "search_users"}
 
 
 def project_args(w: WfWorld, name: str = "Spring Launch WF", **extra: Any) -> dict[str, Any]:
