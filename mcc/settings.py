@@ -50,6 +50,14 @@ class Settings(BaseSettings):
 
     anthropic_api_key: SecretStr | None = Field(default=None, validation_alias="ANTHROPIC_API_KEY")
     anthropic_model: str = "claude-sonnet-4-5"
+    confirm_writes: Literal["always", "ambiguous", "never"] = Field(
+        default="ambiguous",
+        description="Offline model: propose a write before doing it always, only when a value was inferred, or never",
+    )
+    work_routing: dict[str, Literal["workfront", "asana"]] = Field(
+        default_factory=lambda: {"event": "asana"},
+        description="Where a campaign type's project is created (type -> system); other types go to Workfront",
+    )
 
     policy_mode: Literal["enforce", "log_only"] = "enforce"
     policy_dir: Path | None = Field(
