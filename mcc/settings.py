@@ -98,6 +98,14 @@ class Settings(BaseSettings):
         description="HMAC key of the audit chain (MCC_AUDIT_KEY, >= 32 chars); unset: generated once into "
         "home/audit.key (0600). Keep it outside the database and back it up: without it the chain cannot be verified",
     )
+    confirm_writes: Literal["always", "ambiguous", "never"] = Field(
+        default="ambiguous",
+        description="Offline model: propose a write before doing it always, only when a value was inferred, or never",
+    )
+    work_routing: dict[str, Literal["workfront", "asana"]] = Field(
+        default_factory=lambda: {"event": "asana"},
+        description="Where a campaign type's project is created (type -> system); other types go to Workfront",
+    )
 
     policy_mode: Literal["enforce", "log_only"] = "enforce"
     policy_dir: Path | None = Field(

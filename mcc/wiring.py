@@ -309,8 +309,11 @@ class App:
         # Example-utterance embeddings are cached on disk: a new process skips re-encoding them. The key names
         # the backend too: vectors from onnx and torch agree only to ~1e-7.
         s = self.settings
+        from agents.offline.transcript import WorkRouting
+
         return OfflineModel(encoder=self.embedder, cache_dir=s.home / "cache",
-                            cache_key=f"minilm:{s.embedding_model}:{s.embedding_backend}")  # fmt: skip
+                            cache_key=f"minilm:{s.embedding_model}:{s.embedding_backend}",
+                            confirm_writes=s.confirm_writes, work_routing=WorkRouting.of(s.work_routing))  # fmt: skip
 
     def ingest_default_playbooks(self) -> str:
         """Ingest (incrementally) the playbooks shipped in ``knowledge/playbooks``; a one-line summary."""

@@ -152,7 +152,12 @@ def find_campaign_type(text: str, name: str | None = None) -> CampaignType | Non
 _STATE_PATTERNS: list[tuple[TaskState, re.Pattern[str]]] = [
     (
         "new",
-        re.compile(r"\b(not started|not done|reopen\w*|re-open\w*|to ?do|back to new|new|isn'?t done|undone)\b", re.I),
+        re.compile(
+            r"\b(not (?:yet )?(?:complete[d]?|finished|closed)|incomplete|"
+            r"no longer (?:done|complete[d]?|finished)|not started|not done|reopen\w*|re-open\w*|to ?do|"
+            r"back to new|new|isn'?t done|undone)\b",
+            re.I,
+        ),
     ),
     (
         "in_progress",
@@ -166,8 +171,15 @@ _STATE_PATTERNS: list[tuple[TaskState, re.Pattern[str]]] = [
 WORKFRONT_STATUS: dict[TaskState, str] = {"new": "NEW", "in_progress": "INP", "complete": "CPL"}
 
 
+_INSTEAD_RE = re.compile(
+    r"\b(?:instead of|rather than|not as)\s+(?:being\s+)?[\w -]{1,20}?(?=$|[,.;]|\s+(?:and|but)\b)", re.I
+)
+
+
 def find_task_state(text: str) -> TaskState | None:
-    """The task status the user asks for (negations such as "isn't done" and "reopen" mean new), or None."""
+    """The task status the user asks for (negations such as "isn't done", "not complete", "no longer done" and
+    "reopen" mean new; the state after "instead of" is the one NOT wanted), or None."""
+    text = _INSTEAD_RE.sub(" ", text)
     for state, pattern in _STATE_PATTERNS:
         if pattern.search(text):
             return state
@@ -218,6 +230,19 @@ _NAMED_RE = re.compile(
     r"launching|starting|due|budget|tier|from|and|that|which|type|as)\b)[\w&'’.-]+){0,7})"
     r"|\bcampaign\s*:\s*(?P<name2>[A-Z0-9][^,;.]{2,80})",
 )
+
+
+_FUNCTION_TEXT = """a an the for to of on in at by with from and or but it its this that these those them he she him her
+they we you i me my our your his their new task tasks campaign campaigns project projects any some what which who
+how when where why is are was were be please can could would should will do does did about as into onto up out"""
+_FUNCTION_WORDS = frozenset(_FUNCTION_TEXT.split())
+
+
+def meaningful_name(name: str) -> bool:
+    """Whether a name for a new object is a meaningful phrase: at least one word of three or more letters that is
+    not a function word ("For", "the task", "?" are not names)."""
+    words = re.findall(r"[^\W_]+", name.lower())
+    return any(len(w) >= 3 and w not in _FUNCTION_WORDS for w in words) or bool(re.search(r"\d", name) and words)
 
 
 def find_new_name(text: str) -> str | None:

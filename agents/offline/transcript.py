@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import jsonschema
 
@@ -21,6 +21,32 @@ from agents.models.base import Message, TextBlock, ToolResultBlock, ToolSpec, To
 from agents.protocol import CONTROL_ARGUMENTS, REJECTED_PREFIX
 
 MAX_CALLS = 16  # a planner that needs more calls than this is stopped with an explanation
+ConfirmWrites = Literal["always", "ambiguous", "never"]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkRouting:
+    """The one rule for where a campaign type's work runs: ``by_type`` overrides, else ``default``.
+
+    The default is the playbook's "Which work goes where": events in Asana, standard campaigns, product launches
+    and everything else (partner work included) in Workfront."""
+
+    by_type: tuple[tuple[str, str], ...] = (("event", "asana"),)
+    default: str = "workfront"
+
+    @classmethod
+    def of(cls, mapping: dict[str, str] | None, default: str = "workfront") -> WorkRouting:
+        """From a settings mapping such as ``{"event": "asana"}`` (systems: workfront or asana)."""
+        for kind, system in (mapping or {}).items():
+            if system not in ("workfront", "asana"):
+                raise ValueError(f"work routing for {kind!r}: {system!r} is not workfront or asana")
+        if default not in ("workfront", "asana"):
+            raise ValueError(f"work routing default: {default!r} is not workfront or asana")
+        return cls(tuple(sorted((mapping if mapping is not None else {"event": "asana"}).items())), default)
+
+    def system_for(self, campaign_type: str | None) -> str:
+        """'workfront' or 'asana' for a campaign type."""
+        return dict(self.by_type).get(str(campaign_type or ""), self.default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +150,8 @@ class PlanContext:
     tools: dict[str, ToolSpec]
     transcript: Transcript
     memory: dict[str, Any] = field(default_factory=dict)  # facts one sub-plan leaves for the next ("it")
+    confirm_writes: ConfirmWrites = "ambiguous"
+    routing: WorkRouting = field(default_factory=WorkRouting)
 
     @property
     def user_id(self) -> str:

@@ -170,9 +170,10 @@ _STATUS_WORDS = [("in_progress", r"in progress|running|active|live"), ("launched
                  ("cancelled", r"cancell?ed")]  # fmt: skip
 
 
-def _detail(c: dict[str, Any]) -> str:
+def _detail(ctx: PlanContext, c: dict[str, Any]) -> str:
     refs = c.get("external_refs") or {}
-    systems = listing([f"{k} {v}" for k, v in refs.items()]) or f"no project yet (runs in {campaign_system(c)})"
+    runs_in = campaign_system(c, ctx.routing)
+    systems = listing([f"{k} {v}" for k, v in refs.items()]) or f"no project yet (runs in {runs_in})"
     return (f"**{c['name']}**: {c['type'].replace('_', ' ')} campaign, tier {c['tier']}, status {c['status']}; "
             f"launch {day(c['launch_date'])}, end {day(c.get('end_date'))}; owner {c['owner_id']}; "
             f"budget {money_of(c.get('budget_planned'))} planned, {money_of(c.get('budget_spent'))} spent; "
@@ -186,7 +187,7 @@ def list_campaigns(ctx: PlanContext) -> str:
     found = mentioned_campaigns(ctx.request, items)
     if found.items and found.matches[0].score >= 0.6:
         c = found.items[0]
-        out = _detail(c)
+        out = _detail(ctx, c)
         if re.search(r"tracking|utm|keys?", text, re.I) and ctx.has("spine__get_tracking_keys"):
             keys = ok_data(ctx, "Reading tracking keys", "spine__get_tracking_keys", campaign_id=c["id"])
             out += (f"\nTracking keys: Adobe {keys.get('adobe_analytics')}, Google {keys.get('google_analytics')}, "
@@ -203,7 +204,8 @@ def list_campaigns(ctx: PlanContext) -> str:
     statuses = {s for s, p in _STATUS_WORDS if re.search(p, rest, re.I)}
     period = find_period(rest, ctx.today) if re.search(r"\blaunch", rest, re.I) else None
     rows = [c for c in items if (tier is None or c["tier"] == tier) and (kind is None or c["type"] == kind)
-            and (not statuses or c["status"] in statuses) and (system is None or campaign_system(c) == system)
+            and (not statuses or c["status"] in statuses)
+            and (system is None or campaign_system(c, ctx.routing) == system)
             and (period is None or period[0].isoformat() <= c["launch_date"] <= period[1].isoformat())]  # fmt: skip
     filters = [f"tier {tier}" if tier else "", kind.replace("_", " ") if kind else "",
                listing([s.replace("_", " ") for s in sorted(statuses)], "or"),

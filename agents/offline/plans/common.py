@@ -11,7 +11,7 @@ from agents.offline.matching import NameMatch, Person, best_match, match_person,
 from agents.offline.render import listing
 from agents.offline.router import own_words
 from agents.offline.slots import blank, quoted
-from agents.offline.transcript import Outcome, PlanContext
+from agents.offline.transcript import Outcome, PlanContext, WorkRouting
 
 CLARIFY_MARK = "Re: “"  # a clarifying question ends with _Re: “<the request it is about>”_ (see the supervisor)
 SPINE_LIST = "spine__list_campaigns"
@@ -144,13 +144,13 @@ def resolve_campaign(ctx: PlanContext, text: str, purpose: str) -> tuple[dict[st
     raise clarify(ctx, f"Which campaign {purpose}? For example: {listing(hint, 'or')}.")
 
 
-def campaign_system(campaign: dict[str, Any]) -> str:
-    """Where the campaign's work runs: its linked system, else by policy (events and partners in Asana)."""
+def campaign_system(campaign: dict[str, Any], routing: WorkRouting) -> str:
+    """Where the campaign's work runs: its linked system, else the work-routing rule for its type."""
     refs = campaign.get("external_refs") or {}
     for system in ("workfront", "asana"):
         if system in refs:
             return system
-    return "asana" if campaign.get("type") in ("event", "partner") else "workfront"
+    return routing.system_for(campaign.get("type"))
 
 
 def project_id(ctx: PlanContext, campaign: dict[str, Any], system: str) -> str | None:

@@ -23,6 +23,7 @@ from agents.offline.plans.common import (
     resolve_campaign,
     resolve_person,
 )
+from agents.offline.plans.confirm import declined, needs_confirmation, propose
 from agents.offline.render import day, listing, money_of, pct, plural, short_id
 from agents.offline.router import own_words
 from agents.offline.slots import (
@@ -37,11 +38,17 @@ from agents.offline.slots import (
     find_system,
     find_task_state,
     find_tier,
+    meaningful_name,
     quoted,
     workfront_status,
 )
 from agents.offline.transcript import PlanContext
 
+_NO_BUDGET_RE = re.compile(
+    r"\b(no|without(?: a)?|skip(?: the)?|leave(?: out)?(?: the)?|no need for(?: a)?)\s+budget\b|"
+    r"\bbudget\s+(?:out|later|tbd|to follow)\b|\bleave (?:the )?budget (?:out|off|empty)\b",
+    re.I,
+)
 TYPE_LABEL = {"standard": "standard", "event": "event", "partner": "partner", "product_launch": "product launch"}
 STATE_LABEL = {"new": "New", "in_progress": "In progress", "complete": "Complete"}
 
@@ -58,18 +65,32 @@ def create_campaign(ctx: PlanContext) -> str:
     text, _ = own_words(ctx.request)
     require_tools(ctx, "create campaigns", "spine__create_campaign")
     name = find_new_name(text)
+    if name is not None and not meaningful_name(name):
+        name = None  # "called for" is no name: ask rather than create a campaign named after a function word
     rest = blank(text, _name_span(text, name))
     kind = find_campaign_type(rest, name)
     tier, budget = find_tier(rest), find_money(rest)
+    no_budget = bool(_NO_BUDGET_RE.search(rest))
+    if no_budget:
+        budget = None  # the user said to leave it out: an optional field stays out
     dates = [d.date for d in find_dates(rest, ctx.today)]
     missing = [label for label, value in (("a name (in quotes)", name), ("the tier (1, 2 or 3)", tier),
-               ("the budget (e.g. $25k)", budget), ("the launch date", dates)) if not value]  # fmt: skip
+               ("the launch date", dates)) if not value]  # fmt: skip
     if missing:
         raise clarify(ctx, f"To create the campaign I still need {listing(missing)}.")
-    assert name is not None and tier is not None and budget is not None  # narrowed by the check above
+    assert name is not None and tier is not None  # narrowed by the check above
+    inferred: list[str] = []  # the type defaults to standard (the playbook's default type); the reply names it
     kind = kind or "standard"
     launch = dates[0]
     end = next((d for d in dates[1:] if d >= launch), None)
+    system = ctx.routing.system_for(kind)
+    if declined(text):
+        return f"OK, I did not create the campaign {name}."
+    if needs_confirmation(ctx, inferred, text):
+        spent = f", budget {budget.as_arg()['amount']} {budget.currency}" if budget else ", no budget"
+        raise propose(ctx, f"I'll create the {TYPE_LABEL[kind]} campaign '{name}' (tier {tier}, launch "
+                           f"{day(launch.isoformat())}{spent}) with its project in {SYSTEM_LABEL[system]}"
+                           f"{' — I assumed the ' + listing(inferred) if inferred else ''}.")  # fmt: skip
     existing = [c for c in campaigns(ctx) if c["name"].lower() == name.lower()]
     if existing:
         c = existing[0]
@@ -77,12 +98,12 @@ def create_campaign(ctx: PlanContext) -> str:
                 "another.")  # fmt: skip
     args: dict[str, Any] = {"name": name, "type": kind, "tier": tier, "launch_date": launch.isoformat(),
                             "end_date": end.isoformat() if end else None, "owner_id": ctx.user_id,
-                            "budget_planned": budget.as_arg(), "channels": find_channels(rest) or None}  # fmt: skip
+                            "budget_planned": budget.as_arg() if budget else None,
+                            "channels": find_channels(rest) or None}  # fmt: skip
     outcome = ctx.call("spine__create_campaign", **args)
     if not outcome.ok:
         raise failed(f"Creating the campaign {name}", outcome)
     c = outcome.data
-    system = "asana" if kind in ("event", "partner") else "workfront"
     wanted = find_system(rest)
     head = (
         f"Created the campaign **{c['name']}** ({TYPE_LABEL[kind]}, tier {tier}, launch {day(c['launch_date'])}"
@@ -136,11 +157,13 @@ def find_task_name(text: str, taken: list[tuple[int, int]]) -> str | None:
     m = _TASK_WORD_RE.search(bare) or _ADD_RE.search(bare)
     if m is None:
         return None
-    rest = bare[m.end() :]
+    rest = " " + bare[m.end() :]  # a leading space: "task for the summit" is cut right at "for"
     cut = _CUT_RE.search(rest)
     name = (rest[: cut.start()] if cut else rest).strip(" .:-")
     name = re.sub(r"^(?:new\s+|a\s+|an\s+|the\s+)", "", name, flags=re.I).strip()
-    return name[:1].upper() + name[1:] if len(name) >= 3 else None
+    if not meaningful_name(name):
+        return None  # never a task named "For" or "?": ask for the name instead
+    return name[:1].upper() + name[1:]
 
 
 def add_task(ctx: PlanContext) -> str:
@@ -154,7 +177,7 @@ def add_task(ctx: PlanContext) -> str:
     name = find_task_name(text, [*taken, *((d.start, d.end) for d in dates)])
     if not name:
         raise clarify(ctx, f"What should the new task in {campaign['name']} be called? Give the name in quotes.")
-    system = campaign_system(campaign)
+    system = campaign_system(campaign, ctx.routing)
     tool = f"{system}__create_task"
     require_tools(ctx, "add tasks", tool)
     pid = project_id(ctx, campaign, system)
@@ -219,7 +242,7 @@ _CAMPAIGN_STATUS_RE = re.compile(r"\bcampaign\b", re.I)
 def campaign_status(ctx: PlanContext) -> str:
     """A campaign's status belongs to its execution system and arrives by sync: say where to change it."""
     campaign, _ = resolve_campaign(ctx, ctx.request, "should change status")
-    system = campaign_system(campaign)
+    system = campaign_system(campaign, ctx.routing)
     label = SYSTEM_LABEL[system]
     pid = project_id(ctx, campaign, system)
     where = f"its {label} project {pid}" if pid else f"its {label} project (none is linked yet)"
@@ -260,10 +283,11 @@ WF_TASK_LABEL = {"NEW": "new", "INP": "in progress", "CPL": "complete", "CPA": "
 def project_status(ctx: PlanContext) -> str:
     """The campaign's project (Workfront summary or Asana tasks) plus its overdue spine work items."""
     campaign, _ = resolve_campaign(ctx, ctx.request, "do you mean")
-    system = campaign_system(campaign)
+    system = campaign_system(campaign, ctx.routing)
     label = SYSTEM_LABEL[system]
     pid = project_id(ctx, campaign, system)
-    head = f"{campaign['name']} (campaign status {campaign['status']})"
+    # the campaign's status is owned by its execution system: say which, with the current value
+    head = f"{campaign['name']} (campaign status {campaign['status']}, owned by {label} and synced from its project)"
     if pid is None:
         return f"{head} has no {label} project yet."
     tool = "workfront__get_project" if system == "workfront" else "asana__search_tasks"

@@ -1,11 +1,20 @@
-"""Strategy and knowledge planners: list strategies, answer playbook questions with citations (drafting lives in
-``agents.offline.plans.messaging``)."""
+"""Strategy and knowledge planners: list strategies, submit / approve / reject one, answer playbook questions with
+citations (drafting lives in ``agents.offline.plans.messaging``)."""
 
 from __future__ import annotations
 
 import re
 
-from agents.offline.plans.common import Answer, campaigns, mentioned_campaigns, ok_data
+from agents.offline.plans.common import (
+    Answer,
+    campaigns,
+    clarify,
+    failed,
+    mentioned_campaigns,
+    ok_data,
+    require_tools,
+    resolve_campaign,
+)
 from agents.offline.render import bullets, day, listing, short_id
 from agents.offline.router import own_words
 from agents.offline.slots import find_tier
@@ -70,3 +79,39 @@ def playbook_question(ctx: PlanContext) -> str:
              for c in data.get("citations") or []]  # fmt: skip
     sources = "\n".join(f"[{i}] {c}" for i, c in enumerate(cites, 1))
     return f"{data.get('answer', '').strip()}\n\nSources:\n{sources}" if cites else data.get("answer", "").strip()
+
+
+_APPROVE_RE = re.compile(
+    r"\b(approve|accept|sign off|signoff|sign-off|looks good|mark\w* (?:it |the \w+ )?as approved)\b", re.I
+)
+_REJECT_RE = re.compile(r"\b(reject|decline|turn down|send back)\b", re.I)
+
+
+def submit_strategy(ctx: PlanContext) -> str:
+    """Submit a campaign's draft strategy for review, or approve / reject the one in review (the server decides
+    who may; the reason for a rejection comes from the user's words)."""
+    text, _ = own_words(ctx.request)
+    action = "reject" if _REJECT_RE.search(text) else "approve" if _APPROVE_RE.search(text) else "submit"
+    tool = f"spine__{action}_strategy"
+    require_tools(ctx, f"{action} strategies", "spine__list_strategies", tool)
+    campaign, _ = resolve_campaign(ctx, ctx.request, f"has the strategy to {action}")
+    wanted = "draft" if action == "submit" else "pending_review"
+    data = ok_data(ctx, "Reading strategies", "spine__list_strategies", campaign_id=campaign["id"], status=wanted)
+    rows = sorted(data.get("strategies") or [], key=lambda s: s.get("version", 0), reverse=True)
+    if not rows:
+        state = "a draft" if action == "submit" else "a strategy in review"
+        return f"{campaign['name']} has no {state}, so there is nothing to {action}. I made no changes."
+    s = rows[0]
+    args: dict[str, str] = {"strategy_id": s["id"]}
+    if action == "reject":
+        m = re.search(r"\b(?:because|as|since|:|reason:?)\s+(.{3,})$", text, re.I) or re.search(
+            r",\s*(.{3,})$", text)  # fmt: skip
+        if m is None:
+            raise clarify(ctx, f"Why should “{s['title']}” be rejected? Your reason goes to its author.")
+        args["reason"] = m.group(1).strip()[:2000]
+    outcome = ctx.call(tool, **args)
+    if not outcome.ok:
+        raise failed(f"{action.title()} of “{s['title']}”", outcome)
+    new = (outcome.data or {}).get("status", "").replace("_", " ")
+    done = {"submit": "Submitted", "approve": "Approved", "reject": "Rejected"}[action]
+    return f"{done} “{s['title']}” (v{s.get('version')}) for {campaign['name']}; it is now {new or 'updated'}."

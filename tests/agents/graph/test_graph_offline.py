@@ -100,7 +100,7 @@ async def test_create_over_budget_waits_for_approval_then_resumes_in_a_new_proce
 
 async def test_rejected_create_is_explained_and_not_retried(world: World, model: OfflineModel) -> None:
     async with open_checkpointer() as saver, assistant(world, model, saver) as maya:
-        turn = await maya.send("Create a campaign 'Big Bash' tier 1 with a $50k budget launching March 3")
+        turn = await maya.send("Create a standard campaign 'Big Bash' tier 1 with a $50k budget launching March 3")
         assert turn.waiting
         ok, _, err = await world.call("dana.reyes", "spine__resolve_approval", {
             "approval_id": turn.approvals[0].approval_id, "decision": "reject",

@@ -23,6 +23,8 @@ TODAY = dt.date(2026, 11, 2)
 ARGS = {
     "spine__list_campaigns": spine.ListCampaignsArgs, "spine__get_campaign": spine.GetCampaignArgs,
     "spine__create_campaign": spine.CreateCampaignArgs, "spine__list_work_items": spine.ListWorkItemsArgs,
+    "spine__update_campaign": spine.UpdateCampaignArgs, "spine__submit_strategy": strategies.StrategyArgs,
+    "spine__approve_strategy": strategies.StrategyArgs, "spine__reject_strategy": strategies.RejectStrategyArgs,
     "spine__lookup_external_id": spine.LookupExternalArgs, "spine__performance_summary": spine.PerformanceArgs,
     "spine__draft_strategy": strategies.DraftStrategyArgs, "spine__list_strategies": strategies.ListStrategiesArgs,
     "spine__get_tracking_keys": spine.GetCampaignArgs, "spine__list_approvals": governance.ListApprovalsArgs,
@@ -34,16 +36,19 @@ ARGS = {
     "asana__create_project": asana.CreateProjectArgs, "asana__search_tasks": asana.SearchTasksArgs,
     "asana__create_task": asana.CreateTaskArgs, "asana__update_task": asana.UpdateTaskArgs,
 }  # fmt: skip
-WRITES = {"spine__create_campaign", "spine__draft_strategy", "workfront__create_project", "workfront__update_status",
+WRITES = {"spine__create_campaign", "spine__update_campaign", "spine__submit_strategy", "spine__approve_strategy",
+          "spine__reject_strategy", "spine__draft_strategy", "workfront__create_project", "workfront__update_status",
           "workfront__create_task", "workfront__assign_resource", "asana__create_project", "asana__create_task",
           "asana__update_task"}  # fmt: skip
 AGENT = {
     "production": [n for n in ARGS if n.split("__")[0] in ("workfront", "asana")] + [
-        "spine__list_campaigns", "spine__get_campaign", "spine__create_campaign", "spine__list_work_items",
+        "spine__list_campaigns", "spine__get_campaign", "spine__create_campaign", "spine__update_campaign",
+        "spine__list_work_items",
         "spine__lookup_external_id", "spine__list_approvals", "spine__get_approval", "spine__get_tracking_keys"],
     "analytics": ["spine__performance_summary", "spine__list_campaigns", "spine__get_campaign",
                   "spine__get_tracking_keys"],
     "strategy": ["spine__list_campaigns", "spine__get_campaign", "spine__draft_strategy", "spine__list_strategies",
+                 "spine__submit_strategy", "spine__approve_strategy", "spine__reject_strategy",
                  "spine__list_approvals", "spine__get_approval", "knowledge__search_playbooks",
                  "knowledge__answer_question"],
     "knowledge": ["knowledge__answer_question", "knowledge__search_playbooks"],

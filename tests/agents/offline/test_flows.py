@@ -75,7 +75,7 @@ async def test_a_rejected_approval_is_reported_and_nothing_is_created(world: Wor
     turn = await world.run(
         fast_model,
         "production",
-        "Create a campaign 'Big Bash' tier 1 with a $50k budget launching March 3",
+        "Create a standard campaign 'Big Bash' tier 1 with a $50k budget launching March 3",
         approver="dana.reyes",
         reject_note="no budget left this quarter",
     )
