@@ -120,7 +120,15 @@ class Runner:
             raise RuntimeError("Runner.run_case runs inside Runner.run")
         user = UserInfo(user_id=principal.user_id, tenant_id=principal.tenant_id, groups=sorted(principal.groups))
         servers = app.servers_for(principal)
-        return Assistant(app.chat_model(), servers, self._saver, user, store=self._store, today=today)
+        return Assistant(
+            app.chat_model(),
+            servers,
+            self._saver,
+            user,
+            store=self._store,
+            today=today,
+            work_routing=app.work_routing(),
+        )
 
     async def run_case(self, case: Case, variant: Variant, trial: int = 0) -> TrialResult:
         """One trial of one case in a fresh world."""

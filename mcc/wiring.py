@@ -294,6 +294,11 @@ class App:
         source = FixedPrincipal(principal)
         return {name: self.server(name, source) for name in SERVER_NAMES}
 
+    def work_routing(self) -> dict[str, str]:
+        """The one rule for where a campaign type's project goes (settings ``work_routing``; "*": every other type),
+        as the agents' prompts and the offline model read it."""
+        return {"*": "workfront", **self.settings.work_routing}
+
     def chat_model(self) -> ChatModel:
         """The shared model when one was handed in; else Claude when ANTHROPIC_API_KEY is set, else the offline
         deterministic model (no network)."""

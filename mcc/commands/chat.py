@@ -59,7 +59,9 @@ async def open_assistant(app: App, as_user: str | None, tenant: str | None) -> A
         async with (
             open_checkpointer(url) as saver,
             open_store(url) as store,
-            Assistant(model, app.servers_for(principal), saver, user, store=store) as assistant,
+            Assistant(
+                model, app.servers_for(principal), saver, user, store=store, work_routing=app.work_routing()
+            ) as assistant,
         ):
             yield assistant
     finally:
