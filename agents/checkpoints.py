@@ -58,45 +58,39 @@ def describe(url: str) -> tuple[str, str]:
 @asynccontextmanager
 async def open_checkpointer(url: str = MEMORY) -> AsyncIterator[BaseCheckpointSaver[Any]]:
     """A ready checkpointer for ``url`` (tables created), closed on exit."""
-    kind, target = describe(url)
-    if kind == "memory":
-        yield InMemorySaver()
-    elif kind == "sqlite":
-        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-        Path(target).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        async with AsyncSqliteSaver.from_conn_string(str(Path(target).expanduser())) as saver:
-            await _sqlite_pragmas(saver.conn)
-            await saver.setup()
-            yield saver
-    else:
-        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-
-        async with AsyncPostgresSaver.from_conn_string(target) as saver:
-            await saver.setup()
-            yield saver
+    async with _opened(url, InMemorySaver, AsyncSqliteSaver, AsyncPostgresSaver) as saver:
+        yield saver
 
 
 @asynccontextmanager
 async def open_store(url: str = MEMORY) -> AsyncIterator[BaseStore]:
     """A ready LangGraph store for ``url`` (same URL rules as ``open_checkpointer``; tables created), closed on exit."""
+    from langgraph.store.postgres.aio import AsyncPostgresStore
+    from langgraph.store.sqlite.aio import AsyncSqliteStore
+
+    async with _opened(url, InMemoryStore, AsyncSqliteStore, AsyncPostgresStore) as store:
+        yield store
+
+
+@asynccontextmanager
+async def _opened(url: str, memory: Any, sqlite: Any, postgres: Any) -> AsyncIterator[Any]:
+    """One of the three LangGraph backends of a kind (saver or store) for ``url``, set up, closed on exit."""
     kind, target = describe(url)
     if kind == "memory":
-        yield InMemoryStore()
+        yield memory()
     elif kind == "sqlite":
-        from langgraph.store.sqlite.aio import AsyncSqliteStore
-
         Path(target).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        async with AsyncSqliteStore.from_conn_string(str(Path(target).expanduser())) as store:
-            await _sqlite_pragmas(store.conn)
-            await store.setup()
-            yield store
+        async with sqlite.from_conn_string(str(Path(target).expanduser())) as opened:
+            await _sqlite_pragmas(opened.conn)
+            await opened.setup()
+            yield opened
     else:
-        from langgraph.store.postgres.aio import AsyncPostgresStore
-
-        async with AsyncPostgresStore.from_conn_string(target) as store:
-            await store.setup()
-            yield store
+        async with postgres.from_conn_string(target) as opened:
+            await opened.setup()
+            yield opened
 
 
 async def _sqlite_pragmas(conn: Any) -> None:
