@@ -53,7 +53,7 @@ async def call(server, tool: str, args: dict[str, Any]) -> tuple[bool, Any]:  # 
         result = await client.call_tool(tool, args)
     if result.is_error:
         return False, result.content[0].text
-    return True, result.structured_content["result"]
+    return True, result.structured_content
 
 
 async def resolve(server, approval_id: str, decision: str, note: str | None = None) -> tuple[bool, Any]:  # type: ignore[no-untyped-def]
