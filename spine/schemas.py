@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Any, NotRequired, Required
 
 import pydantic
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 from typing_extensions import TypedDict
 
 from spine.currencies import ISO_4217_CODES
@@ -81,16 +81,27 @@ class _Out(BaseModel):
     model_config = ConfigDict(from_attributes=True, frozen=True)
 
 
+# What a caller may send as an amount: a decimal string (up to 4 places) or a whole number; never a float.
+_AMOUNT_SCHEMA = {
+    "anyOf": [{"type": "string", "pattern": r"^[0-9]{1,14}(\.[0-9]{1,4})?$"}, {"type": "integer", "minimum": 0}],
+    "description": "Decimal string, e.g. '25000.00' (or a whole number); never a float.",
+}
+
+
 class Money(_In):
     """A non-negative amount in an ISO 4217 currency; never a float."""
 
-    amount: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=4, allow_inf_nan=False)]
-    currency: Currency
+    amount: Annotated[
+        Decimal,
+        Field(ge=0, max_digits=18, decimal_places=4, allow_inf_nan=False),
+        WithJsonSchema(_AMOUNT_SCHEMA, mode="validation"),
+    ]
+    currency: Currency = Field(json_schema_extra={"pattern": "^[A-Z]{3}$"})
 
     @pydantic.field_validator("amount", mode="before")
     @classmethod
     def _no_float(cls, v: Any) -> Any:
-        # Floats lose cents; go through str so 0.1 stays 0.1.
+        # The published schema admits no float; one from Python code goes through str so 0.1 stays 0.1.
         return Decimal(str(v)) if isinstance(v, float) else v
 
 

@@ -285,7 +285,7 @@ async def _print_approvals(assistant: Assistant) -> None:
     if result.is_error:
         err_console.print(f"[red]error[/red] {escape(result.content[0].text if result.content else 'failed')}")
         return
-    rows = result.structured_content["result"]["approvals"]
+    rows = result.structured_content["approvals"]
     if not rows:
         console.print("[dim]no pending approvals[/dim]")
         return

@@ -162,7 +162,7 @@ async def spine_call(app: App, user: str | None, tenant: str | None, tool: str, 
     if result.is_error:
         text = result.content[0].text if result.content else "tool error"
         raise _fail(text.removeprefix(f"Error executing tool {tool}: "))
-    return result.structured_content["result"]
+    return result.structured_content
 
 
 def _run(work: Callable[[App], Awaitable[Any]]) -> Any:

@@ -61,7 +61,7 @@ def issuer_configs(settings: Settings, resource: str) -> list[IssuerConfig]:
     ]
 
 
-def http_app(app: App, name: str, settings: Settings, host: str, port: int):  # type: ignore[no-untyped-def]
+def http_app(app: App, name: str, settings: Settings, host: str, port: int, tool_prefix: str = ""):  # type: ignore[no-untyped-def]
     """The Starlette app of one server over stateless streamable HTTP: static bearer tokens and/or OAuth 2.1
     access tokens (JWTs) of the configured issuers, with RFC 9728 Protected Resource Metadata."""
     from mcp.server.auth.routes import create_protected_resource_routes
@@ -83,7 +83,7 @@ def http_app(app: App, name: str, settings: Settings, host: str, port: int):  # 
     scopes = list(settings.oauth_scopes)
     if not settings.oauth_issuers:
         auth = AuthSettings(issuer_url=f"http://{host}:{port}", resource_server_url=None, required_scopes=scopes)
-        server = app.server(name, tokens, token_verifier=tokens, auth=auth)
+        server = app.server(name, tokens, token_verifier=tokens, auth=auth, tool_prefix=tool_prefix)
         return TransportEdges(server.streamable_http_app(stateless_http=True, json_response=True, host=host))
     resource = (settings.resource_url or f"http://{host}:{port}/mcp").replace("{name}", name)
     issuers = issuer_configs(settings, resource)
@@ -91,7 +91,7 @@ def http_app(app: App, name: str, settings: Settings, host: str, port: int):  # 
     # The verifier checks each token's audience itself (per issuer), so the SDK's resource check stays off.
     auth = AuthSettings(issuer_url=issuers[0].issuer, resource_server_url=resource, required_scopes=scopes,
                         validate_token_resource=False)  # fmt: skip
-    server = app.server(name, tokens, token_verifier=verifier, auth=auth)
+    server = app.server(name, tokens, token_verifier=verifier, auth=auth, tool_prefix=tool_prefix)
     starlette_app = server.streamable_http_app(stateless_http=True, json_response=True, host=host)
     # The SDK's metadata names one authorization server; ours names every configured issuer, so it goes first.
     every_issuer = [AnyHttpUrl(i.issuer) for i in issuers]
@@ -135,7 +135,7 @@ def _check_tenant(app: App, tenant_id: str) -> None:
             ) from None
 
 
-def _list_tools(app: App, name: str, as_json: bool) -> None:
+def _list_tools(app: App, name: str, as_json: bool, tool_prefix: str = "") -> None:
     """Print the tools a server publishes (name, title, hints, description), without serving anything."""
     import json
 
@@ -143,7 +143,8 @@ def _list_tools(app: App, name: str, as_json: bool) -> None:
     from policies.model import Principal
 
     # Listing needs no caller: an empty principal, never used because no tool is called.
-    server = app.server(name, FixedPrincipal(Principal(user_id="-", tenant_id="-", groups=frozenset())))
+    nobody = FixedPrincipal(Principal(user_id="-", tenant_id="-", groups=frozenset()))
+    server = app.server(name, nobody, tool_prefix=tool_prefix)
     tools = anyio.run(server.list_tools)
     if as_json:
         rows = [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]
@@ -161,6 +162,11 @@ def _list_tools(app: App, name: str, as_json: bool) -> None:
         out.print(f"    {escape(first)}")
 
 
+_PREFIX_HELP = (
+    "Put this before every tool name (e.g. workfront_) for clients that merge servers; policies see the name."
+)
+
+
 def serve(
     name: ServerName,
     transport: Annotated[Literal["stdio", "http"], typer.Option(help="stdio (one user) or streamable HTTP.")] = "stdio",
@@ -170,6 +176,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="HTTP port (default: settings.http_port).")] = None,
     list_tools: Annotated[bool, typer.Option("--list-tools", help="Print the server's tools and exit.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="With --list-tools: the tools as JSON.")] = False,
+    tool_prefix: Annotated[str, typer.Option("--tool-prefix", help=_PREFIX_HELP)] = "",
 ) -> None:
     """Run one guarded MCP server (spine, workfront, asana, knowledge) over stdio or streamable HTTP."""
     settings = load_settings()
@@ -194,7 +201,7 @@ def serve(
             except PolicyLoadError as exc:
                 raise fail(f"policies: {exc}; the server does not start with broken policies") from None
             if list_tools:
-                _list_tools(app, name, json_out)
+                _list_tools(app, name, json_out, tool_prefix)
                 return
             if transport == "stdio":
                 from mcp_servers.guard.identity import FixedPrincipal
@@ -204,7 +211,7 @@ def serve(
                 principal = app.principal(as_user, tenant)
                 if name == "knowledge":
                     app.knowledge.search("warm up", k=1)  # the first call should not be the slow one
-                server = app.server(name, FixedPrincipal(principal))
+                server = app.server(name, FixedPrincipal(principal), tool_prefix=tool_prefix)
                 anyio.run(run_stdio, server)
                 return
             import uvicorn
@@ -213,7 +220,7 @@ def serve(
                 # Load the embedding model and index before accepting calls, so the first call is not the slow one.
                 app.knowledge.search("warm up", k=1)
             h, p = host or settings.http_host, port or settings.http_port
-            starlette_app = http_app(app, name, settings, h, p)
+            starlette_app = http_app(app, name, settings, h, p, tool_prefix)
             how = "bearer tokens" + (", OAuth" if settings.oauth_issuers else "")
             err_console.print(f"mcc: {name} server on http://{h}:{p}/mcp (stateless, {how})")
             uvicorn.run(starlette_app, host=h, port=p, log_level="warning")

@@ -82,6 +82,8 @@ class CreateProjectArgs(CreateInput):
     start_on: StartOn = None
     campaign_id: str | None = Field(
         default=None,
+        min_length=36,
+        max_length=36,
         pattern=UUID_PATTERN,
         description="Canonical campaign id (UUID) of the caller's tenant to link the new project to; the campaign "
         "must not have an Asana project yet.",

@@ -145,7 +145,8 @@ class Guard:
             fp = fingerprint(self.server, tool.name, call_args, principal.user_id)
         approval_id: str | None = None
 
-        if decision.effect == "require_approval":
+        # A tool that cannot carry approval_id could never be re-sent approved: its hold is a deny (fail closed).
+        if decision.effect == "require_approval" and "approval_id" in args.control_fields:
             approval_id = presented
             if approval_id is None:
                 return self._request_approval(principal, tool, call_args, fp, decision)

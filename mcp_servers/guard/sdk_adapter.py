@@ -11,6 +11,8 @@ loudly instead of silently.
 from __future__ import annotations
 
 import inspect
+import json
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,12 +21,13 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.server.mcpserver.prompts.base import Prompt
 from mcp.server.mcpserver.tools.base import Tool
-from mcp.types import ListResourcesResult, ToolAnnotations
+from mcp.types import CallToolResult, ListResourcesResult, TextContent, ToolAnnotations
 from mcp.types import Resource as MCPResource
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from mcp_servers.guard.toolkit import ApprovalRequired, Dispatcher, ToolDef, ToolFailure
 
+TOOL_PREFIX = re.compile(r"(?:[A-Za-z][A-Za-z0-9_-]{0,31})?")  # tool names allow letters, digits, _ and -
 SUPPORTED_MCP = (">=2.3", "<2.4")  # the versions whose Tool/Context internals this module was written against
 
 
@@ -53,19 +56,30 @@ async def _unbound(ctx: Context) -> Any:
     raise RuntimeError("a cached tool registration runs only after its handler is bound")
 
 
-def _call_through(defn: ToolDef, dispatcher: Dispatcher) -> Callable[[Context], Awaitable[Any]]:
-    """The registered function: hands the raw arguments of a call of ``defn`` to ``dispatcher``."""
-    result_type = defn.output_model | ApprovalRequired
+def approvable(defn: ToolDef) -> bool:
+    """True when a call of ``defn`` can be held for approval: its input carries ``approval_id``."""
+    return "approval_id" in defn.input_model.control_fields
 
-    async def call(ctx: Context) -> Any:
+
+def _call_through(defn: ToolDef, dispatcher: Dispatcher) -> Callable[[Context], Awaitable[Any]]:
+    """The registered function: hands the raw arguments of a call of ``defn`` to ``dispatcher`` and answers with the
+    tool's own object as structured content and its compact JSON as the text copy."""
+
+    async def call(ctx: Context) -> CallToolResult:
         params = ctx.request_context.params
         raw = params.get("arguments") if isinstance(params, dict) else None
         try:
-            return await dispatcher.dispatch(defn, dict(raw or {}), ctx)
+            result = await dispatcher.dispatch(defn, dict(raw or {}), ctx)
         except ToolFailure as failure:
             # Rendered text only: no stack traces or internals reach the caller.
             raise ToolError(failure.render()) from None
+        if isinstance(result, ApprovalRequired) and not approvable(defn):
+            raise ToolError(f"[denied] {defn.name} cannot be approved; it is refused.")  # never: the guard denies
+        structured = result.model_dump(mode="json", by_alias=True)
+        text = json.dumps(structured, ensure_ascii=False, separators=(",", ":"))
+        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
 
+    result_type = defn.output_model | ApprovalRequired if approvable(defn) else defn.output_model
     call.__name__ = defn.name
     call.__doc__ = defn.description
     call.tool_def = defn  # type: ignore[attr-defined]  # read back by served_tool()
@@ -75,6 +89,15 @@ def _call_through(defn: ToolDef, dispatcher: Dispatcher) -> Callable[[Context], 
     )
     call.__annotations__ = {"ctx": Context, "return": result_type}
     return call
+
+
+def _output_schema(defn: ToolDef) -> dict[str, Any]:
+    """The published output schema: the tool's own object, or for an approvable tool that object or the
+    approval answer (an object root with ``anyOf``: the structured content is either one, never wrapped)."""
+    if not approvable(defn):
+        return defn.output_model.model_json_schema()
+    schema = TypeAdapter(defn.output_model | ApprovalRequired).json_schema()
+    return {"type": "object", **schema}
 
 
 def _mcp_tool(defn: ToolDef, dispatcher: Dispatcher) -> Tool:
@@ -95,8 +118,28 @@ def _mcp_tool(defn: ToolDef, dispatcher: Dispatcher) -> Tool:
         ),
         structured_output=True,
     )
-    schema = defn.input_model.model_json_schema()
-    return tool.model_copy(update={"parameters": schema})
+    # The SDK would wrap a union output in {"result": ...}: publish the object itself and validate against it.
+    output = defn.output_model | ApprovalRequired if approvable(defn) else defn.output_model
+    meta = tool.fn_metadata.model_copy(
+        update={"output_schema": _output_schema(defn), "output_model": output, "wrap_output": False}
+    )
+    parameters = lean_schema(defn.input_model.model_json_schema())
+    return tool.model_copy(update={"parameters": parameters, "fn_metadata": meta})
+
+
+def lean_schema(schema: Any, *, under_properties: bool = False) -> Any:
+    """``schema`` without pydantic's generated ``title`` keywords (the property name says it) and ``default: null``
+    (an omitted optional argument is unset anyway): both cost a model's context on every call. Property names
+    (``properties``, ``$defs``) are kept whatever they are called."""
+    if isinstance(schema, list):
+        return [lean_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    return {
+        key: lean_schema(value, under_properties=key in ("properties", "$defs") and not under_properties)
+        for key, value in schema.items()
+        if under_properties or not (key == "title" or (key == "default" and value is None))
+    }
 
 
 def _as_json(result: BaseModel, params: Mapping[str, str]) -> str:
@@ -233,7 +276,11 @@ def build_server(
     **server_kwargs: Any,
 ) -> MCPServer:
     """An ``MCPServer`` whose every tool and resource read runs through ``dispatcher`` (the guard);
-    ``schema_cache`` reuses the schemas of tools registered before; ``extras`` adds resources and prompts."""
+    ``schema_cache`` reuses the schemas of tools registered before; ``extras`` adds resources and prompts;
+    ``tool_prefix`` (e.g. ``workfront_``) is put before every served tool name, for clients that merge servers."""
+    tool_prefix = server_kwargs.pop("tool_prefix", "") or ""
+    if not TOOL_PREFIX.fullmatch(tool_prefix):
+        raise ValueError(f"tool_prefix: {tool_prefix!r} is not a tool-name prefix; use letters, digits, _ or -")
     names = [t.name for t in tools]
     if len(set(names)) != len(names):
         raise ValueError(f"duplicate tool names in {name}: {names}")
@@ -247,7 +294,8 @@ def build_server(
     server = _Server(
         name,
         instructions=instructions,
-        tools=[register(t, dispatcher) for t in tools],
+        # Only the wire name changes: the guard, policies and audit see the tool's own name (ToolDef.name).
+        tools=[_prefixed(register(t, dispatcher), tool_prefix) for t in tools],
         listers=extras.listers,
         dispatcher=dispatcher,
         **server_kwargs,
@@ -258,6 +306,10 @@ def build_server(
     for fn in extras.prompts:
         server.add_prompt(Prompt.from_function(fn, title=getattr(fn, "title", None)))
     return server
+
+
+def _prefixed(tool: Tool, prefix: str) -> Tool:
+    return tool.model_copy(update={"name": prefix + tool.name}) if prefix else tool
 
 
 def _version() -> str:

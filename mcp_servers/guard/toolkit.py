@@ -21,7 +21,8 @@ from policies.ratelimit import format_retry, retry_seconds
 from spine.text_policy import MULTILINE, check_text
 
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-Uuid = Annotated[str, Field(pattern=UUID_PATTERN)]  # a canonical spine id, as every server's tools take it
+# A canonical spine id, as every server's tools take it.
+Uuid = Annotated[str, Field(min_length=36, max_length=36, pattern=UUID_PATTERN)]
 MultilineText = Annotated[str, MULTILINE]  # free text that may hold newlines and tabs (descriptions, notes)
 
 
@@ -32,22 +33,14 @@ class ToolInput(BaseModel):
     (``MultilineText``) or named in ``multiline_fields``. A refusal is ``invalid`` and names the field path.
 
     Control arguments (``control_fields``: the approval presented, the idempotency key) steer how a call runs but
-    are not part of what it does; ``business_arguments`` is the call without them, which is what the policy
-    decides on, what an approval fingerprints and what a handler acts on.
+    are not part of what it does; only the tools that need one carry it (``ApprovableInput``, ``CreateInput``).
+    ``business_arguments`` is the call without them: what the policy decides on, what an approval fingerprints
+    and what a handler acts on.
     """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, str_max_length=20_000)
-    control_fields: ClassVar[frozenset[str]] = frozenset({"approval_id"})
+    control_fields: ClassVar[frozenset[str]] = frozenset()
     multiline_fields: ClassVar[frozenset[str]] = frozenset()
-
-    approval_id: str | None = Field(
-        default=None,
-        pattern=r"^[0-9a-f-]{36}$",
-        description=(
-            "Only when re-sending a call that was answered with status 'approval_required' and has since "
-            "been approved: the approval_id from that answer. The arguments must be identical."
-        ),
-    )
 
     @model_validator(mode="after")
     def _text_policy(self) -> ToolInput:
@@ -70,10 +63,24 @@ class ToolInput(BaseModel):
         return self.control_arguments().get(name)
 
 
+class ApprovableInput(ToolInput):
+    """Arguments of a tool a policy can hold for approval (its catalog spec sets money): carries ``approval_id``."""
+
+    control_fields: ClassVar[frozenset[str]] = frozenset({"approval_id"})
+
+    approval_id: str | None = Field(
+        default=None,
+        min_length=36,
+        max_length=36,
+        pattern=UUID_PATTERN,
+        description="Only to re-send an approved call: the approval_id of its approval_required answer.",
+    )
+
+
 class CreateInput(ToolInput):
     """Arguments of a tool that creates something: carries an idempotency key."""
 
-    control_fields: ClassVar[frozenset[str]] = frozenset({"approval_id", "idempotency_key"})
+    control_fields: ClassVar[frozenset[str]] = frozenset({"idempotency_key"})
 
     idempotency_key: str | None = Field(
         default=None,
@@ -81,11 +88,15 @@ class CreateInput(ToolInput):
         max_length=128,
         pattern=r"^[A-Za-z0-9._:-]+$",
         description=(
-            "Client-chosen key that makes the create safe to retry: the same key with the same arguments "
-            "returns the first result instead of creating a duplicate; the same key with different arguments "
-            "is an error. When omitted, a key is derived from the arguments and the caller."
+            "Makes a retry safe: the same key and arguments return the first result; default derived from them."
         ),
     )
+
+
+class ApprovableCreateInput(ApprovableInput, CreateInput):
+    """Arguments of a create a policy can hold for approval: both control arguments."""
+
+    control_fields: ClassVar[frozenset[str]] = frozenset({"approval_id", "idempotency_key"})
 
 
 class ApprovalRequired(BaseModel):

@@ -5,22 +5,44 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 from sqlalchemy.orm import Session, sessionmaker
 
 from mcp_servers.guard.guard import CallContext
-from mcp_servers.guard.toolkit import CreateInput, ToolDef, ToolFailure, ToolInput, Uuid
+from mcp_servers.guard.toolkit import ApprovableCreateInput, ApprovableInput, ToolDef, ToolFailure, ToolInput, Uuid
 from mcp_servers.spine.common import tenant_store
 from spine.repositories import SystemRefOut
-from spine.schemas import CampaignFields, CampaignOut, WorkItemOut
+from spine.schemas import CampaignFields, CampaignOut, CampaignUpdate, WorkItemOut
+
+
+def _inlined(schema: Any, defs: dict[str, Any]) -> Any:
+    """``schema`` with every ``#/$defs/`` reference replaced by its definition (CampaignUpdate has no cycles)."""
+    if isinstance(schema, list):
+        return [_inlined(item, defs) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if isinstance(ref := schema.get("$ref"), str):
+        return _inlined(defs[ref.removeprefix("#/$defs/")], defs)
+    return {k: _inlined(v, defs) for k, v in schema.items() if k != "$defs"}
+
+
+def _changes_schema() -> dict[str, Any]:
+    """What update_campaign's ``changes`` may hold, as published: CampaignUpdate's fields minus the refused ones
+    (the handler's CampaignUpdate validation gives the typed errors)."""
+    full = CampaignUpdate.model_json_schema()
+    schema = _inlined(full, full.get("$defs", {}))
+    schema["properties"].pop("budget_committed", None)  # analytics-owned: refused
+    schema.pop("description", None)
+    return {**schema, "minProperties": 1}
+
 
 System = Literal["workfront", "asana", "salesforce", "analytics", "dam"]
 EntityType = Literal["campaign", "work_item", "asset"]
 
 
-class CreateCampaignArgs(CreateInput, CampaignFields):
+class CreateCampaignArgs(ApprovableCreateInput, CampaignFields):
     """Arguments of create_campaign: the campaign's MCC-owned fields plus the idempotency key."""
 
 
@@ -31,6 +53,7 @@ class GetCampaignArgs(ToolInput):
 class ListCampaignsArgs(ToolInput):
     status: str | None = Field(
         default=None,
+        max_length=32,
         description="draft | planning | approved | in_progress | launched | completed | cancelled | on_hold; "
         "another value matches nothing.",
     )
@@ -45,13 +68,13 @@ class ListCampaignsArgs(ToolInput):
     )
 
 
-class UpdateCampaignArgs(ToolInput):
+class UpdateCampaignArgs(ApprovableInput):
     # newlines are judged per field by the spine's CampaignUpdate (a description may hold them, a name may not)
     multiline_fields: ClassVar[frozenset[str]] = frozenset({"changes"})
 
     campaign_id: Uuid = Field(description="Canonical campaign id (lowercase UUID).")
     expected_version: int = Field(ge=1, description="The campaign's current `version` (optimistic locking).")
-    changes: dict[str, Any] = Field(
+    changes: Annotated[dict[str, Any], WithJsonSchema(_changes_schema())] = Field(
         min_length=1,
         description="At least one MCC-owned field to change, e.g. {'name': ..., 'budget_planned': {'amount': '15000', "
         "'currency': 'USD'}}. status, budget_committed, budget_spent and unknown fields are refused.",
@@ -69,12 +92,19 @@ class ListWorkItemsArgs(ToolInput):
     source_system: Literal["workfront", "asana", "mcc"] | None = None
     status: str | None = Field(
         default=None,
+        max_length=32,
         description="not_started | in_progress | blocked | pending_review | approved | completed | cancelled.",
+    )
+    limit: int = Field(default=50, ge=1, le=500, description="At most this many items (1-500).")
+    offset: int = Field(
+        default=0, ge=0, le=1_000_000, description="Skip this many matches; pass the previous answer's next_offset."
     )
 
 
 class WorkItemList(BaseModel):
     work_items: list[WorkItemOut]
+    count: int = Field(description="Items in this page.")
+    next_offset: int | None = Field(description="offset for the next page; null when this page is the last.")
 
 
 class GetWorkItemArgs(ToolInput):
@@ -235,14 +265,17 @@ def campaign_tools(sessions: sessionmaker[Session]) -> list[ToolDef]:
 
         Filters combine: campaign_id (lowercase UUID), source_system (workfront | asana | mcc), status
         (not_started in_progress blocked pending_review approved completed cancelled; another value matches
-        nothing). No limit or paging. Each: id (lowercase UUID), campaign_id, parent_item_id, name,
+        nothing). Paged: limit (default 50) and offset; next_offset is null on the last page. Each: id
+        (lowercase UUID), campaign_id, parent_item_id, name,
         item_type, priority, status, percent_complete (0-100), planned/actual start and end dates (ISO),
         assignee_id, source_system, external_id (the Workfront task ID / Asana gid), external_url,
         sync_status.
         """
         with store(call) as s:
             items = s.work_items.list(a.campaign_id, source_system=a.source_system, status=a.status)
-        return WorkItemList(work_items=items)
+        page = items[a.offset : a.offset + a.limit]
+        more = a.offset + a.limit < len(items)
+        return WorkItemList(work_items=page, count=len(page), next_offset=a.offset + a.limit if more else None)
 
     def get_work_item(call: CallContext, a: GetWorkItemArgs) -> WorkItemOut:
         """One work item by canonical id (item_id: lowercase UUID). Read-only: change it through the workfront

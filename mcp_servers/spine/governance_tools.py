@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from mcp_servers.guard.guard import CallContext
-from mcp_servers.guard.toolkit import MultilineText, ToolDef, ToolInput
+from mcp_servers.guard.toolkit import MultilineText, ToolDef, ToolInput, Uuid
 from spine.approvals import ApprovalStore
 from spine.audit import AuditLog
 
@@ -51,12 +51,12 @@ class ListApprovalsArgs(ToolInput):
 
 class GetApprovalArgs(ToolInput):
     control_fields: ClassVar[frozenset[str]] = frozenset()  # approval_id names the approval to read
-    approval_id: str = Field(pattern=r"^[0-9a-f-]{36}$", description="The approval's id (lowercase UUID).")
+    approval_id: Uuid = Field(description="The approval's id (lowercase UUID).")
 
 
 class ResolveApprovalArgs(ToolInput):
     control_fields: ClassVar[frozenset[str]] = frozenset()  # approval_id names the approval to resolve
-    approval_id: str = Field(pattern=r"^[0-9a-f-]{36}$", description="The pending approval's id (lowercase UUID).")
+    approval_id: Uuid = Field(description="The pending approval's id (lowercase UUID).")
     decision: Literal["approve", "reject"]
     note: MultilineText | None = Field(default=None, max_length=2000, description="Kept with the approval.")
 

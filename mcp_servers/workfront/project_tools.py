@@ -6,13 +6,14 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, WithJsonSchema, field_validator
 
 from connectors.workfront.backend import WorkfrontBackend
 from connectors.workfront.inputs import CustomValue
 from connectors.workfront.models import (
     CAPACITY_WINDOW_MAX_DAYS,
     CUSTOM_FIELD_NAME_MAX,
+    CUSTOM_FIELD_VALUE_MAX,
     CUSTOM_FIELDS_MAX,
     Project,
     ProjectStatus,
@@ -22,7 +23,7 @@ from connectors.workfront.models import (
 from connectors.workfront.query import MAX_LIMIT
 from mcp_servers.guard.blocking import in_thread
 from mcp_servers.guard.guard import CallContext
-from mcp_servers.guard.toolkit import CreateInput, ToolDef, ToolInput, Uuid
+from mcp_servers.guard.toolkit import ApprovableCreateInput, ToolDef, ToolInput, Uuid
 from mcp_servers.workfront.spine_sync import SpineSync
 from mcp_servers.workfront.tool_calls import call_fingerprint, project_tasks, wf
 from mcp_servers.workfront.tool_models import (
@@ -43,16 +44,30 @@ from mcp_servers.workfront.tool_models import (
 from spine.schemas import Money
 
 BackendFor = Callable[[str], WorkfrontBackend]
-CustomName = Annotated[str, Field(pattern=rf"^DE:.{{1,{CUSTOM_FIELD_NAME_MAX}}}$")]
+CustomName = Annotated[
+    str, Field(min_length=4, max_length=CUSTOM_FIELD_NAME_MAX + 3, pattern=rf"^DE:.{{1,{CUSTOM_FIELD_NAME_MAX}}}$")
+]
+_CUSTOM_TEXT = {"type": "string", "maxLength": CUSTOM_FIELD_VALUE_MAX}
+# The published type of a custom field value (CustomValue validates it with one validator, for short errors).
+TypedCustomValue = Annotated[
+    CustomValue,
+    WithJsonSchema({"anyOf": [_CUSTOM_TEXT, {"type": "number"}, {"type": "boolean"}, {"type": "null"},
+                              {"type": "array", "items": {"anyOf": [_CUSTOM_TEXT, {"type": "number"}]}}]}),
+]  # fmt: skip
+CustomFields = Annotated[  # only DE: keys, each with a typed value
+    dict[CustomName, TypedCustomValue],
+    Field(max_length=CUSTOM_FIELDS_MAX, json_schema_extra={"additionalProperties": False}),
+]
 ObjCode = Literal["PROJ", "TASK", "OPTASK", "NOTE", "USER", "TEAMOB", "PORT", "TMPL"]
 StatusCode = Literal["CUR", "PLN", "ONH", "CPL", "DED", "REQ", "APR", "REJ", "IDA", "NEW", "INP", "CPA", "CPI"]
-FilterValue = str | int | float | list[str | int | float]
+FilterText = Annotated[str, Field(max_length=CUSTOM_FIELD_VALUE_MAX)]
+FilterValue = FilterText | int | float | list[FilterText | int | float]
 # Where create_project puts the optional budget: Workfront custom fields of the project.
 BUDGET_AMOUNT_FIELD = "DE:Budget"
 BUDGET_CURRENCY_FIELD = "DE:Budget Currency"
 
 
-class CreateProjectArgs(CreateInput):
+class CreateProjectArgs(ApprovableCreateInput):
     name: WfName = Field(description="Project name, 1-255 characters.")
     template_id: WfId | None = Field(None, description="Template (TMPL) ID whose tasks are copied into the project.")
     planned_start_date: WfDate | None = Field(None, description="ISO date; default today.")
@@ -62,9 +77,8 @@ class CreateProjectArgs(CreateInput):
     portfolio_id: WfId | None = Field(None, description="Portfolio (PORT) ID.")
     owner_id: WfId | None = Field(None, description="Project owner: a Workfront user (USER) ID.")
     description: WfDescription | None = None
-    custom_fields: dict[CustomName, CustomValue] | None = Field(
+    custom_fields: CustomFields | None = Field(
         None,
-        max_length=CUSTOM_FIELDS_MAX,
         description="Custom form values {'DE:<field name>': text | number | true/false | list of text}.",
     )
     budget: Money | None = Field(

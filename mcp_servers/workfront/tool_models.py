@@ -26,9 +26,7 @@ from spine.text_policy import MULTILINE
 
 GUID_PATTERN = r"^[0-9a-f]{32}$"
 
-WfId = Annotated[
-    str, Field(pattern=GUID_PATTERN, description="A Workfront ID: 32 lowercase hex characters (a GUID without dashes).")
-]
+WfId = Annotated[str, Field(min_length=32, max_length=32, pattern=GUID_PATTERN)]  # field descriptions say "32 hex"
 WfDate = Annotated[_IsoDate, Field(description="ISO 8601 date, YYYY-MM-DD.")]
 WfName = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
 WfDescription = Annotated[str, Field(max_length=DESCRIPTION_MAX), MULTILINE]

@@ -68,8 +68,8 @@ async def test_an_approval_asked_for_in_one_world_is_not_in_another(setup: tuple
         args = {"name": "World Split", "tier": 2, "type": "product_launch", "launch_date": "2026-12-01",
                 "owner_id": "maya.chen", "budget_planned": {"amount": "40000", "currency": "USD"}}  # fmt: skip
         answer = await _call(asks, "create_campaign", args)
-        assert answer["result"]["status"] == "approval_required"
-        approval_id = answer["result"]["approval_id"]
+        assert answer["status"] == "approval_required"
+        approval_id = answer["approval_id"]
         assert ApprovalStore(asks.sessions).get("acme", approval_id).status == "pending"
         assert approval_id not in {a.approval_id for a in ApprovalStore(other.sessions).list("acme")}
 

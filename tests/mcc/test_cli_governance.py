@@ -43,7 +43,7 @@ def spine_call(user: str, tool: str, args: dict[str, Any]) -> Any:
         with open_app(load_settings()) as app:
             async with Client(app.spine_server(FixedPrincipal(app.principal(user)))) as client:
                 result = await client.call_tool(tool, args)
-        return result.content[0].text if result.is_error else result.structured_content["result"]
+        return result.content[0].text if result.is_error else result.structured_content
 
     return asyncio.run(go())
 

@@ -119,7 +119,7 @@ def _http(url: str, token: str) -> Any:
 
 def _check_read(name: str, result: Any, tenant: str, home: Path) -> None:
     assert not result.is_error, result.content[0].text
-    data = result.structured_content["result"]
+    data = result.structured_content
     expected = _expected(home)[tenant]
     if name == "spine":
         assert data["count"] == expected["campaigns"]
@@ -149,7 +149,7 @@ async def test_stdio_principal_is_the_as_user_and_the_guard_holds(home: Path) ->
         denied = await client.call_tool("create_campaign", campaign)
         listed = await client.call_tool("list_campaigns", {"name_contains": "Readonly attempt"})
     assert denied.is_error and "[denied]" in denied.content[0].text
-    assert listed.structured_content["result"]["count"] == 0
+    assert listed.structured_content["count"] == 0
 
 
 def test_stdio_with_an_unknown_user_fails_naming_it(home: Path) -> None:

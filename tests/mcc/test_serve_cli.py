@@ -39,3 +39,13 @@ async def test_a_missing_tenant_is_explained_to_the_client_and_on_stderr(tmp_pat
     assert "no tenant 'acme'" in repr(failed.value) and "mcc demo" in repr(failed.value)
     done = _mcc(tmp_path, "serve", "spine")
     assert done.returncode == 2 and "no tenant 'acme'" in done.stderr and "mcc tenants create acme" in done.stderr
+
+
+def test_a_tool_prefix_makes_every_served_name_unique_across_servers(tmp_path: Path) -> None:
+    names = []
+    for server in ("workfront", "asana"):
+        done = _mcc(tmp_path, "serve", server, "--list-tools", "--json", "--tool-prefix", f"{server}_")
+        assert done.returncode == 0, done.stderr
+        names += [t["name"] for t in json.loads(done.stdout)]
+    assert "workfront_create_project" in names and "asana_create_project" in names
+    assert len(names) == len(set(names)) and all(n.startswith(("workfront_", "asana_")) for n in names)

@@ -125,7 +125,7 @@ async def _campaign_tenants(server: str, token: str) -> set[str]:
     async with Client(streamable_http_client(server, http_client=client)) as mcp:
         result = await mcp.call_tool("list_campaigns", {"limit": 100})
     assert not result.is_error, result.content[0].text
-    return {c["tenant_id"] for c in result.structured_content["result"]["campaigns"]}
+    return {c["tenant_id"] for c in result.structured_content["campaigns"]}
 
 
 def test_metadata_names_every_issuer_and_401_points_at_it(server: str, issuer: Issuer) -> None:

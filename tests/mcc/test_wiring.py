@@ -63,7 +63,7 @@ async def _create_task(home: Path, server: AsanaWireServer, workspace: str, key:
         await app.aclose_backends()
     assert not result.is_error, result.content[0].text
     assert result.structured_content is not None
-    return result.structured_content["result"]["data"]
+    return result.structured_content["data"]
 
 
 async def test_asana_rest_create_is_not_repeated_after_a_restart(tmp_path: Path, asana_wire_server: Any) -> None:

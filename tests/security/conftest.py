@@ -43,7 +43,7 @@ async def call(app: App, user: str, server: str, tool: str, args: dict[str, Any]
     """(ok, structured result or error text) of one call as ``user``, through the real guarded server."""
     async with Client(app.server(server, FixedPrincipal(app.principal(user, tenant)))) as client:
         result = await client.call_tool(tool, args)
-    return (False, result.content[0].text) if result.is_error else (True, result.structured_content["result"])
+    return (False, result.content[0].text) if result.is_error else (True, result.structured_content)
 
 
 def audit_rows(app: App, tool: str, tenant: str = "acme", limit: int = 50) -> list[AuditEntry]:
@@ -66,7 +66,7 @@ async def call_server(server: MCPServer, tool: str, args: dict[str, Any]) -> tup
     """(ok, structured result) or (False, the error text)."""
     async with Client(server) as client:
         result = await client.call_tool(tool, args)
-    return (False, result.content[0].text) if result.is_error else (True, result.structured_content["result"])
+    return (False, result.content[0].text) if result.is_error else (True, result.structured_content)
 
 
 async def call_as(app: App, user: str, server: str, tool: str, args: dict[str, Any], tenant: str = "acme") -> Any:

@@ -202,7 +202,8 @@ def find_task(ctx: PlanContext, text: str, purpose: str) -> TaskRef:
     camp = match_campaigns(blank(own, quoted(own)), items)
     campaign = camp.items[0] if camp.items and camp.matches[0].score >= 0.6 else None
     args = {"campaign_id": campaign["id"]} if campaign else {}
-    data = ok_data(ctx, "Reading the work items", "spine__list_work_items", **args)
+    # One page of the largest size: a task is looked up by name among all of them.
+    data = ok_data(ctx, "Reading the work items", "spine__list_work_items", limit=500, **args)
     work = [w for w in (data or {}).get("work_items") or [] if w.get("external_id") and w.get("source_system")
             in ("workfront", "asana")]  # fmt: skip
     by_campaign = {c["id"]: c["name"] for c in items}

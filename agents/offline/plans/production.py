@@ -316,7 +316,7 @@ def project_status(ctx: PlanContext) -> str:
 def _overdue(ctx: PlanContext, campaign: dict[str, Any]) -> str:
     if not ctx.has("spine__list_work_items"):
         return ""
-    data = ok_data(ctx, "Reading the work items", "spine__list_work_items", campaign_id=campaign["id"])
+    data = ok_data(ctx, "Reading the work items", "spine__list_work_items", campaign_id=campaign["id"], limit=500)
     open_items = [w for w in data.get("work_items") or [] if w.get("status") not in ("completed", "cancelled")]
     late = [w for w in open_items if w.get("planned_end_date") and w["planned_end_date"] < ctx.today.isoformat()]
     lines = [f" Open: {listing([w['name'] + ' (' + w['status'].replace('_', ' ') + ')' for w in open_items[:6]])}."

@@ -156,7 +156,7 @@ class World:
             result = await client.call_tool(tool, arguments)
         if result.is_error:
             return False, result.content[0].text
-        return True, result.structured_content["result"]
+        return True, result.structured_content
 
     async def resolve(self, approval_id: str, decision: str, *, by: str = "dana.reyes", note: str | None = None) -> Any:
         args: dict[str, Any] = {"approval_id": approval_id, "decision": decision}

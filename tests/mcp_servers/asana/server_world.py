@@ -72,7 +72,7 @@ class AsanaWorld:
             result = await client.call_tool(tool, args)
         if result.is_error:
             return False, result.content[0].text
-        return True, result.structured_content["result"]
+        return True, result.structured_content
 
     def spine_counts(self) -> dict[str, Any]:
         """What a write may change in the spine: work items (with versions), refs, events."""

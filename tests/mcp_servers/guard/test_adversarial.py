@@ -44,7 +44,7 @@ async def call(app: App, user: str, server: str, tool: str, args: dict[str, Any]
     """(ok, structured result or error text) of one call as ``user``."""
     async with Client(app.server(server, FixedPrincipal(app.principal(user, tenant)))) as client:
         result = await client.call_tool(tool, args)
-    return (False, result.content[0].text) if result.is_error else (True, result.structured_content["result"])
+    return (False, result.content[0].text) if result.is_error else (True, result.structured_content)
 
 
 async def approved(app: App, requester: str = "maya.chen", args: dict[str, Any] = CAMPAIGN) -> str:

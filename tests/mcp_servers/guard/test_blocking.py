@@ -129,4 +129,4 @@ async def test_a_call_waiting_on_a_lock_does_not_stall_another_call(world, engin
             lock.release()
             result = await stuck
         assert not result.is_error, result.content[0].text
-        assert result.structured_content["result"]["id"] == campaign_id
+        assert result.structured_content["id"] == campaign_id

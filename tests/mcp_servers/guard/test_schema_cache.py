@@ -53,6 +53,6 @@ async def test_cached_registrations_list_the_same_tools_and_call_their_own_dispa
         async with Client(server) as client:
             listings.append([t.model_dump() for t in (await client.list_tools()).tools])
             result = await client.call_tool("echo", {"text": "hi"})
-        assert not result.is_error and result.structured_content == {"result": {"text": "hi", "by": name}}
+        assert not result.is_error and result.structured_content == {"text": "hi", "by": name}
     assert listings[0] == listings[1] == listings[2]
     assert listings[0][0]["input_schema"]["properties"]["text"]["description"] == "What to say back."

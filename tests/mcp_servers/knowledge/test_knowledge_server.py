@@ -53,7 +53,7 @@ def server(kb: KnowledgeBase, engine):  # type: ignore[no-untyped-def]
 async def call(server: Any, tool: str, args: dict[str, Any]) -> tuple[bool, Any]:
     async with Client(server) as client:
         result = await client.call_tool(tool, args)
-    return (False, result.content[0].text) if result.is_error else (True, result.structured_content["result"])
+    return (False, result.content[0].text) if result.is_error else (True, result.structured_content)
 
 
 async def test_three_read_only_tools_with_strict_schemas(server) -> None:  # type: ignore[no-untyped-def]

@@ -79,7 +79,7 @@ async def test_a_pending_approval_is_a_resource_and_its_resolution_is_pushed(wor
     args = {"name": "Resource Launch", "type": "standard", "tier": 2, "launch_date": "2027-02-01",
             "owner_id": "maya.chen", "budget_planned": {"amount": "50000", "currency": "USD"}}  # fmt: skip
     async with Client(maya) as requester, Client(dana) as approver:
-        held = (await requester.call_tool("create_campaign", args)).structured_content["result"]
+        held = (await requester.call_tool("create_campaign", args)).structured_content
         assert held["status"] == "approval_required"
         uri = f"approval://{held['approval_id']}"
         assert uri in {str(r.uri) for r in (await approver.list_resources()).resources}

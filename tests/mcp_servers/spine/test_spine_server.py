@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -53,7 +54,7 @@ async def call(server, tool: str, args: dict[str, Any]) -> tuple[bool, Any]:  # 
         result = await client.call_tool(tool, args)
     if result.is_error:
         return False, result.content[0].text
-    return True, result.structured_content["result"]
+    return True, result.structured_content
 
 
 async def resolve(server, approval_id: str, decision: str, note: str | None = None) -> tuple[bool, Any]:  # type: ignore[no-untyped-def]
@@ -278,3 +279,18 @@ async def test_performance_summary_and_lookups(world) -> None:  # type: ignore[n
     system, external = next(iter(with_refs["external_refs"].items()))
     ok, found = await call(maya, "lookup_canonical_id", {"system": system, "external_id": external})
     assert ok and found["canonical_id"] == with_refs["id"]
+
+
+async def test_work_items_are_paged_and_the_text_copy_is_compact(world) -> None:  # type: ignore[no-untyped-def]
+    server_for, _ = world
+    ok, every = await call(server_for("maya.chen"), "list_work_items", {"limit": 500})
+    assert ok and every["next_offset"] is None and every["count"] == len(every["work_items"]) > 3
+    ok, first = await call(server_for("maya.chen"), "list_work_items", {"limit": 2})
+    assert ok and first["count"] == 2 and first["next_offset"] == 2
+    ok, rest = await call(server_for("maya.chen"), "list_work_items", {"limit": 500, "offset": first["next_offset"]})
+    ids = [w["id"] for w in first["work_items"] + rest["work_items"]]
+    assert ids == [w["id"] for w in every["work_items"]]  # the pages add up to the whole list, in order
+    async with Client(server_for("maya.chen")) as client:
+        result = await client.call_tool("list_work_items", {})
+    text = result.content[0].text
+    assert text == json.dumps(result.structured_content, ensure_ascii=False, separators=(",", ":"))  # no indent

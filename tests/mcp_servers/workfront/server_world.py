@@ -110,7 +110,7 @@ async def call(server: MCPServer, tool: str, args: dict[str, Any]) -> tuple[bool
         result = await client.call_tool(tool, args)
     if result.is_error:
         return False, result.content[0].text
-    return True, result.structured_content["result"]
+    return True, result.structured_content
 
 
 def _load_spine(sessions: sessionmaker[Session]) -> dict[str, dict[str, str]]:
