@@ -150,7 +150,13 @@ class Guard:
             approval_id = presented
             if approval_id is None:
                 return self._request_approval(principal, tool, call_args, fp, decision)
-            lifted = self._lift_with_approval(principal, tool, call_args, fp, approval_id)
+            try:
+                lifted = self._lift_with_approval(principal, tool, call_args, fp, approval_id)
+            except ToolFailure:
+                # The identical call may have completed since the replay check above (a concurrent re-send).
+                if (replay := self._replay(principal, tool, call_args, fp, approval_id)) is not None:
+                    return replay
+                raise
             if isinstance(lifted, ApprovalRequired):
                 return lifted
             decision = lifted
@@ -170,6 +176,8 @@ class Guard:
                     principal.tenant_id, approval_id, self.server, tool.name, call_args, principal.user_id
                 )
             except ApprovalError as exc:
+                if (replay := self._replay(principal, tool, call_args, fp, approval_id)) is not None:
+                    return replay  # the identical call completed meanwhile: its stored result
                 self._audit(principal, tool.name, "deny", fp, ["approval.invalid"], approval_id, {"error": str(exc)})
                 code = "approval_in_use" if isinstance(exc, ApprovalInUse) else "approval_invalid"
                 raise ToolFailure(exc.message, field="approval_id", fix=exc.fix, code=code) from None
