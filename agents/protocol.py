@@ -173,11 +173,11 @@ AGENT_TOOLS: Final[dict[AgentName, dict[str, tuple[str, ...]]]] = {
     "production": {
         "workfront": (
             "create_project", "get_project", "search", "create_task", "update_task", "update_status",
-            "assign_resource", "get_capacity", "create_issue", "add_note",
+            "assign_resource", "get_capacity", "create_issue", "add_note", "search_users",
         ),
         "asana": (
             "create_project", "get_project", "search_tasks", "get_task", "create_task", "create_subtask",
-            "update_task", "add_comment", "get_user_tasks", "list_sections", "add_task_to_section",
+            "update_task", "add_comment", "get_user_tasks", "list_sections", "add_task_to_section", "list_users",
         ),
         "spine": (
             "create_campaign", "get_campaign", "list_campaigns", "update_campaign", "list_work_items",
