@@ -134,10 +134,11 @@ class ToolBridge:
 
 
 def bridge_tool(server: str, tool: Tool) -> BridgedTool:
-    """One MCP tool as a ``ToolSpec``; ``approval_id`` is hidden because only the graph may add it."""
+    """One MCP tool as a ``ToolSpec``; an optional ``approval_id`` (the control argument of a call a policy may hold)
+    is hidden because only the graph may add it; a required one names what the tool acts on and stays."""
     schema = dict(tool.input_schema or {"type": "object", "properties": {}})
     properties = dict(schema.get("properties") or {})
-    if APPROVAL_ARG in properties:
+    if APPROVAL_ARG in properties and APPROVAL_ARG not in (schema.get("required") or []):
         properties.pop(APPROVAL_ARG)
         schema["properties"] = properties
         if isinstance(schema.get("required"), list):

@@ -99,8 +99,11 @@ async def tools(state: TurnState, runtime: Runtime[GraphContext]) -> Command[Lit
             text = f"not run: at most {MAX_CALLS_PER_STEP} tool calls per step. Fix: send the rest in the next step."
             results.append(ToolResultBlock(tool_use_id=use.id, content=text, is_error=True).model_dump())
             continue
-        # approval_id is the graph's to add (after a human approved); a model never chooses one.
-        arguments = {k: v for k, v in use.input.items() if k != APPROVAL_ARG}
+        # A control approval_id is the graph's to add (after a human approved); a model never chooses one. Where the
+        # tool's own argument is named approval_id (the approval to read or resolve), the model's value stays.
+        bridged = ctx.bridge.tools.get(use.name)
+        names_it = bridged is not None and APPROVAL_ARG in (bridged.spec.input_schema.get("properties") or {})
+        arguments = {k: v for k, v in use.input.items() if k != APPROVAL_ARG or names_it}
         if use.name in offered:
             outcome = await ctx.bridge.call(use.name, arguments)
         else:

@@ -38,6 +38,9 @@ async def test_tools_are_named_by_server_and_filtered_per_agent_and_role(world: 
         create = bridge.tools["spine__create_campaign"]
         assert create.server == "spine" and create.tool == "create_campaign" and not create.read_only
         assert "approval_id" not in create.spec.input_schema["properties"]  # only the graph adds it
+        # Where approval_id is the tool's own required argument (the approval to read), the model must see it.
+        get_approval = bridge.tools["spine__get_approval"].spec.input_schema
+        assert "approval_id" in get_approval["properties"] and "approval_id" in get_approval["required"]
         assert "idempotency_key" in create.spec.input_schema["properties"]
         assert create.spec.description  # the tool's docstring is what the model reads
         analytics = {s.name for s in bridge.specs_for("analytics", read_only=False)}
