@@ -206,8 +206,7 @@ class AuditLog:
         Seal before anyone could have rewritten the legacy rows: sealing vouches for the chain as it is."""
         if self._key is None:
             raise ValidationError("audit_key", "no audit key is configured", "set MCC_AUDIT_KEY")
-        engine: Engine = self._sf.kw["bind"]
-        with engine.begin() as conn:
+        with self._engine.begin() as conn:
             last_seq, last_hash, legacy_until = self._lock_head(conn)
             if conn.execute(select(_HEAD.c.mac).where(_HEAD.c.id == HEAD_ID)).scalar() is not None:
                 return False

@@ -10,13 +10,16 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from mcc.output import console, err_console, print_json
 from mcc.wiring import App, open_app
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
 
 policy_app = typer.Typer(no_args_is_help=True, help="Evaluate tool calls against the policies.")
 approvals_app = typer.Typer(no_args_is_help=True, help="List and resolve pending approvals.")
@@ -76,8 +79,13 @@ def _check(app: App, server: str, tool: str, args: dict[str, Any], user: str | N
         principal = app.principal(user, tenant)
     except SpineError as exc:
         raise _fail(str(exc)) from None
-    problems = _schema_problems(app, principal, server, tool, args)
-    call_args = _business_arguments(app, principal, server, tool, args)
+    from mcc.wiring import SERVER_NAMES
+    from mcp_servers.guard.identity import FixedPrincipal
+
+    # Built once for both checks (schema generation is the slow part); hypothetical servers have none.
+    served = app.server(server, FixedPrincipal(principal)) if server in SERVER_NAMES else None
+    problems = _schema_problems(served, tool, args)
+    call_args = _business_arguments(served, tool, args)
     finder = app.resource_tenant(server)
     resource_tenant = finder(tool, call_args) if finder is not None else None
     tool_call = ToolCall(server, tool, call_args, resource_tenant)
@@ -102,29 +110,24 @@ def _check(app: App, server: str, tool: str, args: dict[str, Any], user: str | N
     return out
 
 
-def _business_arguments(app: App, principal: Any, server: str, tool: str, args: dict[str, Any]) -> dict[str, Any]:
+def _business_arguments(served: MCPServer | None, tool: str, args: dict[str, Any]) -> dict[str, Any]:
     """The call without its control arguments (as the guard decides on it); hypothetical tools have none."""
-    from mcc.wiring import SERVER_NAMES
-    from mcp_servers.guard.identity import FixedPrincipal
     from mcp_servers.guard.sdk_adapter import served_tool
 
-    defn = served_tool(app.server(server, FixedPrincipal(principal)), tool) if server in SERVER_NAMES else None
+    defn = served_tool(served, tool) if served is not None else None
     return {k: v for k, v in args.items() if defn is None or k not in defn.input_model.control_fields}
 
 
-def _schema_problems(app: App, principal: Any, server: str, tool: str, args: dict[str, Any]) -> list[str]:
+def _schema_problems(served: MCPServer | None, tool: str, args: dict[str, Any]) -> list[str]:
     """Validate against the served tool's input schema, as the server would; hypothetical tools have none."""
     import jsonschema
     from mcp import Client
 
-    from mcc.wiring import SERVER_NAMES
-    from mcp_servers.guard.identity import FixedPrincipal
-
-    if server not in SERVER_NAMES:
+    if served is None:
         return []
 
     async def schema() -> dict[str, Any] | None:
-        async with Client(app.server(server, FixedPrincipal(principal))) as client:
+        async with Client(served) as client:
             tools = {t.name: t.input_schema for t in (await client.list_tools()).tools}
         return tools.get(tool)
 
