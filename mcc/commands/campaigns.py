@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import make_url
 
 from mcc.output import console, err_console, money, pct, print_json, safe
 from mcc.settings import load_settings
@@ -26,12 +27,17 @@ def _fail(exc: SpineError) -> None:
     raise typer.Exit(2)
 
 
+def _shown_url(url: str) -> str:
+    """The database URL with any password masked: what the user sees must never carry a secret."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def init() -> None:
     """Create the home directory and bring the database schema to the current version."""
     settings = load_settings()
     with open_app(settings):
         pass
-    console.print(f"database ready: {settings.resolved_database_url}")
+    console.print(f"database ready: {_shown_url(settings.resolved_database_url)}")
 
 
 def demo(
@@ -57,7 +63,7 @@ def demo(
         console.print(
             f"[bold]Demo data {verb}[/bold]: tenants {', '.join(summary.tenants)}; {summary.users} users, "
             f"{summary.campaigns} campaigns, {summary.work_items} work items, {summary.strategies} strategies, "
-            f"{summary.measurements:,} measurement rows  ({app.settings.resolved_database_url})"
+            f"{summary.measurements:,} measurement rows  ({_shown_url(app.settings.resolved_database_url)})"
         )
         if report is not None:
             console.print(f"[bold]Playbooks[/bold]: {report}")

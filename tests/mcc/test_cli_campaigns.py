@@ -35,6 +35,21 @@ def test_init_creates_the_database(tmp_path: Path) -> None:
     assert (tmp_path / "mcc.db").exists()
 
 
+def test_init_never_prints_the_database_password(db_url: str, tmp_path: Path) -> None:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url)
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("a SQLite URL carries no password")
+    # trust auth accepts any password, so the URL works and the secret would show if it were printed
+    with_secret = url.set(password="s3cret-pw").render_as_string(hide_password=False)
+    env = {**os.environ, "MCC_HOME": str(tmp_path), "HF_HUB_OFFLINE": "1", "MCC_DATABASE_URL": with_secret}
+    out = subprocess.run([*MCC, "init"], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "database ready" in out.stdout
+    assert "s3cret-pw" not in out.stdout + out.stderr and "***" in out.stdout
+
+
 def test_demo_is_idempotent_and_prints_an_overview(home: Path) -> None:
     out = run(home, "demo", "--skip-knowledge", "--skip-conversation")
     assert out.returncode == 0, out.stderr
