@@ -8,11 +8,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 
 from spine.db import make_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Key of the PostgreSQL advisory lock that serialises migrations ("mccmigr" in ASCII).
+_MIGRATION_LOCK_KEY = 0x6D63636D69677231
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -30,11 +32,21 @@ def _engine(engine_or_url: Engine | str) -> tuple[Engine, bool]:
     return make_engine(engine_or_url), True
 
 
+def _serialise(conn: Connection) -> None:
+    # Several processes (web, webhook workers, CLI) may start on one new database at once: the second waits for the
+    # first instead of failing on a half-created schema. pysqlite runs DDL outside a transaction unless told.
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+    elif conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def upgrade(engine_or_url: Engine | str, revision: str = "head") -> None:
     """``alembic upgrade <revision>`` against an engine or URL."""
     engine, owned = _engine(engine_or_url)
     try:
         with engine.begin() as conn:
+            _serialise(conn)
             cfg = alembic_config()
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
@@ -48,6 +60,7 @@ def downgrade(engine_or_url: Engine | str, revision: str = "base") -> None:
     engine, owned = _engine(engine_or_url)
     try:
         with engine.begin() as conn:
+            _serialise(conn)
             cfg = alembic_config()
             cfg.attributes["connection"] = conn
             command.downgrade(cfg, revision)

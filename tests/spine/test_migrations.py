@@ -38,3 +38,29 @@ def test_perf_indexes_exist(engine):
     assert ("system", "entity_type", "external_id") in uniques
     assert ("entity_type", "canonical_id") in {tuple(i["column_names"]) for i in insp.get_indexes("system_refs")}
     assert ("tenant_id", "campaign_id", "date") in {tuple(i["column_names"]) for i in insp.get_indexes("measurements")}
+
+
+def test_processes_migrating_one_new_database_at_once_all_succeed(db_url):
+    # Web app, webhook workers and the CLI may all start on a new database together.
+    import threading
+
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def migrate() -> None:
+        engine = make_engine(db_url)
+        try:
+            barrier.wait()
+            upgrade(engine)
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=migrate) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert is_up_to_date(db_url)
