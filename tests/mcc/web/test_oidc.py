@@ -17,6 +17,9 @@ from mcc.wiring import App
 from tests.mcc.web.conftest import FAST_PASSWORDS, web_settings
 from tests.mcc.web.oidc_issuer import CLIENT_ID, CLIENT_SECRET, OidcIssuer
 
+# Sign-in logic does not depend on the database: SQLite only keeps the suite fast.
+pytestmark = pytest.mark.parametrize("demo_db", ["sqlite"], indirect=True)
+
 
 @pytest.fixture(scope="module")
 def issuer() -> Iterator[OidcIssuer]:
