@@ -135,3 +135,11 @@ def test_pages_send_a_strict_content_security_policy(web_client: Callable[[], Te
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert page.headers["x-frame-options"] == "DENY"
     assert "<script>" not in page.text  # no inline script: the CSP would block it
+
+
+def test_one_client_address_guessing_many_accounts_is_throttled(web_client: Callable[[], TestClient]) -> None:
+    client = web_client()
+    for i in range(12):  # 4 x web_login_failures (3), each account failing once only
+        assert _login(client, f"guess.{i}", "not the password!").status_code == 401
+    blocked = _login(client, "maya.chen", PASSWORD)
+    assert blocked.status_code == 429
