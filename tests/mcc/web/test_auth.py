@@ -10,6 +10,9 @@ from fastapi.testclient import TestClient
 from spine.repositories import open_store
 from tests.mcc.web.conftest import FAST_PASSWORDS, PASSWORD, csrf_of, sign_in_as
 
+# HTTP behaviour; the credential store itself runs on both databases in tests/spine/test_web_reads.py.
+SQLITE_ONLY = True  # see conftest.pytest_collection_modifyitems
+
 
 def _login(client: TestClient, user: str, password: str, tenant: str = "acme", token: str | None = None):  # type: ignore[no-untyped-def]
     token = token if token is not None else csrf_of(client)
