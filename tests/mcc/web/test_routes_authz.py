@@ -77,6 +77,6 @@ def test_unknown_campaign_and_playbook_are_404(signed_in) -> None:  # type: igno
 
 def test_static_assets_are_served_by_the_app_without_sign_in(web_client: Callable[[], TestClient]) -> None:
     client = web_client()
-    for path in ("/static/vendor/htmx/htmx.min.js", "/static/vendor/htmx-ext-sse/sse.min.js",
+    for path in ("/static/vendor/htmx/htmx.min.js", "/static/vendor/htmx_ext_sse/sse.min.js",
                  "/static/vendor/chartjs/chart.umd.min.js", "/static/app.css", "/static/app.js"):  # fmt: skip
         assert client.get(path).status_code == 200, path
