@@ -77,7 +77,8 @@ def request_key(step: str, request_id: str, index: int) -> str:
 @dataclass(frozen=True)
 class SetupServices:
     """What the steps use. ``systems`` builds a fresh backend per step (closed after it); ``observer`` is told
-    ``(step, request_id)`` as each step starts (progress logs; tests use it to stop a worker at a step)."""
+    ``(step, request_id)`` as each step starts and ``(step + ":done", request_id)`` once its effects are committed
+    (progress logs; the fault tests stop a worker there)."""
 
     sessions: sessionmaker[Session]
     systems: SystemFactory
@@ -322,11 +323,14 @@ def _run_body(name: str, svc: SetupServices, req: dict[str, Any], state: dict[st
     if svc.observer is not None:
         svc.observer(name, req["request_id"])
     try:
-        return _BODIES[name](svc, req, state)
+        result = _BODIES[name](svc, req, state)
     except (RateLimitedError, UpstreamError) as exc:
         raise TransientStepFailure(f"{name}: {_message(exc)}") from None
     except (SpineError, ConnectorError) as exc:
         raise StepFailed(f"{name}: {_message(exc)}") from None
+    if svc.observer is not None:  # its effects are committed; DBOS has not recorded the step yet
+        svc.observer(f"{name}:done", req["request_id"])
+    return result
 
 
 def _record_error(svc: SetupServices, req: dict[str, Any], step: str, message: str, campaign_id: str | None) -> None:

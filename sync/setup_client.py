@@ -55,7 +55,8 @@ def _steps(status: str, records: list[dict[str, Any]]) -> tuple[StepState, ...]:
         if last is not None and last.get("error") is None and last.get("completed_at_epoch_ms"):
             out.append(StepState(name, "done", len(rows), _when(last["completed_at_epoch_ms"])))
         elif last is not None and last.get("error") is not None:
-            out.append(StepState(name, "failed", len(rows), _when(last.get("completed_at_epoch_ms")), str(last["error"])))
+            finished = _when(last.get("completed_at_epoch_ms"))
+            out.append(StepState(name, "failed", len(rows), finished, str(last["error"])))
         elif status == "PENDING" and not running_marked:
             out.append(StepState(name, "running"))
             running_marked = True

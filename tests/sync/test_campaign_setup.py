@@ -59,7 +59,8 @@ def test_campaigns_are_set_up_in_the_routed_system(
     # Template sections become parents (Workfront task groups / Asana sections' items), tasks under them.
     standard = choose_template("standard", 2)
     event = choose_template("event", 2)
-    items = {kind: sum(1 + len(sec.tasks) for sec in t.sections) for kind, t in (("standard", standard), ("event", event))}
+    items = {kind: sum(1 + len(sec.tasks) for sec in t.sections) for kind, t in (("standard", standard),
+                                                                                   ("event", event))}  # fmt: skip
     assert runs["standard"].result["work_items"] == sum(len(sec.tasks) for sec in standard.sections)
     seen = counts(session_factory, tmp_path)
     assert seen["wf_projects"] == 1 and seen["wf_tasks"] == items["standard"]
