@@ -119,6 +119,12 @@ class Settings(BaseSettings):
         "(give each concurrently running worker its own)",
     )
     dbos_polling_sec: float = Field(default=1.0, gt=0, le=60, description="How often queue workers look for work")
+    campaign_setup_wait_sec: float = Field(
+        default=20.0,
+        ge=0,
+        le=300,
+        description="How long start_campaign_setup waits for the workflow when this process runs a worker",
+    )
 
     policy_mode: Literal["enforce", "log_only"] = "enforce"
     policy_dir: Path | None = Field(

@@ -92,14 +92,14 @@ def main() -> None:
 
     config = DurableConfig(a.dbos, schema=a.dbos_schema, polling_interval_sec=0.1, log_level="ERROR")
     wid = workflow_id_for(request_id_for(TENANT, a.key))
-    with serving(services(sessions, a.home, systems=systems, observer=observer, retry_interval_sec=0.1)):
-        with launch_durable(config):
-            client = CampaignSetupClient(config)
-            if a.enqueue:
-                client.start(tenant_id=TENANT, actor="maya.chen", fields=campaign_fields(a.kind), idempotency_key=a.key)
-            while (status := DBOS.get_workflow_status(wid)) is None or status.status not in FINAL:
-                time.sleep(0.05)
-            run = client.get(wid)
+    bound = services(sessions, a.home, systems=systems, observer=observer, retry_interval_sec=0.1)
+    with serving(bound), launch_durable(config):
+        client = CampaignSetupClient(config)
+        if a.enqueue:
+            client.start(tenant_id=TENANT, actor="maya.chen", fields=campaign_fields(a.kind), idempotency_key=a.key)
+        while (status := DBOS.get_workflow_status(wid)) is None or status.status not in FINAL:
+            time.sleep(0.05)
+        run = client.get(wid)
     assert run is not None
     print(json.dumps({"status": run.status, "error": run.error, "result": run.result,
                       "steps": {s.name: s.state for s in run.steps}}))  # fmt: skip
