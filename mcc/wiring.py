@@ -337,13 +337,9 @@ class App:
     def setup_services(self) -> SetupServices:
         """What the campaign-setup workflow's steps use: the spine, fresh backends per step, the routing rule."""
         from sync.campaign_setup import SetupServices
-        from sync.setup_systems import AsanaSetup, SetupSystem, SystemName, WorkfrontSetup
+        from sync.setup_systems import system_factory
 
-        def systems(tenant_id: str, system: SystemName) -> SetupSystem:
-            if system == "asana":
-                return AsanaSetup(self.new_asana_backend(tenant_id))
-            return WorkfrontSetup(self.new_workfront_backend(tenant_id))
-
+        systems = system_factory(self.new_workfront_backend, self.new_asana_backend)
         return SetupServices(sessions=self.sessions, systems=systems, routing=self.work_routing(),
                              audit=self.audit_log())  # fmt: skip
 
@@ -363,10 +359,7 @@ class App:
         run = self.campaign_setup.start(tenant_id=tenant_id, actor=actor, fields=fields,
                                         idempotency_key=idempotency_key, approval_id=approval_id,
                                         wait_seconds=wait)  # fmt: skip
-        return {"workflow_id": run.workflow_id, "request_id": run.request_id, "status": run.status,
-                "campaign_id": run.result.get("campaign_id"), "system": run.result.get("system"),
-                "project_id": run.result.get("project_id"), "work_items": run.result.get("work_items"),
-                "error": run.error, "steps": [{"name": st.name, "state": st.state} for st in run.steps]}  # fmt: skip
+        return run.summary()
 
     def chat_model(self) -> ChatModel:
         """The shared model when one was handed in; else Claude when ANTHROPIC_API_KEY is set, else the offline

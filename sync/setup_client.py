@@ -39,6 +39,13 @@ class SetupRun:
     error: str | None = None
     steps: tuple[StepState, ...] = ()
 
+    def summary(self) -> dict[str, Any]:
+        """What the spine tool answers: status, the result's ids, the error, each step's state."""
+        return {"workflow_id": self.workflow_id, "request_id": self.request_id, "status": self.status,
+                "campaign_id": self.result.get("campaign_id"), "system": self.result.get("system"),
+                "project_id": self.result.get("project_id"), "work_items": self.result.get("work_items"),
+                "error": self.error, "steps": [{"name": st.name, "state": st.state} for st in self.steps]}  # fmt: skip
+
 
 def _when(ms: int | None) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC) if ms else None

@@ -98,6 +98,15 @@ class AsanaSetup:
 SystemFactory = Callable[[str, SystemName], SetupSystem]
 
 
+def system_factory(workfront: Callable[[str], WorkfrontBackend], asana: Callable[[str], AsanaBackend]) -> SystemFactory:
+    """A SystemFactory over two per-tenant backend builders (each call builds a new backend)."""
+
+    def make(tenant_id: str, system: SystemName) -> SetupSystem:
+        return AsanaSetup(asana(tenant_id)) if system == "asana" else WorkfrontSetup(workfront(tenant_id))
+
+    return make
+
+
 async def with_system(
     factory: SystemFactory, tenant_id: str, system: SystemName, work: Callable[[SetupSystem], Awaitable[Any]]
 ) -> Any:
