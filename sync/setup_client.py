@@ -12,6 +12,7 @@ from typing import Any
 
 from dbos import DBOS, DBOSClient, EnqueueOptions, WorkflowStatus
 
+from spine.errors import IdempotencyKeyReusedError
 from sync.campaign_setup import STEPS, WORKFLOW_NAME, request_id_for, workflow_id_for
 from sync.durable import APP_NAME, CAMPAIGN_SETUP_QUEUE, DurableConfig
 
@@ -72,6 +73,15 @@ def _steps(status: str, records: list[dict[str, Any]]) -> tuple[StepState, ...]:
     return tuple(out)
 
 
+def _check_same_request(client: DBOSClient, workflow_id: str, request: dict[str, Any]) -> None:
+    """The workflow of this key must be this call: the same key with other fields or another caller is refused."""
+    rows = client.list_workflows(workflow_ids=[workflow_id])
+    inputs = rows[0].input if rows else None
+    first = inputs["args"][0] if inputs and inputs.get("args") else None
+    if isinstance(first, dict) and (first.get("fields"), first.get("actor")) != (request["fields"], request["actor"]):
+        raise IdempotencyKeyReusedError(request["idempotency_key"])
+
+
 class CampaignSetupClient:
     """Enqueue and inspect campaign-setup workflows on one DBOS system database."""
 
@@ -105,7 +115,8 @@ class CampaignSetupClient:
                                    "workflow_id": wid, "app_version": self.config.application_version,
                                    "application_name": APP_NAME}  # fmt: skip
         with self._client() as client:
-            client.enqueue(options, request)
+            client.enqueue(options, request)  # an existing workflow id returns that workflow, nothing new
+            _check_same_request(client, wid, request)
             deadline = time.monotonic() + wait_seconds
             while True:
                 run = self._run(client, wid)

@@ -57,6 +57,9 @@ async def test_setup_runs_once_per_key_and_big_budgets_wait_for_approval(app: Ap
     ok, again = await call(app, "maya.chen", {**campaign_fields(), "idempotency_key": key})
     assert ok and again["workflow_id"] == run["workflow_id"] and again["campaign_id"] == run["campaign_id"]
     assert counts(app.sessions, tmp_path) == before
+    ok, err = await call(app, "maya.chen", {**campaign_fields(name="Other name"), "idempotency_key": key})
+    assert not ok and "idempotency_key_reused" in err
+    assert counts(app.sessions, tmp_path) == before
 
     # Over $10,000: nothing starts until marketing-leadership approves; the approval id reaches the workflow.
     money = {"amount": "50000", "currency": "USD"}
