@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,8 @@ from tests.sync.setup_world import TENANT, campaign_fields, sandbox_systems, ser
 
 
 def _freeze(home: Path, point: str) -> None:
-    (home / "stopped").write_text(point)
+    (home / "stopped.tmp").write_text(point)
+    os.replace(home / "stopped.tmp", home / "stopped")  # atomic: the test never reads it half-written
     time.sleep(3600)  # the test kills this process here
 
 
