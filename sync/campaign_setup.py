@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dbos import DBOS, StepOptions
+from dbos import error as dbos_error
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -339,6 +340,13 @@ def _record_error(svc: SetupServices, req: dict[str, Any], step: str, message: s
                      campaign_id=campaign_id)  # fmt: skip
 
 
+def _give_up(svc: SetupServices, req: dict[str, Any], step: str, message: str, state: dict[str, Any]) -> None:
+    """Log the failure in the spine's error log (once: it is a recorded step) and end the workflow with it."""
+    campaign_id = state.get("record_campaign", {}).get("campaign_id")
+    DBOS.run_step({"name": "record_error"}, _record_error, svc, req, step, message, campaign_id)
+    raise StepFailed(message)
+
+
 @DBOS.workflow(name=WORKFLOW_NAME)
 def campaign_setup_workflow(request: dict[str, Any]) -> dict[str, Any]:
     """Run every step in order; a recovered run returns the recorded results of the finished ones."""
@@ -352,11 +360,14 @@ def campaign_setup_workflow(request: dict[str, Any]) -> dict[str, Any]:
                         "should_retry": lambda exc: isinstance(exc, TransientStepFailure)}  # fmt: skip
         try:
             state[name] = DBOS.run_step(options, _run_body, name, svc, request, dict(state))
+        except dbos_error.DBOSMaxStepRetriesExceeded as exc:
+            message = f"{exc.errors[-1] if exc.errors else exc} (gave up after {exc.max_retries} attempts)"
+            _give_up(svc, request, name, message, state)
+        except dbos_error.DBOSException:
+            raise  # DBOS's own control flow (cancellation, timeouts): not a failure of this step
         except Exception as exc:
             message = str(exc) if isinstance(exc, StepFailed | TransientStepFailure) else _message(exc)
-            campaign_id = state.get("record_campaign", {}).get("campaign_id")
-            DBOS.run_step({"name": "record_error"}, _record_error, svc, request, name, message, campaign_id)
-            raise StepFailed(message) from None
+            _give_up(svc, request, name, message, state)
     mapped = state["store_mappings"]
     return {"request_id": request["request_id"], "campaign_id": mapped["campaign_id"], "system": mapped["system"],
             "project_id": mapped["project_id"], "work_items": len(mapped["work_items"]),

@@ -7,14 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.asana.client import AsanaRestClient
 from connectors.asana.idempotency import SpineIdempotency
 from connectors.workfront.client import WorkfrontRestClient
 from spine.audit import AuditLog
-from spine.models import User
+from spine.models import ErrorLog, User
 from sync.campaign_setup import serving
 from sync.durable import launch_durable
 from sync.setup_client import SetupRun
@@ -113,3 +113,28 @@ def test_asana_500_and_429_on_creates_are_retried_without_duplicates(
     assert len(wire.state.tasks) == sum(len(sec.tasks) for sec in template.sections)
     assert {t["assignee"] is not None for t in wire.state.tasks.values()} == {True}
     assert AuditLog(session_factory, key=AUDIT_KEY).verify().ok
+
+
+@pytest.mark.usefixtures("sqlite_only")
+def test_a_workfront_that_keeps_failing_ends_the_workflow_at_its_step_and_logs_it(
+    engine: Engine, session_factory: sessionmaker[Session], tmp_path: Path,
+    workfront_wire: WorkfrontWireServer,  # noqa: F811
+) -> None:  # fmt: skip
+    seed_world(session_factory, tmp_path)
+    users = [{"ID": _wf_id(u), "name": n, "emailAddr": f"{u}@acme.example.com"} for u, n, _ in PEOPLE]
+    workfront_wire.state.load(users=users, teams=[], portfolios=[], templates=[])
+    workfront_wire.state.fail_next(503, times=20, method="POST")
+
+    def systems(tenant: str, system: SystemName) -> SetupSystem:
+        client = WorkfrontRestClient(workfront_wire.base_url, TOKEN, rate_per_minute=100_000, backoff_base=0.01,
+                                     backoff_cap=0.05, timeout=5.0)  # fmt: skip
+        return WorkfrontSetup(client)
+
+    run = _run(engine, session_factory, tmp_path, "standard", systems)
+    assert run.status == "ERROR" and "503" in (run.error or "") and "4 attempts" in (run.error or "")
+    assert {s.name: s.state for s in run.steps}["create_project"] == "failed"
+    assert not workfront_wire.state.objects["PROJ"]
+    with session_factory() as s:
+        logged = s.scalars(select(ErrorLog)).all()
+    assert [(e.step, e.request_id) for e in logged] == [("create_project", run.request_id)]
+    assert logged[0].campaign_id is not None  # the campaign was recorded before the project step
