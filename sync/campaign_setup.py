@@ -300,7 +300,8 @@ def _publish(svc: SetupServices, req: dict[str, Any], state: dict[str, Any]) -> 
         if not any(p.get("request_id") == req["request_id"] for p in rows):
             payload = {"campaign_id": campaign_id, "request_id": req["request_id"], "system": mapped["system"],
                        "project_id": mapped["project_id"], "work_items": len(mapped["work_items"]),
-                       "template": state["enrich"]["template"]}  # fmt: skip
+                       "template": state["enrich"]["template"],
+                       "approval_id": state["policy"]["approval_id"]}  # fmt: skip
             s.events.append("campaign.synced", "campaign", campaign_id, payload, req["actor"])
     return {"events": ["campaign.created", "campaign.synced"]}
 
