@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from mcc.commands import campaigns, chat, connect, directory, evals, governance, imports, knowledge, serve, web
+from mcc.commands import (
+    campaigns,
+    chat,
+    connect,
+    directory,
+    evals,
+    governance,
+    imports,
+    knowledge,
+    serve,
+    web,
+    workflows,
+)
 
 app = typer.Typer(
     name="mcc",
@@ -29,6 +41,7 @@ app.add_typer(connect.app, name="connect", help="Connect a tenant to its Workfro
 app.add_typer(imports.app, name="import", help="Backfill existing projects and tasks into the spine.")
 app.add_typer(evals.app, name="eval", help="Run eval suites that score agent behaviour.")
 app.add_typer(knowledge.app, name="knowledge", help="Ingest and search the playbook knowledge base.")
+app.add_typer(workflows.app, name="workflows", help="Durable campaign-setup workflows: list, show, run a worker.")
 
 
 @app.callback()

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from policies.model import Principal
     from spine.audit import AuditLog
     from spine.repositories.connections import ConnectionOut
+    from sync.campaign_setup import SetupServices
+    from sync.durable import Durable, DurableConfig
+    from sync.setup_client import CampaignSetupClient
 
 
 SERVER_NAMES: tuple[str, ...] = ("spine", "workfront", "asana", "knowledge")
@@ -63,6 +66,7 @@ class App:
     sessions: sessionmaker[Session]
     shared: SharedParts = field(default_factory=SharedParts)
     _backends: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
+    _worker: bool = field(default=False, repr=False)  # inside durable(): this process runs the workflows
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, migrate: bool = True, shared: SharedParts | None = None) -> Self:
@@ -166,59 +170,67 @@ class App:
         settings, else its own sandbox under ``home/sandboxes/<tenant>``. Built once per process and tenant."""
         key = ("workfront", tenant_id)
         if key not in self._backends:
-            s = self.settings
-            conn = self.connection(tenant_id, "workfront")
-            if conn is not None or s.workfront_backend == "rest":
-                from connectors.workfront.client import WorkfrontRestClient
-
-                if conn is not None:
-                    from mcc.secrets import resolve
-
-                    url, secret = conn.url, resolve(s, conn)
-                elif s.workfront_api_key is None:
-                    raise ValueError("workfront_api_key: the REST backend needs MCC_WORKFRONT_API_KEY")
-                else:
-                    url, secret = s.workfront_url, s.workfront_api_key.get_secret_value()
-                self._backends[key] = WorkfrontRestClient(
-                    url, secret, api_version=s.workfront_api_version.removeprefix("v"),
-                    rate_per_minute=s.workfront_rate_per_minute,
-                )  # fmt: skip
-            else:
-                from connectors.workfront.sandbox import WorkfrontSandbox
-
-                self._backends[key] = WorkfrontSandbox(self.settings.sandbox_dir / tenant_id / "workfront")
+            self._backends[key] = self.new_workfront_backend(tenant_id)
         return self._backends[key]
+
+    def new_workfront_backend(self, tenant_id: str) -> WorkfrontBackend:
+        """A new Workfront backend of the tenant (the caller closes it), as ``workfront_backend`` chooses it."""
+        s = self.settings
+        conn = self.connection(tenant_id, "workfront")
+        if conn is not None or s.workfront_backend == "rest":
+            from connectors.workfront.client import WorkfrontRestClient
+
+            if conn is not None:
+                from mcc.secrets import resolve
+
+                url, secret = conn.url, resolve(s, conn)
+            elif s.workfront_api_key is None:
+                raise ValueError("workfront_api_key: the REST backend needs MCC_WORKFRONT_API_KEY")
+            else:
+                url, secret = s.workfront_url, s.workfront_api_key.get_secret_value()
+            return WorkfrontRestClient(
+                url, secret, api_version=s.workfront_api_version.removeprefix("v"),
+                rate_per_minute=s.workfront_rate_per_minute,
+            )  # fmt: skip
+        from connectors.workfront.sandbox import WorkfrontSandbox
+
+        return WorkfrontSandbox(self.settings.sandbox_dir / tenant_id / "workfront")
 
     def asana_backend(self, tenant_id: str) -> AsanaBackend:
         """The tenant's Asana backend: its connection (``mcc connect asana``), else the process-wide settings
         (sandbox under ``home/sandboxes/<tenant>`` by default, or the REST API). Built once per process and tenant."""
         key = ("asana", tenant_id)
         if key not in self._backends:
-            from connectors.asana.factory import make_asana_backend
-            from connectors.asana.idempotency import SpineIdempotency
-
-            s = self.settings
-            data_dir = self.settings.sandbox_dir / tenant_id / "asana"
-            data_dir.mkdir(parents=True, exist_ok=True)
-            conn = self.connection(tenant_id, "asana")
-            if conn is not None:
-                from mcc.secrets import resolve
-
-                kind, url, token, workspace = "rest", conn.url, resolve(s, conn), conn.workspace_gid
-            else:
-                kind, url, workspace = s.asana_backend, s.asana_url, s.asana_workspace_gid
-                token = s.asana_token.get_secret_value() if s.asana_token else None
-            self._backends[key] = make_asana_backend(
-                kind, data_dir=data_dir, url=url, token=token, workspace_gid=workspace,
-                rate_per_minute=s.asana_rate_per_minute, idempotency=SpineIdempotency(self.sessions, tenant_id),
-            )  # fmt: skip
+            self._backends[key] = self.new_asana_backend(tenant_id)
         return self._backends[key]
+
+    def new_asana_backend(self, tenant_id: str) -> AsanaBackend:
+        """A new Asana backend of the tenant (the caller closes it), as ``asana_backend`` chooses it."""
+        from connectors.asana.factory import make_asana_backend
+        from connectors.asana.idempotency import SpineIdempotency
+
+        s = self.settings
+        data_dir = self.settings.sandbox_dir / tenant_id / "asana"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        conn = self.connection(tenant_id, "asana")
+        if conn is not None:
+            from mcc.secrets import resolve
+
+            kind, url, token, workspace = "rest", conn.url, resolve(s, conn), conn.workspace_gid
+        else:
+            kind, url, workspace = s.asana_backend, s.asana_url, s.asana_workspace_gid
+            token = s.asana_token.get_secret_value() if s.asana_token else None
+        return make_asana_backend(
+            kind, data_dir=data_dir, url=url, token=token, workspace_gid=workspace,
+            rate_per_minute=s.asana_rate_per_minute, idempotency=SpineIdempotency(self.sessions, tenant_id),
+        )  # fmt: skip
 
     def spine_server(self, principals: PrincipalSource, **server_kwargs: Any) -> MCPServer:
         """The campaign-spine MCP server, guarded."""
         from mcp_servers.spine.server import build_spine_server
 
-        return build_spine_server(self.sessions, self.guard("spine", principals), **self._options(server_kwargs))
+        return build_spine_server(self.sessions, self.guard("spine", principals),
+                                  campaign_setup=self.start_campaign_setup, **self._options(server_kwargs))  # fmt: skip
 
     def resource_tenant(self, server: str) -> ResourceTenant | None:
         """How a server tells which tenant owns the external ids in a call (None: ids are tenant-scoped)."""
@@ -298,6 +310,56 @@ class App:
         """The one rule for where a campaign type's project goes (settings ``work_routing``; "*": every other type),
         as the agents' prompts and the offline model read it."""
         return {"*": "workfront", **self.settings.work_routing}
+
+    def durable_config(self) -> DurableConfig:
+        """How this process launches DBOS (the sync engine's workflows and queues), from settings."""
+        from sync.durable import DurableConfig, default_system_database_url
+
+        s = self.settings
+        url = s.dbos_database_url or default_system_database_url(s.resolved_database_url)
+        return DurableConfig(system_database_url=url, schema=s.dbos_schema, executor_id=s.dbos_executor_id,
+                             polling_interval_sec=s.dbos_polling_sec)  # fmt: skip
+
+    @contextmanager
+    def durable(self) -> Iterator[Durable]:
+        """DBOS launched on this process's system database with the engine's queues and this App's services bound
+        to the campaign-setup workflow: this process is then a worker. Destroyed on exit."""
+        from sync.campaign_setup import serving
+        from sync.durable import launch_durable
+
+        with serving(self.setup_services()), launch_durable(self.durable_config()) as durable:
+            self._worker = True
+            try:
+                yield durable
+            finally:
+                self._worker = False
+
+    def setup_services(self) -> SetupServices:
+        """What the campaign-setup workflow's steps use: the spine, fresh backends per step, the routing rule."""
+        from sync.campaign_setup import SetupServices
+        from sync.setup_systems import system_factory
+
+        systems = system_factory(self.new_workfront_backend, self.new_asana_backend)
+        return SetupServices(sessions=self.sessions, systems=systems, routing=self.work_routing(),
+                             audit=self.audit_log())  # fmt: skip
+
+    @cached_property
+    def campaign_setup(self) -> CampaignSetupClient:
+        """Starts and reads campaign-setup workflows (from any process; workers run them)."""
+        from sync.setup_client import CampaignSetupClient
+
+        return CampaignSetupClient(self.durable_config())
+
+    def start_campaign_setup(
+        self, *, tenant_id: str, actor: str, fields: dict[str, Any], idempotency_key: str, approval_id: str | None
+    ) -> dict[str, Any]:
+        """The spine tool's starter: enqueue the request's workflow; when this process is a worker, wait up to
+        ``campaign_setup_wait_sec`` for it. Answers the run as the tool shows it."""
+        wait = self.settings.campaign_setup_wait_sec if self._worker else 0.0
+        run = self.campaign_setup.start(tenant_id=tenant_id, actor=actor, fields=fields,
+                                        idempotency_key=idempotency_key, approval_id=approval_id,
+                                        wait_seconds=wait)  # fmt: skip
+        return run.summary()
 
     def chat_model(self) -> ChatModel:
         """The shared model when one was handed in; else Claude when ANTHROPIC_API_KEY is set, else the offline

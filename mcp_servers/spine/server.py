@@ -12,6 +12,7 @@ from mcp_servers.guard.sdk_adapter import build_server
 from mcp_servers.spine.campaign_tools import campaign_tools
 from mcp_servers.spine.governance_tools import governance_tools
 from mcp_servers.spine.resources import spine_extras
+from mcp_servers.spine.setup_tools import CampaignSetupStarter, setup_tools
 from mcp_servers.spine.strategy_tools import strategy_tools
 
 INSTRUCTIONS = (
@@ -22,7 +23,12 @@ INSTRUCTIONS = (
 )
 
 
-def build_spine_server(sessions: sessionmaker[Session], guard: Guard, **server_kwargs: Any) -> MCPServer:
-    """The spine server over ``sessions``, every call through ``guard`` (server name ``spine``)."""
-    tools = campaign_tools(sessions) + strategy_tools(sessions) + governance_tools(guard.approvals, guard.audit)
+def build_spine_server(
+    sessions: sessionmaker[Session], guard: Guard, *, campaign_setup: CampaignSetupStarter | None = None,
+    **server_kwargs: Any,
+) -> MCPServer:  # fmt: skip
+    """The spine server over ``sessions``, every call through ``guard`` (server name ``spine``);
+    ``campaign_setup`` starts the durable campaign-creation workflow (``start_campaign_setup``)."""
+    tools = campaign_tools(sessions) + setup_tools(campaign_setup) + strategy_tools(sessions)
+    tools += governance_tools(guard.approvals, guard.audit)
     return build_server("spine", INSTRUCTIONS, tools, guard, extras=spine_extras(tools), **server_kwargs)

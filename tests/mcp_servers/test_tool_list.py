@@ -23,9 +23,10 @@ from policies.model import Principal
 # Characters of name + description + input schema (json.dumps), a little above the figures measured when they were
 # set (spine 28,659, workfront 17,018, asana 16,187, knowledge 3,841: 65,705, ~16k tokens at 4 characters a token;
 # 85,041 before approval_id and idempotency_key went only where they apply). Workfront and Asana keep room for one
-# small read tool (people look-ups are being added). Raise a budget only for a tool that earns it.
-SERVER_BUDGETS = {"spine": 29_200, "workfront": 19_000, "asana": 18_500, "knowledge": 4_000}  # people tools included
-TOTAL_BUDGET = 70_500
+# small read tool (people look-ups are being added). Raise a budget only for a tool that earns it: the spine's
+# start_campaign_setup (campaign fields + the workflow's steps, 3,874) raised spine and total by 4,000.
+SERVER_BUDGETS = {"spine": 33_200, "workfront": 19_000, "asana": 18_500, "knowledge": 4_000}  # people tools included
+TOTAL_BUDGET = 74_500
 TOOL_BUDGET = 4_600  # the largest single tool: create_project (custom fields, money rules) at 4,443
 
 
@@ -69,7 +70,8 @@ def test_approval_id_is_on_exactly_the_tools_whose_catalog_spec_sets_money(serve
         for t, d in tools
         if "approval_id" in d.input_model.control_fields
     }
-    assert held == {"workfront.create_project", "spine.create_campaign", "spine.update_campaign"}
+    assert held == {"workfront.create_project", "spine.create_campaign", "spine.update_campaign",
+                    "spine.start_campaign_setup"}  # fmt: skip
 
 
 def test_idempotency_keys_are_only_on_creates(served: dict[str, list[Any]]) -> None:
@@ -78,7 +80,7 @@ def test_idempotency_keys_are_only_on_creates(served: dict[str, list[Any]]) -> N
             keyed = "idempotency_key" in tool.input_schema["properties"]
             assert keyed == issubclass(defn.input_model, CreateInput), f"{server}.{tool.name}"
             if keyed:
-                assert not defn.read_only and tool.name.split("_")[0] in {"create", "add", "draft"}, tool.name
+                assert not defn.read_only and tool.name.split("_")[0] in {"create", "add", "draft", "start"}, tool.name
 
 
 def _strings(schema: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:

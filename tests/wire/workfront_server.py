@@ -55,6 +55,12 @@ class Injected:
     status: int
     body: dict[str, Any] | None
     headers: dict[str, str]
+    method: str | None = None  # only a request of this method draws it
+    after: bool = False  # apply the request, then answer the failure (the client cannot tell it happened)
+
+    def response(self) -> JSONResponse:
+        body = self.body or {"error": {"class": "com.attask.Injected", "message": f"HTTP {self.status}", "title": ""}}
+        return JSONResponse(body, status_code=self.status, headers=self.headers)
 
 
 @dataclass
@@ -86,11 +92,22 @@ class WireState:
         self.seen.clear()
 
     def fail_next(
-        self, status: int, times: int = 1, retry_after: str | None = None, body: dict[str, Any] | None = None
-    ) -> None:
+        self, status: int, times: int = 1, retry_after: str | None = None, body: dict[str, Any] | None = None,
+        *, method: str | None = None, after: bool = False,
+    ) -> None:  # fmt: skip
+        """Answer the next ``times`` requests (of ``method`` only, when given) with ``status``; ``after``: only
+        once the request was applied."""
         headers = {"Retry-After": retry_after} if retry_after is not None else {}
         for _ in range(times):
-            self.injected.append(Injected(status, body, headers))
+            self.injected.append(Injected(status, body, headers, method, after))
+
+    def take(self, method: str) -> Injected | None:
+        """The first injected failure this request draws, removed from the queue."""
+        for inj in self.injected:
+            if inj.method is None or inj.method == method:
+                self.injected.remove(inj)
+                return inj
+        return None
 
     def load(self, users: list[dict], teams: list[dict], portfolios: list[dict], templates: list[dict]) -> None:
         """Reference data as plain Workfront dicts; templates carry a ``tasks`` list."""
@@ -199,10 +216,14 @@ class WireApp:
             params += parse_qsl((await request.body()).decode(), keep_blank_values=True)
         headers = {k.lower(): v for k, v in request.headers.items()}
         st.seen.append(Seen(request.method, request.url.path, params, headers, time.monotonic()))
-        if st.injected:
-            inj = st.injected.popleft()
-            body = inj.body or {"error": {"class": "com.attask.Injected", "message": f"HTTP {inj.status}", "title": ""}}
-            return JSONResponse(body, status_code=inj.status, headers=inj.headers)
+        inj = st.take(request.method)
+        if inj is not None and not inj.after:
+            return inj.response()
+        served = await self._serve(request, params, headers)
+        return inj.response() if inj is not None else served
+
+    async def _serve(self, request: Request, params: list[tuple[str, str]], headers: dict[str, str]) -> JSONResponse:
+        st = self.state
         if st.delay_seconds:
             await asyncio.sleep(st.delay_seconds)
         bearer = headers.get("authorization", "").removeprefix("Bearer ").strip()
