@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from mcc.commands import campaigns, chat, connect, directory, evals, governance, imports, knowledge, serve
+from mcc.commands import sync as sync_cmd
+from mcc.commands import webhooks
 
 app = typer.Typer(
     name="mcc",
@@ -27,6 +29,8 @@ app.add_typer(connect.app, name="connect", help="Connect a tenant to its Workfro
 app.add_typer(imports.app, name="import", help="Backfill existing projects and tasks into the spine.")
 app.add_typer(evals.app, name="eval", help="Run eval suites that score agent behaviour.")
 app.add_typer(knowledge.app, name="knowledge", help="Ingest and search the playbook knowledge base.")
+app.add_typer(sync_cmd.app, name="sync", help="Inbound sync: conflicts, polling fallback, the webhook inbox.")
+app.add_typer(webhooks.app, name="webhooks", help="Subscribe connected systems to the webhook receiver.")
 
 
 @app.callback()

@@ -6,6 +6,7 @@ import importlib.util
 from spine.models.connections import Connection
 from spine.models.core import Asset, Campaign, GroupMembership, Strategy, Tenant, User, WorkItem
 from spine.models.imports import ImportProposal
+from spine.models.inbox import SyncConflict, WebhookDelivery, WebhookSecret
 from spine.models.mapping import CampaignTrackingKeys, SyncState, SystemRef
 from spine.models.measurement import Measurement
 from spine.models.ops import CampaignRequest, ErrorLog, EventLog, RateCounter, Run
@@ -28,9 +29,12 @@ __all__ = [
     "RateCounter",
     "Run",
     "Strategy",
+    "SyncConflict",
     "SyncState",
     "SystemRef",
     "Tenant",
     "User",
+    "WebhookDelivery",
+    "WebhookSecret",
     "WorkItem",
 ]

@@ -1,0 +1,162 @@
+"""The webhook inbox: every accepted delivery is stored first (keyed by tenant, system and delivery id, so a
+redelivery is a no-op), then acknowledged, then processed from the queue. A crash loses nothing: an unprocessed
+row stays ``received`` and is picked up again; a processed row is never applied twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from spine.db import utcnow
+from spine.models import WebhookDelivery
+
+STATUSES = ("received", "processed", "failed", "ignored")
+MAX_ATTEMPTS = 5
+# Headers never stored: they carry credentials (or the handshake secret itself).
+_SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "x-hook-secret", "sessionid", "apikey"}
+_SECRET_WORDS = ("token", "secret", "password", "key")
+
+
+def delivery_id_for(raw_body: bytes, headers: Mapping[str, str] | None = None) -> str:
+    """The delivery's id: the sender's request id header when it sends one, else the SHA-256 of the raw body
+    (neither Asana nor Workfront numbers deliveries; a redelivery repeats the same bytes)."""
+    for name in ("x-request-id", "x-delivery-id"):
+        value = (headers or {}).get(name)
+        if value and 0 < len(value) <= 120 and value.isascii():
+            return f"h:{value}"
+    return "b:" + hashlib.sha256(raw_body).hexdigest()
+
+
+def safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The headers worth keeping for diagnosis, without credentials."""
+    kept: dict[str, str] = {}
+    for name, value in headers.items():
+        low = name.lower()
+        if low in _SECRET_HEADERS or any(w in low for w in _SECRET_WORDS):
+            continue
+        kept[low] = value[:500]
+    return kept
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """The inbox row of a delivery and whether this request created it (False: a duplicate)."""
+
+    id: str
+    created: bool
+
+
+def _insert(engine: Engine):  # type: ignore[no-untyped-def]
+    dialect = engine.dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(WebhookDelivery)
+    if dialect == "sqlite":
+        return sqlite.insert(WebhookDelivery)
+    return insert(WebhookDelivery)  # pragma: no cover  (other databases: the unique key still refuses a duplicate)
+
+
+def store(
+    sessions: sessionmaker[Session], tenant_id: str, system: str, delivery_id: str, headers: Mapping[str, str],
+    raw_body: bytes,
+) -> Stored:  # fmt: skip
+    """Store one delivery (in its own committed transaction) unless the same delivery is already there."""
+    from spine.models._base import new_id
+
+    engine = sessions.kw["bind"]
+    row_id = new_id()
+    values = {"id": row_id, "tenant_id": tenant_id, "system": system, "delivery_id": delivery_id,
+              "headers": safe_headers(headers), "body": raw_body.decode("utf-8"), "status": "received",
+              "attempts": 0, "received_at": utcnow()}  # fmt: skip
+    stmt = _insert(engine).values(**values)
+    if hasattr(stmt, "on_conflict_do_nothing"):
+        stmt = stmt.on_conflict_do_nothing(index_elements=["tenant_id", "system", "delivery_id"])
+    with engine.begin() as conn:
+        created = conn.execute(stmt).rowcount == 1
+        if created:
+            return Stored(row_id, True)
+        existing = conn.execute(
+            select(WebhookDelivery.id).where(
+                WebhookDelivery.tenant_id == tenant_id, WebhookDelivery.system == system,
+                WebhookDelivery.delivery_id == delivery_id,
+            )
+        ).scalar_one()  # fmt: skip
+    return Stored(str(existing), False)
+
+
+def claim(session: Session, inbox_id: str) -> WebhookDelivery | None:
+    """Lock one row for processing in the caller's transaction; None when it is no longer ``received``."""
+    row = session.scalar(select(WebhookDelivery).where(WebhookDelivery.id == inbox_id).with_for_update())
+    if row is None or row.status != "received":
+        return None
+    return row
+
+
+def finish(row: WebhookDelivery, status: str, summary: dict[str, Any] | None, error: str | None = None) -> None:
+    """Close a claimed row in the caller's transaction (it commits with the changes it describes)."""
+    if status not in STATUSES:
+        raise ValueError(f"status: {status!r} is not one of {STATUSES}")
+    row.status, row.summary, row.error = status, summary, error
+    row.attempts += 1
+    row.processed_at = utcnow()
+
+
+def record_failure(sessions: sessionmaker[Session], inbox_id: str, error: str, max_attempts: int = MAX_ATTEMPTS) -> str:
+    """Count a failed attempt in its own transaction; after ``max_attempts`` the row is ``failed`` (kept, shown by
+    ``mcc sync inbox --status failed``). Returns the row's status."""
+    with sessions() as s, s.begin():
+        row = s.scalar(select(WebhookDelivery).where(WebhookDelivery.id == inbox_id).with_for_update())
+        if row is None or row.status != "received":
+            return row.status if row is not None else "missing"
+        row.attempts += 1
+        row.error = error[:2000]
+        if row.attempts >= max_attempts:
+            row.status, row.processed_at = "failed", utcnow()
+        return row.status
+
+
+def pending_ids(sessions: sessionmaker[Session], limit: int = 1000, older_than: dt.datetime | None = None) -> list[str]:
+    """Ids of rows still ``received``, oldest first (the recovery sweep after a crash)."""
+    q = select(WebhookDelivery.id).where(WebhookDelivery.status == "received")
+    if older_than is not None:
+        q = q.where(WebhookDelivery.received_at <= older_than)
+    with sessions() as s:
+        return list(s.scalars(q.order_by(WebhookDelivery.received_at, WebhookDelivery.id).limit(limit)))
+
+
+def retry(sessions: sessionmaker[Session], inbox_id: str) -> bool:
+    """Put a ``failed`` row back to ``received`` (``mcc sync retry``); False when it is not failed."""
+    with sessions() as s, s.begin():
+        res = s.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id == inbox_id, WebhookDelivery.status == "failed")
+            .values(status="received", attempts=0, error=None)
+        )
+        return res.rowcount == 1
+
+
+def counts(sessions: sessionmaker[Session], tenant_id: str | None = None) -> dict[str, int]:
+    """Rows per status (of one tenant, or all)."""
+    q = select(WebhookDelivery.status, func.count()).group_by(WebhookDelivery.status)
+    if tenant_id is not None:
+        q = q.where(WebhookDelivery.tenant_id == tenant_id)
+    with sessions() as s:
+        return {str(k): int(v) for k, v in s.execute(q)}
+
+
+def listing(sessions: sessionmaker[Session], tenant_id: str, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """The tenant's newest deliveries (without bodies) for ``mcc sync inbox``."""
+    q = select(WebhookDelivery).where(WebhookDelivery.tenant_id == tenant_id)
+    if status is not None:
+        q = q.where(WebhookDelivery.status == status)
+    with sessions() as s:
+        rows = s.scalars(q.order_by(WebhookDelivery.received_at.desc()).limit(limit))
+        return [{"id": r.id, "system": r.system, "delivery_id": r.delivery_id, "status": r.status,
+                 "attempts": r.attempts, "error": r.error, "summary": r.summary,
+                 "received_at": r.received_at.isoformat()} for r in rows]  # fmt: skip
