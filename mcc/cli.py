@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from mcc.commands import campaigns, chat, connect, directory, evals, governance, imports, knowledge, serve
+from mcc.commands import campaigns, chat, connect, directory, evals, governance, imports, knowledge, serve, webhooks
 from mcc.commands import sync as sync_cmd
-from mcc.commands import webhooks
 
 app = typer.Typer(
     name="mcc",

@@ -73,10 +73,7 @@ class Applier:
         if item_id is None:
             self._create_work_item(change)
             return
-        if change.kind == "delete":
-            fields = {"status": "cancelled"}
-        else:
-            fields = self._mapped_fields(change)
+        fields = {"status": "cancelled"} if change.kind == "delete" else self._mapped_fields(change)
         row = self.store.work_items.get_model(item_id)
         current = {k: getattr(row, k) for k in WORK_FIELDS}
         decider = FieldDecider(self.store.session, self.store.tenant_id, "work_item", item_id, change.system,

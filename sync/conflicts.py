@@ -26,7 +26,9 @@ def _out(r: SyncConflict) -> dict[str, Any]:
             "resolved_by": r.resolved_by, "created_at": r.created_at.isoformat()}  # fmt: skip
 
 
-def list_conflicts(sessions: sessionmaker[Session], tenant_id: str, status: str | None = "open") -> list[dict[str, Any]]:
+def list_conflicts(
+    sessions: sessionmaker[Session], tenant_id: str, status: str | None = "open"
+) -> list[dict[str, Any]]:
     """The tenant's conflicts (open by default), oldest first."""
     q = select(SyncConflict).where(SyncConflict.tenant_id == tenant_id)
     if status is not None:

@@ -78,8 +78,7 @@ def store(
     if hasattr(stmt, "on_conflict_do_nothing"):
         stmt = stmt.on_conflict_do_nothing(index_elements=["tenant_id", "system", "delivery_id"])
     with engine.begin() as conn:
-        created = conn.execute(stmt).rowcount == 1
-        if created:
+        if conn.execute(stmt.returning(WebhookDelivery.id)).first() is not None:
             return Stored(row_id, True)
         existing = conn.execute(
             select(WebhookDelivery.id).where(
@@ -150,7 +149,9 @@ def counts(sessions: sessionmaker[Session], tenant_id: str | None = None) -> dic
         return {str(k): int(v) for k, v in s.execute(q)}
 
 
-def listing(sessions: sessionmaker[Session], tenant_id: str, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+def listing(
+    sessions: sessionmaker[Session], tenant_id: str, status: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
     """The tenant's newest deliveries (without bodies) for ``mcc sync inbox``."""
     q = select(WebhookDelivery).where(WebhookDelivery.tenant_id == tenant_id)
     if status is not None:

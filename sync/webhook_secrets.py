@@ -58,7 +58,12 @@ class WebhookSecrets:
         with self.sessions() as s, s.begin():
             row = s.get(WebhookSecret, (tenant_id, system, hook)) or WebhookSecret(
                 tenant_id=tenant_id, system=system, hook=hook)  # fmt: skip
-            row.secret_ciphertext, row.secret_ref, row.status, row.pending_until = self.seal(secret), None, "active", None
+            row.secret_ciphertext, row.secret_ref, row.status, row.pending_until = (
+                self.seal(secret),
+                None,
+                "active",
+                None,
+            )
             row.external_id = external_id or row.external_id
             s.add(row)
         self._cache.pop((tenant_id, system, hook), None)

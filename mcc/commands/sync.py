@@ -169,3 +169,30 @@ def retry(inbox_id: str, json_out: JsonOpt = False) -> None:
         raise _fail(f"inbox_id: {inbox_id} is not a failed delivery")
     else:
         console.print(f"{inbox_id} queued again; `mcc sync process` or the worker picks it up")
+
+
+@app.command("worker")
+def worker(
+    sweep_every: Annotated[float, typer.Option("--sweep-every", help="Seconds between inbox sweeps.")] = 10.0,
+    until_idle: Annotated[bool, typer.Option("--until-idle", help="Exit once the inbox has nothing waiting.")] = False,
+) -> None:
+    """A DBOS queue worker for webhook deliveries (run several against PostgreSQL; give each its own
+    MCC_DBOS_EXECUTOR_ID). It recovers its unfinished workflows, queues what waits in the inbox, and processes."""
+    import time
+
+    from mcc.inbound import asana_reader
+    from sync import inbox
+    from sync.inbox_worker import InboxWorker
+
+    with open_app() as app_:
+        w = InboxWorker(app_.sessions, app_.audit_log(), asana_reader(app_))  # before launch: recovery needs it
+        with app_.durable() as durable:
+            err_console.print(f"mcc: webhook worker: {w.sweep(durable)} waiting deliveries queued")
+            try:
+                while True:
+                    time.sleep(sweep_every)
+                    if until_idle and not inbox.pending_ids(app_.sessions, 1):
+                        return
+                    w.sweep(durable)
+            except KeyboardInterrupt:
+                return

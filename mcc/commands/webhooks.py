@@ -47,7 +47,9 @@ async def _subscribe(app_: App, tid: str, systems: list[str], public_url: str) -
 def subscribe(
     public_url: Annotated[str, typer.Option("--public-url", help=PUBLIC_HELP)],
     tenant: TenantOpt = None,
-    system: Annotated[str | None, typer.Option("--system", help="workfront or asana (default: every connected).")] = None,
+    system: Annotated[
+        str | None, typer.Option("--system", help="workfront or asana (default: every connected).")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Create the subscriptions on the tenant's connected systems (run `mcc serve webhooks` first: Asana calls

@@ -1,0 +1,30 @@
+"""``mcc serve webhooks``: the webhook receiver over HTTP, with the DBOS queue worker that processes what it
+stores (in this process). Rows left ``received`` by a crash are queued again at start."""
+
+from __future__ import annotations
+
+import logging
+
+from mcc.output import err_console
+from mcc.settings import Settings
+from mcc.wiring import open_app
+
+
+def serve_webhooks(settings: Settings, host: str | None, port: int | None) -> None:
+    """Run the receiver on host:port until interrupted."""
+    import uvicorn
+
+    from mcc.inbound import asana_reader, receiver
+    from sync.inbox_worker import InboxWorker
+    from sync.receiver import build_app
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    h, p = host or settings.http_host, port or settings.http_port
+    with open_app(settings) as app:
+        worker = InboxWorker(app.sessions, app.audit_log(), asana_reader(app))  # before launch: recovery needs it
+        with app.durable() as durable:
+            swept = worker.sweep(durable)
+            rec = receiver(app, on_stored=lambda inbox_id: worker.enqueue(durable, inbox_id))
+            err_console.print(f"mcc: webhook receiver on http://{h}:{p}/webhooks/{{asana|workfront}}/{{tenant}} "
+                              f"({swept} waiting deliveries queued)")  # fmt: skip
+            uvicorn.run(build_app(rec), host=h, port=p, log_level="warning")
