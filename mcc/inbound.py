@@ -3,9 +3,11 @@ uses, and the receiver. Only this composition root knows the settings and the ke
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from mcc.wiring import App
+from sync.durable import WEBHOOKS_QUEUE, DurableConfig
 from sync.process import AsanaReader
 from sync.receiver import Receiver
 from sync.webhook_secrets import WebhookSecrets
@@ -34,6 +36,14 @@ def asana_reader(app: App) -> AsanaReader:
         return App(settings=app.settings, engine=app.engine, sessions=app.sessions).asana_backend(tenant_id)
 
     return AsanaReader(backend_for)
+
+
+def worker_config(app: App) -> DurableConfig:
+    """The DBOS config of a webhook worker: a few deliveries at a time (within the connection pool; SQLite
+    serialises their writes, PostgreSQL row locks keep two workers off one delivery), polled often."""
+    config = app.durable_config()
+    return dataclasses.replace(config, worker_concurrency={WEBHOOKS_QUEUE: 8},
+                               polling_interval_sec=min(config.polling_interval_sec, 0.1))  # fmt: skip
 
 
 def receiver(app: App, on_stored: Any = None) -> Receiver:

@@ -90,11 +90,19 @@ def store(
 
 
 def claim(session: Session, inbox_id: str) -> WebhookDelivery | None:
-    """Lock one row for processing in the caller's transaction; None when it is no longer ``received``."""
-    row = session.scalar(select(WebhookDelivery).where(WebhookDelivery.id == inbox_id).with_for_update())
-    if row is None or row.status != "received":
+    """Lock one row for processing in the caller's transaction; None when it is no longer ``received``.
+
+    The first statement is a write, so SQLite takes its write lock before reading anything (concurrent workers
+    queue on the busy timeout instead of failing on a stale snapshot) and PostgreSQL locks the row."""
+    touched = session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == inbox_id, WebhookDelivery.status == "received")
+        .values(status="received")
+        .execution_options(synchronize_session=False)
+    )
+    if touched.rowcount != 1:
         return None
-    return row
+    return session.get(WebhookDelivery, inbox_id)
 
 
 def finish(row: WebhookDelivery, status: str, summary: dict[str, Any] | None, error: str | None = None) -> None:

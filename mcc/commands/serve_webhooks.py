@@ -14,7 +14,8 @@ def serve_webhooks(settings: Settings, host: str | None, port: int | None) -> No
     """Run the receiver on host:port until interrupted."""
     import uvicorn
 
-    from mcc.inbound import asana_reader, receiver
+    from mcc.inbound import asana_reader, receiver, worker_config
+    from sync.durable import launch_durable
     from sync.inbox_worker import InboxWorker
     from sync.receiver import build_app
 
@@ -22,7 +23,7 @@ def serve_webhooks(settings: Settings, host: str | None, port: int | None) -> No
     h, p = host or settings.http_host, port or settings.http_port
     with open_app(settings) as app:
         worker = InboxWorker(app.sessions, app.audit_log(), asana_reader(app))  # before launch: recovery needs it
-        with app.durable() as durable:
+        with launch_durable(worker_config(app)) as durable:
             swept = worker.sweep(durable)
             rec = receiver(app, on_stored=lambda inbox_id: worker.enqueue(durable, inbox_id))
             err_console.print(f"mcc: webhook receiver on http://{h}:{p}/webhooks/{{asana|workfront}}/{{tenant}} "

@@ -180,13 +180,14 @@ def worker(
     MCC_DBOS_EXECUTOR_ID). It recovers its unfinished workflows, queues what waits in the inbox, and processes."""
     import time
 
-    from mcc.inbound import asana_reader
+    from mcc.inbound import asana_reader, worker_config
     from sync import inbox
+    from sync.durable import launch_durable
     from sync.inbox_worker import InboxWorker
 
     with open_app() as app_:
         w = InboxWorker(app_.sessions, app_.audit_log(), asana_reader(app_))  # before launch: recovery needs it
-        with app_.durable() as durable:
+        with launch_durable(worker_config(app_)) as durable:
             err_console.print(f"mcc: webhook worker: {w.sweep(durable)} waiting deliveries queued")
             try:
                 while True:
