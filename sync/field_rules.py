@@ -76,9 +76,10 @@ class FieldDecider:
     system: str
     delivery_id: str | None
     outcome: Outcome
+    preloaded: SyncState | bool | None = False  # False: read it here; None: known not to exist yet
 
     def __post_init__(self) -> None:
-        self.state = self.session.scalar(
+        self.state = self.preloaded if self.preloaded is not False else self.session.scalar(
             select(SyncState).where(
                 SyncState.entity_type == self.entity_type, SyncState.canonical_id == self.canonical_id,
                 SyncState.system == self.system,

@@ -10,13 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from spine.db import utcnow
 from spine.models import WebhookDelivery
 
+_TABLE = WebhookDelivery.__table__
 STATUSES = ("received", "processed", "failed", "ignored")
 MAX_ATTEMPTS = 5
 # Headers never stored: they carry credentials (or the handshake secret itself).
@@ -89,29 +90,28 @@ def store(
     return Stored(str(existing), False)
 
 
-def claim(session: Session, inbox_id: str) -> WebhookDelivery | None:
-    """Lock one row for processing in the caller's transaction; None when it is no longer ``received``.
-
-    The first statement is a write, so SQLite takes its write lock before reading anything (concurrent workers
-    queue on the busy timeout instead of failing on a stale snapshot) and PostgreSQL locks the row."""
-    touched = session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id == inbox_id, WebhookDelivery.status == "received")
-        .values(status="received")
-        .execution_options(synchronize_session=False)
-    )
-    if touched.rowcount != 1:
-        return None
-    return session.get(WebhookDelivery, inbox_id)
+def claim_many(session: Session, ids: list[str]) -> set[str]:
+    """Take rows for processing in the caller's transaction: the ids still ``received``. A write first, so SQLite
+    takes its write lock before reading anything (concurrent workers wait on the busy timeout instead of failing on
+    a stale snapshot) and PostgreSQL locks the rows until the commit (a second worker then skips them)."""
+    t = _TABLE
+    stmt = update(t).where(t.c.id.in_(ids), t.c.status == "received").values(status="received").returning(t.c.id)
+    return {str(r[0]) for r in session.connection().execute(stmt)}
 
 
-def finish(row: WebhookDelivery, status: str, summary: dict[str, Any] | None, error: str | None = None) -> None:
-    """Close a claimed row in the caller's transaction (it commits with the changes it describes)."""
-    if status not in STATUSES:
-        raise ValueError(f"status: {status!r} is not one of {STATUSES}")
-    row.status, row.summary, row.error = status, summary, error
-    row.attempts += 1
-    row.processed_at = utcnow()
+def finish(session: Session, closed: dict[str, tuple[str, dict[str, Any] | None]]) -> None:
+    """Close claimed rows (id -> (status, summary)) in the caller's transaction, in one executemany: they commit
+    with the changes they describe."""
+    if any(status not in STATUSES for status, _ in closed.values()):
+        raise ValueError(f"status: one of {STATUSES}")
+    t = _TABLE  # Core, not the ORM: this runs once per delivery
+    stmt = update(t).where(t.c.id == bindparam("row_id")).values(
+        status=bindparam("new_status"), summary=bindparam("new_summary"), error=None, attempts=t.c.attempts + 1,
+        processed_at=bindparam("at"))  # fmt: skip
+    now = utcnow()
+    rows = [{"row_id": i, "new_status": st, "new_summary": summ, "at": now} for i, (st, summ) in closed.items()]
+    if rows:
+        session.connection().execute(stmt, rows)
 
 
 def record_failure(sessions: sessionmaker[Session], inbox_id: str, error: str, max_attempts: int = MAX_ATTEMPTS) -> str:

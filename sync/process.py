@@ -25,7 +25,7 @@ from spine.errors import SpineError
 from spine.models import WebhookDelivery, WorkItem
 from spine.repositories import SpineStore
 from sync import inbox
-from sync.apply_spine import Applier
+from sync.apply_spine import Applier, Lookups
 from sync.changes import ExternalChange
 from sync.field_rules import Outcome
 from sync.map_asana import change_from_project, change_from_task, deleted_task
@@ -102,57 +102,111 @@ def _asana_changes(session: Session, fetched: list[Fetched]) -> list[ExternalCha
     return changes
 
 
-def _read(sessions: sessionmaker[Session], inbox_id: str) -> tuple[str, str, str, dt.datetime, str] | None:
+_ERRORS = (ConnectorError, SpineError, SQLAlchemyError, ValueError, RuntimeError, OSError)
+BATCH = 200
+
+
+@dataclass(frozen=True)
+class _Head:
+    tenant_id: str
+    system: str
+    body: str
+    received_at: dt.datetime
+    status: str
+
+
+def _heads(sessions: sessionmaker[Session], ids: list[str]) -> dict[str, _Head]:
+    cols = (WebhookDelivery.id, WebhookDelivery.tenant_id, WebhookDelivery.system, WebhookDelivery.body,
+            WebhookDelivery.received_at, WebhookDelivery.status)  # fmt: skip
     with sessions() as s:
-        row = s.get(WebhookDelivery, inbox_id)
-        if row is None:
-            return None
-        return row.tenant_id, row.system, row.body, row.received_at, row.status
+        return {r[0]: _Head(*r[1:]) for r in s.execute(select(*cols).where(WebhookDelivery.id.in_(ids)))}
+
+
+def _changes(session: Session, head: _Head, fetched: list[Fetched]) -> list[ExternalChange]:
+    if head.system == "asana":
+        return _asana_changes(session, fetched)
+    change = change_from_event(parse_event(head.body), head.received_at)
+    return [change] if change is not None else []
+
+
+def _apply_all(session: Session, audit: AuditLog, heads: dict[str, _Head], ids: list[str],
+               fetched: dict[str, list[Fetched]], careful: bool) -> dict[str, str]:  # fmt: skip
+    """Apply the deliveries ``ids`` in the caller's transaction: each one claimed, applied and closed, then one
+    rollup per touched campaign and one audit row per tenant."""
+    stores: dict[str, SpineStore] = {}
+    touched: dict[str, set[str]] = {}
+    tally: dict[str, dict[str, int]] = {}
+    finals: dict[str, str] = {}
+    closed: dict[str, tuple[str, dict[str, Any] | None]] = {}
+    claimed = inbox.claim_many(session, ids)
+    changes = {i: _changes(session, heads[i], fetched.get(i, [])) for i in ids if i in claimed}
+    lookups = Lookups.prefetch(session, [c for cs in changes.values() for c in cs])
+    for inbox_id in ids:
+        head = heads[inbox_id]
+        if inbox_id not in claimed:
+            finals[inbox_id] = "processed"  # another worker finished it meanwhile
+            continue
+        store = stores.get(head.tenant_id) or stores.setdefault(head.tenant_id, SpineStore(session, head.tenant_id))
+        outcome = Outcome()
+        applier = Applier(store, inbox_id, outcome, careful=careful, lookups=lookups)
+        for change in changes[inbox_id]:
+            applier.apply(change)
+        useful = outcome.applied or outcome.created or outcome.conflicts or outcome.stale or outcome.ignored_mcc_owned
+        finals[inbox_id] = "processed" if useful else "ignored"
+        summary = outcome.as_json()
+        closed[inbox_id] = (finals[inbox_id], summary)
+        touched.setdefault(head.tenant_id, set()).update(outcome.campaigns)
+        counts = tally.setdefault(f"{head.tenant_id}\0{head.system}", {"deliveries": 0})
+        counts["deliveries"] += 1
+        for key, n in _counts(summary).items():
+            counts[key] = counts.get(key, 0) + n
+        if outcome.unknown:
+            log.info("delivery %s: %d unknown id(s) recorded", inbox_id, len(outcome.unknown))
+    inbox.finish(session, closed)
+    for tenant_id, campaigns in touched.items():
+        if campaigns:
+            roll_up(stores[tenant_id], campaigns)
+    for key, counts in tally.items():
+        tenant_id, system = key.split("\0")
+        audit.append_in(session, tenant_id=tenant_id, actor="sync:inbound", server="sync", tool=f"webhook.{system}",
+                        decision="executed", detail={"first_inbox_id": ids[0], **counts})  # fmt: skip
+    return finals
+
+
+def process_batch(sessions: sessionmaker[Session], audit: AuditLog, ids: list[str],
+                  asana: AsanaReader | None = None) -> dict[str, str]:  # fmt: skip
+    """Process deliveries in one transaction (each one all or nothing); if any fails, the batch is rolled back
+    and each delivery is processed alone, so one bad delivery never holds up the others. Returns each status."""
+    heads = _heads(sessions, ids)
+    result = {i: heads[i].status if i in heads else "missing" for i in ids}
+    todo = [i for i in ids if result[i] == "received"]
+    fetched: dict[str, list[Fetched]] = {}
+    for inbox_id in [i for i in todo if heads[i].system == "asana"]:
+        try:
+            if asana is None:
+                raise RuntimeError("no Asana reader configured for asana deliveries")
+            fetched[inbox_id] = asyncio.run(_fetch_asana(heads[inbox_id].tenant_id, heads[inbox_id].body, asana))
+        except _ERRORS as exc:
+            result[inbox_id] = inbox.record_failure(sessions, inbox_id, f"{type(exc).__name__}: {exc}")
+    todo = [i for i in todo if result[i] == "received"]
+    if not todo:
+        return result
+    try:
+        with sessions() as session, session.begin():
+            result.update(_apply_all(session, audit, heads, todo, fetched, careful=len(todo) == 1))
+    except _ERRORS as exc:
+        if len(todo) == 1:
+            # The row keeps the reason and is tried again until MAX_ATTEMPTS; then it is ``failed``, never dropped.
+            result[todo[0]] = inbox.record_failure(sessions, todo[0], f"{type(exc).__name__}: {exc}")
+        else:
+            for inbox_id in todo:
+                result.update(process_batch(sessions, audit, [inbox_id], asana))
+    return result
 
 
 def process(sessions: sessionmaker[Session], audit: AuditLog, inbox_id: str, asana: AsanaReader | None = None) -> str:
     """Process one delivery; returns the row's status afterwards (processed, ignored, received, failed)."""
-    head = _read(sessions, inbox_id)
-    if head is None:
-        return "missing"
-    tenant_id, system, body, received_at, status = head
-    if status != "received":
-        return status  # already done: a redelivered or re-queued row changes nothing
-    try:
-        fetched: list[Fetched] = []
-        if system == "asana":
-            if asana is None:
-                raise RuntimeError("no Asana reader configured for asana deliveries")
-            fetched = asyncio.run(_fetch_asana(tenant_id, body, asana))
-        with sessions() as session, session.begin():
-            row = inbox.claim(session, inbox_id)
-            if row is None:
-                return "processed"
-            store = SpineStore(session, tenant_id)
-            outcome = Outcome()
-            if system == "asana":
-                changes = _asana_changes(session, fetched)
-            else:
-                change = change_from_event(parse_event(body), received_at)
-                changes = [change] if change is not None else []
-            applier = Applier(store, inbox_id, outcome)
-            for change in changes:
-                applier.apply(change)
-            if outcome.campaigns:
-                roll_up(store, outcome.campaigns)
-            useful = outcome.applied or outcome.created or outcome.conflicts
-            final = "processed" if useful or outcome.stale or outcome.ignored_mcc_owned else "ignored"
-            summary = outcome.as_json()
-            inbox.finish(row, final, summary)
-            audit.append_in(session, tenant_id=tenant_id, actor="sync:inbound", server="sync",
-                            tool=f"webhook.{system}", decision="executed",
-                            detail={"inbox_id": inbox_id, **_counts(summary)})  # fmt: skip
-        if outcome.unknown:
-            log.info("delivery %s: %d unknown id(s) recorded", inbox_id, len(outcome.unknown))
-        return final
-    except (ConnectorError, SpineError, SQLAlchemyError, ValueError, RuntimeError, OSError) as exc:
-        # The row keeps the reason and is tried again until MAX_ATTEMPTS; then it is ``failed``, never dropped.
-        return inbox.record_failure(sessions, inbox_id, f"{type(exc).__name__}: {exc}")
+    return process_batch(sessions, audit, [inbox_id], asana)[inbox_id]
 
 
 def _counts(summary: dict[str, Any]) -> dict[str, int]:
@@ -160,10 +214,12 @@ def _counts(summary: dict[str, Any]) -> dict[str, int]:
 
 
 def process_pending(sessions: sessionmaker[Session], audit: AuditLog, asana: AsanaReader | None = None,
-                    limit: int = 1000) -> dict[str, int]:  # fmt: skip
-    """Process every row still ``received`` (oldest first): the recovery sweep and ``mcc sync process``."""
+                    limit: int = 100_000, batch: int = BATCH) -> dict[str, int]:  # fmt: skip
+    """Process every row still ``received`` (oldest first), ``batch`` per transaction: the recovery sweep and
+    ``mcc sync process``."""
     done: dict[str, int] = {}
-    for inbox_id in inbox.pending_ids(sessions, limit):
-        status = process(sessions, audit, inbox_id, asana)
-        done[status] = done.get(status, 0) + 1
+    ids = inbox.pending_ids(sessions, limit)
+    for i in range(0, len(ids), batch):
+        for status in process_batch(sessions, audit, ids[i : i + batch], asana).values():
+            done[status] = done.get(status, 0) + 1
     return done

@@ -4,10 +4,18 @@ stores (in this process). Rows left ``received`` by a crash are queued again at 
 from __future__ import annotations
 
 import logging
+import threading
+from typing import TYPE_CHECKING
 
 from mcc.output import err_console
 from mcc.settings import Settings
 from mcc.wiring import open_app
+
+if TYPE_CHECKING:
+    from sync.durable import Durable
+    from sync.inbox_worker import InboxWorker
+
+SWEEP_SECONDS = 0.25
 
 
 def serve_webhooks(settings: Settings, host: str | None, port: int | None) -> None:
@@ -25,7 +33,23 @@ def serve_webhooks(settings: Settings, host: str | None, port: int | None) -> No
         worker = InboxWorker(app.sessions, app.audit_log(), asana_reader(app))  # before launch: recovery needs it
         with launch_durable(worker_config(app)) as durable:
             swept = worker.sweep(durable)
-            rec = receiver(app, on_stored=lambda inbox_id: worker.enqueue(durable, inbox_id))
+            stop = threading.Event()
+            sweeper = threading.Thread(target=_sweep, args=(worker, durable, stop), name="inbox-sweep", daemon=True)
+            sweeper.start()
+            rec = receiver(app)  # the request path only stores: the sweep queues what arrived, in batches
             err_console.print(f"mcc: webhook receiver on http://{h}:{p}/webhooks/{{asana|workfront}}/{{tenant}} "
                               f"({swept} waiting deliveries queued)")  # fmt: skip
-            uvicorn.run(build_app(rec), host=h, port=p, log_level="warning")
+            try:
+                uvicorn.run(build_app(rec), host=h, port=p, log_level="warning")
+            finally:
+                stop.set()
+                sweeper.join(5)
+
+
+def _sweep(worker: InboxWorker, durable: Durable, stop: threading.Event, every: float = SWEEP_SECONDS) -> None:
+    """Queue what the receiver stored, every ``every`` seconds, until stopped."""
+    while not stop.wait(every):
+        try:
+            worker.sweep(durable)
+        except Exception:
+            logging.getLogger("mcc.sync.receiver").warning("inbox sweep failed; retrying", exc_info=True)

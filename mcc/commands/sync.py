@@ -173,8 +173,9 @@ def retry(inbox_id: str, json_out: JsonOpt = False) -> None:
 
 @app.command("worker")
 def worker(
-    sweep_every: Annotated[float, typer.Option("--sweep-every", help="Seconds between inbox sweeps.")] = 10.0,
+    sweep_every: Annotated[float, typer.Option("--sweep-every", help="Seconds between inbox sweeps.")] = 0.25,
     until_idle: Annotated[bool, typer.Option("--until-idle", help="Exit once the inbox has nothing waiting.")] = False,
+    batch: Annotated[int, typer.Option("--batch", min=1, max=1000, help="Deliveries per workflow.")] = 200,
 ) -> None:
     """A DBOS queue worker for webhook deliveries (run several against PostgreSQL; give each its own
     MCC_DBOS_EXECUTOR_ID). It recovers its unfinished workflows, queues what waits in the inbox, and processes."""
@@ -186,7 +187,7 @@ def worker(
     from sync.inbox_worker import InboxWorker
 
     with open_app() as app_:
-        w = InboxWorker(app_.sessions, app_.audit_log(), asana_reader(app_))  # before launch: recovery needs it
+        w = InboxWorker(app_.sessions, app_.audit_log(), asana_reader(app_), batch=batch)  # before launch
         with launch_durable(worker_config(app_)) as durable:
             err_console.print(f"mcc: webhook worker: {w.sweep(durable)} waiting deliveries queued")
             try:
