@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -54,13 +54,20 @@ class Stored:
     created: bool
 
 
-def _insert(engine: Engine):  # type: ignore[no-untyped-def]
-    dialect = engine.dialect.name
+def _insert_statement(dialect: str) -> Any:
+    t = _TABLE
+    keys = ["tenant_id", "system", "delivery_id"]
     if dialect == "postgresql":
-        return postgresql.insert(WebhookDelivery)
-    if dialect == "sqlite":
-        return sqlite.insert(WebhookDelivery)
-    return insert(WebhookDelivery)  # pragma: no cover  (other databases: the unique key still refuses a duplicate)
+        stmt: Any = postgresql.insert(t).on_conflict_do_nothing(index_elements=keys)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(t).on_conflict_do_nothing(index_elements=keys)
+    else:  # pragma: no cover  (other databases: the unique key still refuses a duplicate)
+        stmt = insert(t)
+    return stmt.returning(t.c.id)
+
+
+# Built once per dialect (immutable statements, so SQLAlchemy's compiled cache serves every call).
+_INSERTS = {name: _insert_statement(name) for name in ("postgresql", "sqlite")}
 
 
 def store(
@@ -75,18 +82,15 @@ def store(
     values = {"id": row_id, "tenant_id": tenant_id, "system": system, "delivery_id": delivery_id,
               "headers": safe_headers(headers), "body": raw_body.decode("utf-8"), "status": "received",
               "attempts": 0, "received_at": utcnow()}  # fmt: skip
-    stmt = _insert(engine).values(**values)
-    if hasattr(stmt, "on_conflict_do_nothing"):
-        stmt = stmt.on_conflict_do_nothing(index_elements=["tenant_id", "system", "delivery_id"])
+    name = engine.dialect.name
+    stmt = _INSERTS[name] if name in _INSERTS else _insert_statement(name)
+    t = _TABLE
     with engine.begin() as conn:
-        if conn.execute(stmt.returning(WebhookDelivery.id)).first() is not None:
+        if conn.execute(stmt, values).first() is not None:
             return Stored(row_id, True)
         existing = conn.execute(
-            select(WebhookDelivery.id).where(
-                WebhookDelivery.tenant_id == tenant_id, WebhookDelivery.system == system,
-                WebhookDelivery.delivery_id == delivery_id,
-            )
-        ).scalar_one()  # fmt: skip
+            select(t.c.id).where(t.c.tenant_id == tenant_id, t.c.system == system, t.c.delivery_id == delivery_id)
+        ).scalar_one()
     return Stored(str(existing), False)
 
 

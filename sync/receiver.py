@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,6 +52,8 @@ class Receiver:
     secrets: WebhookSecrets
     on_stored: Callable[[str], None] | None = None
     _tenants: dict[str, float] = field(default_factory=dict, repr=False)
+    # SQLite has one writer: taking turns here beats every request thread sleeping in SQLite's busy handler.
+    _write_turn: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def _tenant_known(self, tenant_id: str) -> bool:
         if self._tenants.get(tenant_id, 0.0) > time.monotonic():
@@ -62,7 +65,12 @@ class Receiver:
         return known
 
     def _store(self, tenant_id: str, system: str, headers: dict[str, str], body: bytes) -> Answer:
-        stored = inbox.store(self.sessions, tenant_id, system, inbox.delivery_id_for(body, headers), headers, body)
+        delivery_id = inbox.delivery_id_for(body, headers)
+        if self.sessions.kw["bind"].dialect.name == "sqlite":
+            with self._write_turn:
+                stored = inbox.store(self.sessions, tenant_id, system, delivery_id, headers, body)
+        else:
+            stored = inbox.store(self.sessions, tenant_id, system, delivery_id, headers, body)
         if stored.created and self.on_stored is not None:
             try:
                 self.on_stored(stored.id)
