@@ -83,12 +83,20 @@ class Applier:
         if not self.careful:
             self._one(change)
             return
+        before = (len(self.outcome.applied), len(self.outcome.created), len(self.outcome.conflicts))
         try:
             with session.begin_nested():
                 self._one(change)
-        except TenantIsolationError:
-            self.outcome.unknown.append(f"{change.system}:{change.entity}:{change.external_id} (another tenant)")
         except SpineError as exc:
+            # The savepoint undid the whole change: it did not apply, whatever it had counted.
+            del self.outcome.applied[before[0] :], self.outcome.created[before[1] :]
+            del self.outcome.conflicts[before[2] :]
+            self._refused(change, exc)
+
+    def _refused(self, change: ExternalChange, exc: SpineError) -> None:
+        if isinstance(exc, TenantIsolationError):
+            self.outcome.unknown.append(f"{change.system}:{change.entity}:{change.external_id} (another tenant)")
+        else:
             self.outcome.rejected.append(f"{change.system}:{change.external_id}: {exc}"[:300])
 
     def _one(self, change: ExternalChange) -> None:
@@ -210,9 +218,10 @@ class Applier:
         row = campaigns.get_model(campaign_id)
         current = {"name": row.name, "description": row.description, "status": row.status,
                    "launch_date": row.launch_date, "end_date": row.end_date}  # fmt: skip
-        decider = FieldDecider(self.store.session, self.store.tenant_id, "campaign", campaign_id, change.system,
-                               self.delivery_id, self.outcome)  # fmt: skip
-        writes = decider.decide(current, change.fields, change.at)
+        decider = self._decider("campaign", campaign_id, change.system)
+        # A campaign always has a launch date: an external system without one says nothing about it.
+        fields = {k: v for k, v in change.fields.items() if not (k == "launch_date" and v is None)}
+        writes = decider.decide(current, fields, change.at)
         status = writes.pop("status", None)
         if status is not None:
             campaigns.set_status(campaign_id, status, source=change.system, actor=self.actor)
