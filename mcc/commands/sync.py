@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import getpass
+import json
 from typing import Annotated
 
 import typer
@@ -39,11 +40,10 @@ def conflicts(tenant: TenantOpt = None, all_: Annotated[bool, typer.Option("--al
     if not rows:
         console.print("no open conflicts")
         return
-    table = Table("id", "entity", "field", "system", "mcc value", "external value", "status")
-    for r in rows:
-        table.add_row(r["id"], f"{r['entity_type']} {r['canonical_id']}", r["field"], r["system"],
-                      safe(r["mcc_value"]), safe(r["external_value"]), r["status"])  # fmt: skip
-    console.print(table)
+    for r in rows:  # one line each, so the id can be copied whole into `mcc sync resolve`
+        console.print(f"{r['id']}  {r['status']}  {r['entity_type']} {r['canonical_id']} {r['field']}: "
+                      f"mcc={safe(json.dumps(r['mcc_value']))} {r['system']}={safe(json.dumps(r['external_value']))}",
+                      soft_wrap=True)  # fmt: skip
 
 
 @app.command("resolve")
