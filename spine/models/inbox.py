@@ -50,7 +50,7 @@ class WebhookSecret(Base):
     pending_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     secret_ref: Mapped[str | None] = mapped_column(String(500))
     secret_ciphertext: Mapped[str | None] = mapped_column(Text)
-    external_id: Mapped[str | None] = mapped_column(String(128))  # Asana webhook gid / Workfront subscription ids
+    external_id: Mapped[str | None] = mapped_column(Text)  # Asana webhook gid / Workfront subscription ids
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

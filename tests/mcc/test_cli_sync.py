@@ -44,8 +44,9 @@ def world(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> World
     with open_app(load_settings()) as app:
         w = build_world(app.sessions)
         with app.sessions() as s, s.begin():  # MCC moved task 2 under task 1 an hour after T0
+            at = T0 + dt.timedelta(hours=1)
             SpineStore(s, TENANT).sync.record("work_item", w.item_ids[1], "workfront", ["parent_item_id"],
-                                              source="mcc", at=T0 + dt.timedelta(hours=1), status="pending")  # fmt: skip
+                                              source="mcc", at=at, status="pending")  # fmt: skip
             s.get(WorkItem, w.item_ids[1]).parent_item_id = w.item_ids[0]  # type: ignore[union-attr]
         deliver(w, task_update(w, 1, T0 + dt.timedelta(hours=2), {"parentID": w.task_ids[0]},
                                {"parentID": w.task_ids[2]}))  # fmt: skip

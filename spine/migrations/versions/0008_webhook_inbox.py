@@ -50,7 +50,7 @@ def upgrade() -> None:
         sa.Column("pending_until", TS, nullable=True),
         sa.Column("secret_ref", sa.String(length=500), nullable=True),
         sa.Column("secret_ciphertext", sa.Text(), nullable=True),
-        sa.Column("external_id", sa.String(length=128), nullable=True),
+        sa.Column("external_id", sa.Text(), nullable=True),
         sa.Column("created_at", TS, nullable=False),
         sa.Column("updated_at", TS, nullable=False),
         sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_webhook_secrets_tenant_id_tenants")),
