@@ -15,8 +15,10 @@ from mcc.commands import (
     knowledge,
     serve,
     web,
+    webhooks,
     workflows,
 )
+from mcc.commands import sync as sync_cmd
 
 app = typer.Typer(
     name="mcc",
@@ -42,6 +44,8 @@ app.add_typer(imports.app, name="import", help="Backfill existing projects and t
 app.add_typer(evals.app, name="eval", help="Run eval suites that score agent behaviour.")
 app.add_typer(knowledge.app, name="knowledge", help="Ingest and search the playbook knowledge base.")
 app.add_typer(workflows.app, name="workflows", help="Durable campaign-setup workflows: list, show, run a worker.")
+app.add_typer(sync_cmd.app, name="sync", help="Inbound sync: conflicts, polling fallback, the webhook inbox.")
+app.add_typer(webhooks.app, name="webhooks", help="Subscribe connected systems to the webhook receiver.")
 
 
 @app.callback()

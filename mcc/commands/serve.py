@@ -23,7 +23,7 @@ from mcc.wiring import SERVER_NAMES, App, open_app
 if TYPE_CHECKING:
     from mcp_servers.guard.oauth import IssuerConfig
 
-ServerName = Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVER_NAMES)}.")]
+ServerName = Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVER_NAMES)}, or webhooks (the receiver).")]
 
 
 def parse_grants(tokens: dict[str, str]) -> dict[str, tuple[str, str]]:
@@ -190,6 +190,11 @@ def serve(
             _explain_over_stdio(message)
         return typer.Exit(2)
 
+    if name == "webhooks":  # not an MCP server: the webhook receiver (and its queue worker)
+        from mcc.commands.serve_webhooks import serve_webhooks
+
+        serve_webhooks(settings, host, port)
+        return
     if name not in SERVER_NAMES:
         raise fail(f"server: unknown MCP server {name!r}; use one of {', '.join(SERVER_NAMES)}")
     with open_app(settings) as app:

@@ -7,6 +7,7 @@ from spine.models.connections import Connection
 from spine.models.core import Asset, Campaign, GroupMembership, Strategy, Tenant, User, WorkItem
 from spine.models.credentials import UserCredential
 from spine.models.imports import ImportProposal
+from spine.models.inbox import SyncConflict, WebhookDelivery, WebhookSecret
 from spine.models.mapping import CampaignTrackingKeys, SyncState, SystemRef
 from spine.models.measurement import Measurement
 from spine.models.ops import CampaignRequest, ErrorLog, EventLog, RateCounter, Run
@@ -29,10 +30,13 @@ __all__ = [
     "RateCounter",
     "Run",
     "Strategy",
+    "SyncConflict",
     "SyncState",
     "SystemRef",
     "Tenant",
     "User",
     "UserCredential",
+    "WebhookDelivery",
+    "WebhookSecret",
     "WorkItem",
 ]

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from starlette.applications import Starlette
@@ -63,6 +64,7 @@ class AsanaWireState:
         self.sections: dict[str, dict[str, Any]] = {}
         self.tasks: dict[str, dict[str, Any]] = {}
         self.stories: dict[str, dict[str, Any]] = {}
+        self.webhooks: dict[str, dict[str, Any]] = {}  # gid -> resource, target, secret (kept to sign deliveries)
         self.fixed_now: dt.datetime | None = None
 
     def gid(self) -> str:
@@ -132,6 +134,7 @@ class AsanaWireApp:
                 r("/api/1.0/workspaces/{gid}/tasks/search", self.wrap(self.search), methods=["GET"]),
                 r("/api/1.0/users/me", self.wrap(self.users_me), methods=["GET"]),
                 r("/api/1.0/workspaces/{gid}/users", self.wrap(self.workspace_users), methods=["GET"]),
+                r("/api/1.0/webhooks", self.create_webhook, methods=["POST"]),
             ]
         )
 
@@ -183,6 +186,40 @@ class AsanaWireApp:
             return JSONResponse(payload, status)
 
         return endpoint
+
+    async def create_webhook(self, request: Request) -> Response:
+        """POST /webhooks: Asana POSTs the X-Hook-Secret handshake to the target while this request is in
+        flight and creates the webhook only when the target echoes the secret (200 or 204)."""
+        self.requests.append(
+            {"method": "POST", "path": request.url.path, "query": {}, "headers": dict(request.headers)}
+        )
+        if self.state.tokens.get(request.headers.get("authorization", "").removeprefix("Bearer ")) is None:
+            return JSONResponse({"errors": [{"message": "Not Authorized", "help": HELP}]}, 401)
+        try:
+            data = json.loads(await request.body())["data"]
+            resource, target = str(data["resource"]), str(data["target"])
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"errors": [{"message": "resource: Missing input", "help": HELP}]}, 400)
+        found = self.state.projects.get(resource) or self.state.tasks.get(resource)
+        if found is None:
+            return JSONResponse({"errors": [{"message": "resource: Unknown object: " + resource, "help": HELP}]}, 404)
+        secret = hashlib.sha256(f"{resource}{time.monotonic_ns()}".encode()).hexdigest()
+        try:
+            async with httpx.AsyncClient(timeout=10) as client:
+                answer = await client.post(target, headers={"X-Hook-Secret": secret})
+        except httpx.HTTPError:
+            return JSONResponse({"errors": [{"message": "Could not complete activation handshake with target URL. "
+                                             "Unable to connect.", "help": HELP}]}, 400)  # fmt: skip
+        if answer.status_code not in (200, 204) or answer.headers.get("X-Hook-Secret") != secret:
+            msg = "Could not complete activation handshake with target URL. Please ensure that the receiving server " \
+                  "is accepting connections and supports SSL"  # fmt: skip
+            return JSONResponse({"errors": [{"message": msg, "help": HELP}]}, 400)
+        with self.lock:
+            gid = self.state.gid()
+            self.state.webhooks[gid] = {"resource": resource, "target": target, "secret": secret}
+        body = {"gid": gid, "resource_type": "webhook", "resource": {"gid": resource, "name": found.get("name")},
+                "target": target, "active": True}  # fmt: skip
+        return JSONResponse({"data": body}, 201)
 
     def opt(self, request: Request) -> list[str] | None:
         raw = request.query_params.get("opt_fields")
@@ -578,6 +615,13 @@ class AsanaWireServer:
 
     def inject(self, status: int, times: int = 1, *, retry_after: str | None = None, delay: float = 0.0) -> None:
         self.wire.inject(status, times, retry_after=retry_after, delay=delay)
+
+    def deliver(self, webhook_gid: str, events: list[dict[str, Any]]) -> httpx.Response:
+        """POST events to a webhook's target signed with its secret, as Asana does."""
+        hook = self.state.webhooks[webhook_gid]
+        body = json.dumps({"events": events}).encode()
+        signature = hmac.new(hook["secret"].encode(), body, hashlib.sha256).hexdigest()
+        return httpx.post(hook["target"], content=body, headers={"X-Hook-Signature": signature}, timeout=10)
 
     def start(self) -> AsanaWireServer:
         self._thread.start()

@@ -82,6 +82,7 @@ class WireState:
     injected: deque[Injected] = field(default_factory=deque)
     delay_seconds: float = 0.0
     seen: list[Seen] = field(default_factory=list)
+    subscriptions: dict[str, dict[str, str]] = field(default_factory=dict)  # id -> objCode, eventType, url, authToken
 
     def reset(self) -> None:
         self.objects = {code: {} for code in CODES}
@@ -90,6 +91,7 @@ class WireState:
         self.injected.clear()
         self.delay_seconds = 0.0
         self.seen.clear()
+        self.subscriptions = {}
 
     def fail_next(
         self, status: int, times: int = 1, retry_after: str | None = None, body: dict[str, Any] | None = None,
@@ -139,7 +141,7 @@ def _wire_value(name: str, value: Any) -> Any:
         return None
     if name in DATE_FIELDS:
         return f"{value}T09:00:00:000-0600"
-    if name == "entryDate":
+    if name in ("entryDate", "lastUpdateDate"):
         local = value.astimezone(WIRE_TZ)
         return local.strftime("%Y-%m-%dT%H:%M:%S:") + f"{local.microsecond // 1000:03d}-0600"
     return value
@@ -205,8 +207,38 @@ class WireApp:
     def __init__(self, state: WireState) -> None:
         self.state = state
         self.app = Starlette(
-            routes=[Route("/attask/api/{version}/{rest:path}", self.handle, methods=["GET", "POST", "PUT", "DELETE"])]
+            routes=[
+                Route("/attask/api/{version}/{rest:path}", self.handle, methods=["GET", "POST", "PUT", "DELETE"]),
+                Route("/attask/eventsubscription/api/v1/subscriptions", self.subscribe, methods=["POST"]),
+            ]
         )
+
+    async def subscribe(self, request: Request) -> JSONResponse:
+        """Event Subscription API: exactly objCode, eventType, url, authToken (objId optional); 201 with the id in
+        Location, 409 for a duplicate, 400 for a missing or extra field; a sessionID (or bearer) is required."""
+        st = self.state
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        st.seen.append(Seen("POST", request.url.path, [], headers, time.monotonic()))
+        bearer = headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if headers.get("sessionid") not in st.tokens and bearer not in st.tokens:
+            return _error(401, "com.attask.common.AuthenticationException", "You are not currently logged in")
+        try:
+            body = json.loads(await request.body())
+        except json.JSONDecodeError:
+            return _bad("body is not JSON")
+        required, allowed = {"objCode", "eventType", "url", "authToken"}, {"objCode", "eventType", "url", "authToken",
+                                                                           "objId"}  # fmt: skip
+        if not isinstance(body, dict) or not required <= set(body) or not set(body) <= allowed:
+            return _bad(f"a subscription needs exactly {sorted(required)} (objId optional)")
+        if body["eventType"] not in ("CREATE", "UPDATE", "DELETE") or body["objCode"] not in CODES:
+            return _bad("unknown objCode or eventType")
+        key = {k: str(body[k]) for k in ("objCode", "eventType", "url")}
+        if any({k: v[k] for k in key} == key for v in st.subscriptions.values()):
+            return _error(409, "com.attask.eventsubscription.Conflict", "subscription already exists")
+        sub_id = uuid.uuid4().hex
+        st.subscriptions[sub_id] = {**key, "authToken": str(body["authToken"])}
+        location = f"{request.base_url}attask/eventsubscription/api/v1/subscriptions/{sub_id}"
+        return JSONResponse(None, status_code=201, headers={"Location": location})
 
     async def handle(self, request: Request) -> JSONResponse:
         st = self.state
@@ -434,6 +466,26 @@ class WorkfrontWireServer:
             if time.monotonic() > deadline or not self._thread.is_alive():
                 raise RuntimeError("workfront wire server did not start")
             time.sleep(0.01)
+
+    def emit(self, event_type: str, code: str, new: dict[str, Any] | None, old: dict[str, Any] | None,
+             at: datetime | None = None) -> list[int]:  # fmt: skip
+        """Send one event message to every matching subscription (authToken as the bearer token); statuses."""
+        import httpx
+
+        when = at or datetime.now(UTC)
+        body: dict[str, Any] = {"eventType": event_type, "eventTime": {"epochSecond": int(when.timestamp()),
+                                                                       "nano": when.microsecond * 1000}}  # fmt: skip
+        if new is not None:
+            body["newState"] = {"objCode": code, **new}
+        if old is not None:
+            body["oldState"] = {"objCode": code, **old}
+        statuses = []
+        for sub_id, sub in self.state.subscriptions.items():
+            if (sub["objCode"], sub["eventType"]) == (code, event_type):
+                msg = json.dumps({**body, "subscriptionId": sub_id}).encode()
+                headers = {"Authorization": f"Bearer {sub['authToken']}", "Content-Type": "application/json"}
+                statuses.append(httpx.post(sub["url"], content=msg, headers=headers, timeout=10).status_code)
+        return statuses
 
     def stop(self) -> None:
         if self._server is not None and self._thread is not None:
