@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from mcc.commands import campaigns, chat, connect, directory, evals, governance, imports, knowledge, serve
+from mcc.commands import (
+    campaigns,
+    chat,
+    connect,
+    directory,
+    evals,
+    governance,
+    imports,
+    knowledge,
+    measurements,
+    serve,
+    sync_outbound,
+)
 
 app = typer.Typer(
     name="mcc",
@@ -25,6 +37,11 @@ app.add_typer(directory.users_app, name="users", help="Manage people, their grou
 app.add_typer(directory.directory_app, name="directory", help="Import people from a YAML or CSV file.")
 app.add_typer(connect.app, name="connect", help="Connect a tenant to its Workfront and Asana.")
 app.add_typer(imports.app, name="import", help="Backfill existing projects and tasks into the spine.")
+app.add_typer(measurements.app, name="measurements", help="Import analytics measurements into the spine.")
+# The sync group: outbound push and the error log here; inbound commands join it at merge.
+sync_app = typer.Typer(no_args_is_help=True, help="Sync with Workfront and Asana: push changes, list errors.")
+sync_outbound.register(sync_app)
+app.add_typer(sync_app, name="sync", help="Sync with Workfront and Asana: push changes, list errors.")
 app.add_typer(evals.app, name="eval", help="Run eval suites that score agent behaviour.")
 app.add_typer(knowledge.app, name="knowledge", help="Ingest and search the playbook knowledge base.")
 
