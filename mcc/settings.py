@@ -107,6 +107,19 @@ class Settings(BaseSettings):
         description="Where a campaign type's project is created (type -> system); other types go to Workfront",
     )
 
+    dbos_database_url: str | None = Field(
+        default=None,
+        description="DBOS system database (durable workflows and queues of the sync engine); default a "
+        "<name>-dbos.sqlite file next to a SQLite spine, the spine database itself (schema dbos_schema) on PostgreSQL",
+    )
+    dbos_schema: str = Field(default="dbos", description="PostgreSQL schema of the DBOS tables")
+    dbos_executor_id: str = Field(
+        default="local",
+        description="This worker's DBOS executor id: at start it recovers the unfinished workflows of this id "
+        "(give each concurrently running worker its own)",
+    )
+    dbos_polling_sec: float = Field(default=1.0, gt=0, le=60, description="How often queue workers look for work")
+
     policy_mode: Literal["enforce", "log_only"] = "enforce"
     policy_dir: Path | None = Field(
         default=None, description="Directory with *.cedar and schema.cedarschema; default the packaged policies"

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from policies.model import Principal
     from spine.audit import AuditLog
     from spine.repositories.connections import ConnectionOut
+    from sync.durable import Durable, DurableConfig
 
 
 SERVER_NAMES: tuple[str, ...] = ("spine", "workfront", "asana", "knowledge")
@@ -298,6 +299,23 @@ class App:
         """The one rule for where a campaign type's project goes (settings ``work_routing``; "*": every other type),
         as the agents' prompts and the offline model read it."""
         return {"*": "workfront", **self.settings.work_routing}
+
+    def durable_config(self) -> DurableConfig:
+        """How this process launches DBOS (the sync engine's workflows and queues), from settings."""
+        from sync.durable import DurableConfig, default_system_database_url
+
+        s = self.settings
+        url = s.dbos_database_url or default_system_database_url(s.resolved_database_url)
+        return DurableConfig(system_database_url=url, schema=s.dbos_schema, executor_id=s.dbos_executor_id,
+                             polling_interval_sec=s.dbos_polling_sec)  # fmt: skip
+
+    @contextmanager
+    def durable(self) -> Iterator[Durable]:
+        """DBOS launched on this process's system database with the engine's queues; destroyed on exit."""
+        from sync.durable import launch_durable
+
+        with launch_durable(self.durable_config()) as durable:
+            yield durable
 
     def chat_model(self) -> ChatModel:
         """The shared model when one was handed in; else Claude when ANTHROPIC_API_KEY is set, else the offline
