@@ -43,21 +43,18 @@ def push(
     """Propagate MCC-owned campaign changes (name, description, tier, budget, dates) to the linked projects."""
     from dbos import DBOS
 
-    from sync.durable import DurableConfig, default_system_database_url, launch_durable
     from sync.outbound import Outbound
 
     with open_app() as app_:
         tid = tenant or app_.settings.tenant
         outbound = Outbound(app_.sessions, fresh_backend_opener(app_))
-        config = DurableConfig(system_database_url=default_system_database_url(app_.settings.resolved_database_url),
-                               polling_interval_sec=0.2)  # fmt: skip
         results: dict[str, str] = {}
         if retry_errors:
             from sync.outbound_state import retry_errors as reset
 
             with app_.sessions() as session, session.begin():
                 reset(session, tid)
-        with launch_durable(config) as durable:
+        with app_.durable() as durable:  # the propagator exists first: DBOS finds it on recovery
             for wf_id in outbound.enqueue_pending(durable.outbound, tid):
                 results[wf_id] = str(DBOS.retrieve_workflow(wf_id).get_result(polling_interval_sec=0.2))
     failed = sum(1 for r in results.values() if r == "error")
