@@ -304,5 +304,5 @@ def _parse_row(
     if not ok:
         return
     values.setdefault("key_systems", _DEFAULT_KEY_SYSTEMS[fmt])
-    values.setdefault("channel", "web")
+    values.setdefault("channel", "other" if fmt == "csv" else "web")  # web analytics exports measure the site
     out.rows.append(ParsedRow(line=number, key=key[:200], **values))  # type: ignore[arg-type]

@@ -20,6 +20,7 @@ import datetime as dt
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import asdict
+from decimal import Decimal
 from typing import Any
 
 from dbos import DBOS, DBOSConfiguredInstance, Queue, SetWorkflowID
@@ -55,7 +56,8 @@ def workfront_changes(values: dict[str, Any]) -> dict[str, Any]:
         elif name == "tier":
             custom[WF_TIER] = value
         elif name == "budget_planned":
-            custom[WF_BUDGET] = None if value is None else f"{value['amount']} {value['currency']}"
+            amount = None if value is None else Decimal(value["amount"]).quantize(Decimal("0.01"))
+            custom[WF_BUDGET] = None if value is None else f"{amount} {value['currency']}"
     if custom:
         out["custom_fields"] = custom
     return out

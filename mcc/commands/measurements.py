@@ -51,6 +51,8 @@ def import_file(
 
     if fmt is not None and fmt not in ("adobe", "ga4", "csv"):
         raise _fail(f"--format {fmt!r} is unknown. Fix: use adobe, ga4 or csv")
+    if currency is not None and (len(currency) != 3 or not currency.isalpha() or not currency.isupper()):
+        raise _fail(f"--currency {currency!r} is not an ISO 4217 code. Fix: e.g. --currency USD")
     try:
         text = file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:

@@ -32,7 +32,7 @@ from spine.models import ErrorLog, EventLog, SyncState
 from spine.repositories import SpineStore, create_tenant
 from sync.durable import Durable, DurableConfig, launch_durable
 from sync.outbound import WF_BUDGET, WF_TIER, Outbound
-from sync.outbound_state import outbound_fields, pending, plan
+from sync.outbound_state import outbound_fields, pending, plan, retry_errors
 from tests.wire.workfront_server import TOKEN, WorkfrontWireServer, workfront_wire, workfront_wire_server
 
 __all__ = ["workfront_wire", "workfront_wire_server"]
@@ -124,7 +124,7 @@ def test_429_with_retry_after_then_success_sends_once(
     assert list(results.values()) == ["synced"]
     project = workfront_wire.state.objects["PROJ"][pid]
     assert project["name"] == "Spring Launch 2027"
-    assert project["parameterValues"] == {WF_TIER: 1, WF_BUDGET: "62000.0000 USD"}
+    assert project["parameterValues"] == {WF_TIER: 1, WF_BUDGET: "62000.00 USD"}
     assert len(_puts(workfront_wire, pid)) == 1
     assert [s.method for s in workfront_wire.state.seen[:4]] == ["GET", "GET", "GET", "GET"]
     state = _state(session_factory, cid, "workfront")
@@ -162,6 +162,14 @@ def test_500_until_exhausted_lands_in_the_error_log_and_mcc_sync_errors(
     assert out.exit_code == 0, out.output
     shown = json.loads(out.output)
     assert [(e["step"], e["campaign_id"]) for e in shown] == [("outbound.send.workfront", cid)]
+
+    workfront_wire.state.injected.clear()  # the outage is over: a retry is a new workflow and goes through
+    with transaction(session_factory) as s:
+        assert retry_errors(s, T) == 1
+    retried = _run(_outbound(session_factory, _wire_opener(workfront_wire)), durable)
+    assert list(retried.values()) == ["synced"] and set(retried).isdisjoint(results)
+    assert workfront_wire.state.objects["PROJ"][pid]["description"] == "New positioning"
+    assert len(_puts(workfront_wire, pid)) == 1
 
 
 def test_enqueuing_the_same_change_twice_runs_it_once(
