@@ -162,7 +162,7 @@ class Outbound(DBOSConfiguredInstance):
 
     @staticmethod
     def _workflow_id(session: Session, target: Target) -> str:
-        row = state._state(session, target.tenant_id, target.campaign_id, target.system, create=False)
+        row = state.state_row(session, target.tenant_id, target.campaign_id, target.system, create=False)
         versions = (row.field_versions if row is not None else None) or {}
         stamp = "-".join(f"{k}{v.get('version', 0)}" for k, v in sorted(versions.items()))
         # A retry after a recorded failure is a new workflow: the failed one keeps its own id and result.

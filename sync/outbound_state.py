@@ -64,7 +64,7 @@ class Claim:
     versions: dict[str, int]
 
 
-def _state(session: Session, tenant_id: str, campaign_id: str, system: str, *, create: bool) -> SyncState | None:
+def state_row(session: Session, tenant_id: str, campaign_id: str, system: str, *, create: bool) -> SyncState | None:
     row = session.scalar(
         select(SyncState).where(
             SyncState.entity_type == "campaign", SyncState.canonical_id == campaign_id, SyncState.system == system
@@ -109,7 +109,7 @@ def plan(session: Session, tenant_id: str, *, limit: int = 1000) -> list[Target]
             )
         ).scalars()  # fmt: skip
         for system in refs:
-            row = _state(session, tenant_id, event.aggregate_id, system, create=True)
+            row = state_row(session, tenant_id, event.aggregate_id, system, create=True)
             assert row is not None
             versions = dict(row.field_versions or {})
             for name in fields:
@@ -152,7 +152,7 @@ def _values(campaign: Campaign, fields: list[str]) -> dict[str, Any]:
 
 def claim(session: Session, target: Target) -> Claim | None:
     """``pending -> syncing``; the current MCC values of the unsent fields, or None when nothing is left."""
-    row = _state(session, target.tenant_id, target.campaign_id, target.system, create=False)
+    row = state_row(session, target.tenant_id, target.campaign_id, target.system, create=False)
     if row is None or row.tenant_id != target.tenant_id:
         return None
     versions = {f: int(v.get("version", 0)) for f, v in (row.field_versions or {}).items()
@@ -178,7 +178,7 @@ def claim(session: Session, target: Target) -> Claim | None:
 
 def confirm(session: Session, target: Target, versions: dict[str, int], sent: dict[str, Any]) -> str:
     """Record the claimed versions as sent; the new status (``synced``, or ``pending`` if edited meanwhile)."""
-    row = _state(session, target.tenant_id, target.campaign_id, target.system, create=False)
+    row = state_row(session, target.tenant_id, target.campaign_id, target.system, create=False)
     assert row is not None, "confirm without a claim"
     now = utcnow()
     field_versions = dict(row.field_versions or {})
@@ -214,7 +214,7 @@ def fail(
     *, attempts: int | None = None,
 ) -> None:  # fmt: skip
     """``syncing -> error`` and an error-log entry naming the step, the kind of failure and the fix if known."""
-    row = _state(session, target.tenant_id, target.campaign_id, target.system, create=False)
+    row = state_row(session, target.tenant_id, target.campaign_id, target.system, create=False)
     if row is not None:
         row.status = "error"
     details = {
