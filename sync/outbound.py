@@ -36,6 +36,7 @@ from sync.outbound_state import Claim, Target
 BackendOpener = Callable[[str, str], Any]
 SessionFactory = Callable[[], AbstractContextManager[Session]]
 
+MAX_ROUNDS = 20  # claim/send/confirm rounds of one workflow while the campaign keeps changing
 WF_TIER = "DE:MCC Tier"
 WF_BUDGET = "DE:MCC Budget Planned"
 
@@ -150,15 +151,18 @@ class Outbound(DBOSConfiguredInstance):
     # ---- entry points (outside any workflow) ------------------------------------------------------
 
     def enqueue_pending(self, queue: Queue, tenant_id: str) -> list[str]:
-        """Plan new MCC changes of the tenant and enqueue one workflow per pending (campaign, system); the
-        workflow ids (an already queued or finished change set is not enqueued twice)."""
+        """Plan new MCC changes of the tenant and enqueue one workflow per pending (campaign, system); returns the
+        ids of every unfinished propagation of the tenant: the new ones, and those DBOS recovered after a restart
+        (an already queued or finished change set is never enqueued twice)."""
         with self.sessions() as session, session.begin():
             targets = state.plan(session, tenant_id)
             ids = [self._workflow_id(session, t) for t in targets]
         for target, wf_id in zip(targets, ids, strict=True):
             with SetWorkflowID(wf_id):
                 queue.enqueue(self.propagate, target.tenant_id, target.campaign_id, target.system)
-        return ids
+        active = DBOS.list_workflows(status=["PENDING", "ENQUEUED"], workflow_id_prefix=f"outbound:{tenant_id}:",
+                                     load_input=False, load_output=False)  # fmt: skip
+        return list(dict.fromkeys([*ids, *(w.workflow_id for w in active)]))
 
     @staticmethod
     def _workflow_id(session: Session, target: Target) -> str:
@@ -178,23 +182,30 @@ class Outbound(DBOSConfiguredInstance):
 
     @DBOS.workflow(name="mcc.outbound.propagate")
     def propagate(self, tenant_id: str, campaign_id: str, system: str) -> str:
-        """claim -> send (durable retries) -> confirm; returns the final sync status of the pair."""
-        claimed = self.claim_step(tenant_id, campaign_id, system)
-        if claimed is None:
-            return "synced"
-        failure: dict[str, Any] = {}
+        """claim -> send (durable retries) -> confirm, again while edits arrived meanwhile; the final status."""
+        for _ in range(MAX_ROUNDS):
+            claimed = self.claim_step(tenant_id, campaign_id, system)
+            if claimed is None:
+                return "synced"
+            result = self._send_with_retries(tenant_id, system, claimed)
+            if not result["ok"]:
+                self.fail_step(tenant_id, campaign_id, system, result)
+                return "error"
+            if self.confirm_step(tenant_id, campaign_id, system, claimed["versions"], result["sent"]) == "synced":
+                return "synced"
+        return "syncing"  # still being edited: the next ``enqueue_pending`` after recovery picks it up
+
+    def _send_with_retries(self, tenant_id: str, system: str, claimed: dict[str, Any]) -> dict[str, Any]:
+        """The send step until it succeeds, fails for good, or ``max_attempts`` are spent (durable sleeps)."""
+        result: dict[str, Any] = {}
         for attempt in range(self.max_attempts):
             result = self.send_step(tenant_id, system, claimed)
-            if result["ok"]:
-                return self.confirm_step(tenant_id, campaign_id, system, claimed["versions"], result["sent"])
-            failure = result
-            if not result["transient"] or attempt == self.max_attempts - 1:
+            if result["ok"] or not result["transient"]:
                 break
-            wait = min(self.backoff_cap_seconds, self.backoff_seconds * 2**attempt)
-            DBOS.sleep(max(wait, float(result.get("retry_after") or 0)))
-        failure["attempts"] = attempt + 1
-        self.fail_step(tenant_id, campaign_id, system, failure)
-        return "error"
+            if attempt < self.max_attempts - 1:
+                wait = min(self.backoff_cap_seconds, self.backoff_seconds * 2**attempt)
+                DBOS.sleep(max(wait, float(result.get("retry_after") or 0)))
+        return result | {"attempts": attempt + 1}
 
     @DBOS.step(name="mcc.outbound.claim")
     def claim_step(self, tenant_id: str, campaign_id: str, system: str) -> dict[str, Any] | None:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from spine.authority import Direction, Owner, rule_for
 from spine.db import utcnow
-from spine.models import Campaign, EventLog, SyncState, SystemRef
+from spine.models import Campaign, EventLog, SyncState, SystemRef, Tenant
 from spine.repositories import SpineStore
 
 SYSTEMS = ("workfront", "asana")
@@ -65,10 +65,11 @@ class Claim:
 
 
 def state_row(session: Session, tenant_id: str, campaign_id: str, system: str, *, create: bool) -> SyncState | None:
+    # FOR UPDATE: the planner and a workflow's claim/confirm read-modify-write the same JSON (PostgreSQL).
     row = session.scalar(
-        select(SyncState).where(
-            SyncState.entity_type == "campaign", SyncState.canonical_id == campaign_id, SyncState.system == system
-        )
+        select(SyncState)
+        .where(SyncState.entity_type == "campaign", SyncState.canonical_id == campaign_id, SyncState.system == system)
+        .with_for_update()
     )
     if row is None and create:
         row = SyncState(tenant_id=tenant_id, entity_type="campaign", canonical_id=campaign_id, system=system,
@@ -88,9 +89,11 @@ def _cursor(session: Session, tenant_id: str) -> int:
 
 
 def plan(session: Session, tenant_id: str, *, limit: int = 1000) -> list[Target]:
-    """Turn new MCC campaign changes into pending field versions; returns every (campaign, system) now pending
-    (including those a crash left pending or syncing). Runs in the caller's transaction."""
+    """Turn new MCC campaign changes into pending field versions; returns every (campaign, system) waiting for a
+    workflow (``pending``). Runs in the caller's transaction."""
     store = SpineStore(session, tenant_id)
+    # One planner per tenant at a time (row lock on PostgreSQL; SQLite already has a single writer).
+    session.execute(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update())
     after = _cursor(session, tenant_id)
     events = store.events.list(event_type="campaign.updated", after_seq=after, limit=limit)
     wanted = set(outbound_fields())
@@ -126,11 +129,12 @@ def plan(session: Session, tenant_id: str, *, limit: int = 1000) -> list[Target]
 
 
 def pending(session: Session, tenant_id: str) -> list[Target]:
-    """(campaign, system) pairs with unsent changes: pending, or syncing when a process died mid-propagation."""
+    """(campaign, system) pairs waiting for a workflow. A ``syncing`` pair already has one (running, or recovered
+    by DBOS when its process restarts), so it is never handed to a second one."""
     rows = session.execute(
         select(SyncState.canonical_id, SyncState.system).where(
             SyncState.tenant_id == tenant_id, SyncState.entity_type == "campaign",
-            SyncState.system.in_(SYSTEMS), SyncState.status.in_(("pending", "syncing")),
+            SyncState.system.in_(SYSTEMS), SyncState.status == "pending",
         ).order_by(SyncState.canonical_id, SyncState.system)
     )  # fmt: skip
     return [Target(tenant_id, cid, system) for cid, system in rows]
@@ -177,7 +181,8 @@ def claim(session: Session, target: Target) -> Claim | None:
 
 
 def confirm(session: Session, target: Target, versions: dict[str, int], sent: dict[str, Any]) -> str:
-    """Record the claimed versions as sent; the new status (``synced``, or ``pending`` if edited meanwhile)."""
+    """Record the claimed versions as sent; the new status: ``synced``, or still ``syncing`` when the campaign was
+    edited meanwhile (the same workflow claims again, so no second one races it to the project)."""
     row = state_row(session, target.tenant_id, target.campaign_id, target.system, create=False)
     assert row is not None, "confirm without a claim"
     now = utcnow()
@@ -189,7 +194,7 @@ def confirm(session: Session, target: Target, versions: dict[str, int], sent: di
         field_versions[name] = entry
     row.field_versions = field_versions
     left = any(int(v.get("version", 0)) > int(v.get("sent", 0)) for v in field_versions.values())
-    row.status = "pending" if left else "synced"
+    row.status = "syncing" if left else "synced"
     row.last_synced_at = now
     ref = session.scalar(
         select(SystemRef).where(

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -189,6 +190,29 @@ def test_enqueuing_the_same_change_twice_runs_it_once(
     assert len(_puts(workfront_wire, pid)) == 1
 
 
+def test_an_edit_during_the_send_goes_out_in_the_same_workflow(
+    session_factory: sessionmaker[Session], workfront_wire: WorkfrontWireServer, durable: Durable
+) -> None:
+    cid = _new_campaign(session_factory)
+    pid = _wire_project(workfront_wire)
+    _link(session_factory, cid, "workfront", pid)
+    _edit(session_factory, cid, name="First rename")
+    gate = workfront_wire.state.write_gate = threading.Event()  # the first PUT is applied; its answer waits
+    outbound = _outbound(session_factory, _wire_opener(workfront_wire))
+    (first,) = outbound.enqueue_pending(durable.outbound, T)
+    deadline = time.monotonic() + 30
+    while not _puts(workfront_wire, pid):
+        assert time.monotonic() < deadline, "the first PUT never came"
+        time.sleep(0.02)
+    _edit(session_factory, cid, name="Second rename")
+    assert outbound.enqueue_pending(durable.outbound, T) == [first]  # in flight: no second workflow races it
+    gate.set()
+    assert DBOS.retrieve_workflow(first).get_result(polling_interval_sec=0.05) == "synced"
+    assert workfront_wire.state.objects["PROJ"][pid]["name"] == "Second rename"
+    assert len(_puts(workfront_wire, pid)) == 2
+    assert _state(session_factory, cid, "workfront").status == "synced"
+
+
 def test_inbound_changes_are_not_echoed(session_factory: sessionmaker[Session]) -> None:
     cid = _new_campaign(session_factory)
     _link(session_factory, cid, "workfront", uuid.uuid4().hex)
@@ -246,7 +270,9 @@ def test_kill_9_mid_propagation_then_restart_sends_nothing_twice(
     pid = _wire_project(workfront_wire)
     _link(session_factory, cid, "workfront", pid)
     _edit(session_factory, cid, name="Spring Launch (renamed)")
-    workfront_wire.state.hold_after_write_seconds = 30  # the PUT is applied; its answer never reaches the worker
+    gate = workfront_wire.state.write_gate = (
+        threading.Event()
+    )  # the PUT is applied; its answer never reaches the worker
     dbos_url = f"sqlite:///{tmp_path / 'dbos.sqlite'}"
     name = f"outbound-kill-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -264,7 +290,7 @@ def test_kill_9_mid_propagation_then_restart_sends_nothing_twice(
         worker.wait()
     assert workfront_wire.state.objects["PROJ"][pid]["name"] == "Spring Launch (renamed)"
     assert _state(session_factory, cid, "workfront").status == "syncing"
-    workfront_wire.state.hold_after_write_seconds = 0
+    gate.set()
 
     # The restarted process registers the propagator under the same name, so DBOS finds it for recovery.
     Outbound(session_factory, _wire_opener(workfront_wire), config_name=name)

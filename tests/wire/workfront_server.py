@@ -8,7 +8,8 @@ Dates go out in Workfront's ``2026-03-02T09:00:00:000-0600`` style. State is in 
 
 Deliberately independent of ``mcp_servers.workfront`` (it must not share code with the sandbox), and it
 has knobs for failure injection: ``fail_next`` (e.g. 429 with Retry-After, 500), ``delay_seconds`` and
-``hold_after_write_seconds`` (apply a POST/PUT, then hold the answer: a client killed meanwhile never hears back).
+``hold_after_write_seconds`` / ``write_gate`` (apply a POST/PUT, then hold the answer for that long, or until the
+test sets the gate: a client killed meanwhile never hears back).
 Run it with the ``workfront_wire`` fixture (uvicorn in a thread on 127.0.0.1, free port).
 """
 
@@ -77,6 +78,7 @@ class WireState:
     injected: deque[Injected] = field(default_factory=deque)
     delay_seconds: float = 0.0
     hold_after_write_seconds: float = 0.0
+    write_gate: threading.Event | None = None
     seen: list[Seen] = field(default_factory=list)
 
     def reset(self) -> None:
@@ -86,6 +88,7 @@ class WireState:
         self.injected.clear()
         self.delay_seconds = 0.0
         self.hold_after_write_seconds = 0.0
+        self.write_gate = None
         self.seen.clear()
 
     def fail_next(
@@ -240,6 +243,8 @@ class WireApp:
             if answer is not None:
                 if st.hold_after_write_seconds:
                     await asyncio.sleep(st.hold_after_write_seconds)
+                while st.write_gate is not None and not st.write_gate.is_set():
+                    await asyncio.sleep(0.01)
                 return answer
         return _error(405, "com.attask.common.MethodNotAllowed", f"{request.method} not supported here")
 
