@@ -10,7 +10,9 @@ with the step, and the state becomes ``error`` (``mcc sync errors``).
 
 Nothing is sent twice: DBOS records each finished step, so a restarted process resumes after the last one; a step
 cut off mid-send is re-run, but it first reads the project and writes only what still differs. The workflow id is
-derived from the change set's field versions, so enqueuing the same change again is a no-op.
+derived from the change set's field versions, so enqueuing the same change again is a no-op, and a (campaign,
+system) pair in ``syncing`` is never given a second workflow: an edit made during a send is sent by the same
+workflow in its next claim/send/confirm round, so two sends never race to the same project.
 """
 
 from __future__ import annotations
