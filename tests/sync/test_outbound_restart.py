@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sync.durable import DurableConfig, launch_durable
 from sync.outbound import Outbound
 from tests.sync.outbound_helpers import T, edit, link, new_campaign, puts, sync_state, wire_opener, wire_project
-from tests.wire.workfront_server import WorkfrontWireServer, workfront_wire, workfront_wire_server
+from tests.wire.workfront_server import TOKEN, WorkfrontWireServer, workfront_wire, workfront_wire_server
 
 __all__ = ["workfront_wire", "workfront_wire_server"]
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +37,7 @@ def test_kill_9_mid_propagation_then_restart_sends_nothing_twice(
     name = f"outbound-kill-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     args = [sys.executable, "-m", "tests.sync.outbound_worker", engine.url.render_as_string(hide_password=False),
-            dbos_url, workfront_wire.base_url, name, T]  # fmt: skip
+            dbos_url, workfront_wire.base_url, TOKEN, name, T]  # fmt: skip
     worker = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
