@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connectors.errors import RateLimitedError, UpstreamError
+from spine.audit import AuditLog
 from spine.models import ErrorLog
 from sync import outbound_state as state
 from sync.outbound_state import Claim, Target
@@ -142,9 +143,11 @@ class Outbound(DBOSConfiguredInstance):
         max_attempts: int = 4,
         backoff_seconds: float = 2.0,
         backoff_cap_seconds: float = 300.0,
+        audit: AuditLog | None = None,
     ) -> None:
         self.sessions = sessions
         self.open_backend = open_backend
+        self.audit = audit
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self.backoff_cap_seconds = backoff_cap_seconds
@@ -238,7 +241,9 @@ class Outbound(DBOSConfiguredInstance):
         self, tenant_id: str, campaign_id: str, system: str, versions: dict[str, int], sent: dict[str, Any]
     ) -> str:
         with self.sessions() as session, session.begin():
-            return state.confirm(session, Target(tenant_id, campaign_id, system), versions, sent)
+            status = state.confirm(session, Target(tenant_id, campaign_id, system), versions, sent)
+            self._audit(session, tenant_id, system, "executed", {"campaign_id": campaign_id, "sent": sent})
+            return status
 
     @DBOS.step(name="mcc.outbound.fail")
     def fail_step(self, tenant_id: str, campaign_id: str, system: str, failure: dict[str, Any]) -> None:
@@ -246,3 +251,10 @@ class Outbound(DBOSConfiguredInstance):
         with self.sessions() as session, session.begin():
             state.fail(session, Target(tenant_id, campaign_id, system), f"outbound.send.{system}", error,
                        DBOS.workflow_id, attempts=failure.get("attempts"))  # fmt: skip
+            self._audit(session, tenant_id, system, "failed", {"campaign_id": campaign_id, "error": failure["error"]})
+
+    def _audit(self, session: Session, tenant_id: str, system: str, decision: str, detail: dict[str, Any]) -> None:
+        # In the step's transaction: the state change and its audit row commit together.
+        if self.audit is not None:
+            self.audit.append_in(session, tenant_id=tenant_id, actor="sync:outbound", server="sync",
+                                 tool=f"outbound.{system}", decision=decision, detail=detail)  # fmt: skip

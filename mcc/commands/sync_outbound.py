@@ -47,7 +47,7 @@ def push(
 
     with open_app() as app_:
         tid = tenant or app_.settings.tenant
-        outbound = Outbound(app_.sessions, fresh_backend_opener(app_))
+        outbound = Outbound(app_.sessions, fresh_backend_opener(app_), audit=app_.audit_log())
         results: dict[str, str] = {}
         if retry_errors:
             from sync.outbound_state import retry_errors as reset

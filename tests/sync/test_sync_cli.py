@@ -122,3 +122,8 @@ def test_sync_push_cli_sends_to_the_tenant_sandbox_once(world: dict[str, Any]) -
 
     project = asyncio.run(read())
     assert (project.name, str(project.planned_completion_date)) == ("Spring Launch NA", "2027-05-31")
+    with open_app(load_settings()) as app, app.sessions() as s:
+        (entry,) = s.scalars(select(AuditEntry).where(AuditEntry.tool == "outbound.workfront")).all()
+        assert (entry.actor, entry.decision, entry.detail["campaign_id"]) == ("sync:outbound", "executed",
+                                                                              world["campaign"])  # fmt: skip
+    assert mcc("audit", "verify")[0] == 0
