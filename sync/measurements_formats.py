@@ -2,8 +2,8 @@
 
 Every format is a CSV whose header names the columns (matched case-insensitively, UI labels or API names);
 ``#`` comment lines (the preamble both Adobe Workspace and GA4 exports write) and blank lines are skipped, and a
-``Total`` / ``Grand total`` row is counted, not imported. A bad value becomes a ``RowError`` naming the file line
-and the column; nothing here touches the database.
+totals row (``Total`` / ``Grand total``, or every dimension blank) is counted, not imported. A bad value becomes a
+``RowError`` naming the file line and the column; nothing here touches the database.
 
 Plain CSV (``--format csv``) columns: ``tracking_key`` (required), ``key_system`` (``adobe_analytics`` |
 ``google_analytics`` | ``internal_metrics``; absent: all three are tried), ``date`` (ISO), ``channel``, ``segment``,
@@ -272,7 +272,9 @@ def _parse_row(
     out: ParsedFile, fmt: Format, header: list[str], columns: dict[str, int], number: int, cells: list[str]
 ) -> None:
     key = cells[columns["key"]].strip() if columns["key"] < len(cells) else ""
-    if key.lower() in TOTAL_LABELS:
+    dimensions = [cells[columns[d]].strip() for d in ("key", "date", "channel", "segment")
+                  if d in columns and columns[d] < len(cells)]  # fmt: skip
+    if key.lower() in TOTAL_LABELS or not any(dimensions):  # a totals row: labelled, or with every dimension blank
         out.totals_skipped += 1
         return
     if len(cells) != len(header):

@@ -41,6 +41,7 @@ HEADER
 {google},20270301,Paid Search,500,450,20,900,10000,700,320.25
 {google},20270302,Organic Social,300,280,5,150,0,0,0
 (not set),20270302,Direct,80,70,0,0,0,0,0
+,,,880,800,25,1050,10000,700,320.25
 """.replace("HEADER", GA4_HEADER)
 
 
@@ -107,7 +108,7 @@ def test_adobe_export_is_matched_summed_and_rolled_up_once(world: dict[str, Any]
 
 def test_ga4_export_with_comment_preamble_and_yyyymmdd_dates(world: dict[str, Any]) -> None:
     report = _import(world, GA4.format(google=world["google"].lower()))  # keys match case-insensitively
-    assert report.ok and report.format == "ga4" and report.imported == 2
+    assert report.ok and report.format == "ga4" and report.imported == 2 and report.totals_skipped == 1
     assert [(u.key, u.reason) for u in report.unmatched] == [
         ("(not set)", "no campaign of the tenant has this tracking key")
     ]
