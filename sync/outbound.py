@@ -173,7 +173,7 @@ class Outbound(DBOSConfiguredInstance):
     def _workflow_id(session: Session, target: Target) -> str:
         row = state.state_row(session, target.tenant_id, target.campaign_id, target.system, create=False)
         versions = (row.field_versions if row is not None else None) or {}
-        stamp = "-".join(f"{k}{v.get('version', 0)}" for k, v in sorted(versions.items()))
+        stamp = "-".join(f"{k}{v.get('out', 0)}" for k, v in sorted(versions.items()) if isinstance(v, dict))
         # A retry after a recorded failure is a new workflow: the failed one keeps its own id and result.
         failures = session.scalar(
             select(func.count()).select_from(ErrorLog).where(

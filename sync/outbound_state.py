@@ -6,7 +6,9 @@ for every linked Workfront / Asana project bumps those fields' versions in the c
 system and sets it ``pending``. A ``sync.outbound_planned`` event records how far the outbox was read, in the same
 transaction, so a restart neither loses nor re-plans a change.
 
-Per field, ``field_versions[f] = {"version": n, "sent": m, ...}``: the field is pending while ``version > sent``.
+Per field, ``field_versions[f]`` keeps the shared ``version`` (bumped by every change, inbound ones too) and, for
+outbound, ``out`` (the version MCC wants sent) and ``sent`` (the last one sent): pending while ``out > sent``, so an
+inbound change is never taken for one to send back.
 ``claim`` moves the state ``pending -> syncing`` and returns the current MCC values of the pending fields (several
 edits in a row go out as one update); ``confirm`` records what was sent (``syncing -> synced``, or back to
 ``pending`` when the field changed again meanwhile); ``fail`` sets ``error`` and writes the error log.
@@ -117,10 +119,11 @@ def plan(session: Session, tenant_id: str, *, limit: int = 1000) -> list[Target]
             versions = dict(row.field_versions or {})
             for name in fields:
                 prev = versions.get(name, {})
-                versions[name] = {**prev, "version": int(prev.get("version", 0)) + 1, "updated_at": now,
-                                  "source": "mcc", "sent": int(prev.get("sent", 0))}  # fmt: skip
+                version = int(prev.get("version", 0)) + 1
+                versions[name] = {**prev, "version": version, "updated_at": now, "source": "mcc", "out": version,
+                                  "sent": int(prev.get("sent", 0))}  # fmt: skip
             row.field_versions = versions  # reassign: JSON columns track assignment, not mutation
-            if row.status != "syncing":
+            if row.status in ("synced", "error", "pending"):  # a workflow's syncing, inbound's conflict: theirs
                 row.status = "pending"
     if events:
         store.events.append(CURSOR_EVENT, "outbound", "cursor", {"through_seq": events[-1].seq}, "sync")
@@ -129,15 +132,17 @@ def plan(session: Session, tenant_id: str, *, limit: int = 1000) -> list[Target]
 
 
 def pending(session: Session, tenant_id: str) -> list[Target]:
-    """(campaign, system) pairs waiting for a workflow. A ``syncing`` pair already has one (running, or recovered
-    by DBOS when its process restarts), so it is never handed to a second one."""
+    """(campaign, system) pairs with MCC changes waiting for a workflow (``pending``, or ``synced`` again after
+    inbound processing settled a conflict). A ``syncing`` pair already has one (running, or recovered by DBOS when
+    its process restarts), so it is never handed to a second one; a ``conflict`` waits for its resolution."""
     rows = session.execute(
-        select(SyncState.canonical_id, SyncState.system).where(
+        select(SyncState.canonical_id, SyncState.system, SyncState.field_versions).where(
             SyncState.tenant_id == tenant_id, SyncState.entity_type == "campaign",
-            SyncState.system.in_(SYSTEMS), SyncState.status == "pending",
+            SyncState.system.in_(SYSTEMS), SyncState.status.in_(("pending", "synced")),
         ).order_by(SyncState.canonical_id, SyncState.system)
     )  # fmt: skip
-    return [Target(tenant_id, cid, system) for cid, system in rows]
+    # Only pairs with MCC changes to send: inbound processing may mark a state pending for its own reasons.
+    return [Target(tenant_id, cid, system) for cid, system, versions in rows if _unsent(versions)]
 
 
 def _values(campaign: Campaign, fields: list[str]) -> dict[str, Any]:
@@ -154,13 +159,21 @@ def _values(campaign: Campaign, fields: list[str]) -> dict[str, Any]:
     return out
 
 
+def _unsent(field_versions: dict[str, Any] | None) -> dict[str, int]:
+    """Outbound fields whose wanted version (``out``) is ahead of the one sent -> that version."""
+    out: dict[str, int] = {}
+    for name, entry in (field_versions or {}).items():
+        if isinstance(entry, dict) and int(entry.get("out", 0)) > int(entry.get("sent", 0)):
+            out[name] = int(entry["out"])
+    return out
+
+
 def claim(session: Session, target: Target) -> Claim | None:
     """``pending -> syncing``; the current MCC values of the unsent fields, or None when nothing is left."""
     row = state_row(session, target.tenant_id, target.campaign_id, target.system, create=False)
     if row is None or row.tenant_id != target.tenant_id:
         return None
-    versions = {f: int(v.get("version", 0)) for f, v in (row.field_versions or {}).items()
-                if int(v.get("version", 0)) > int(v.get("sent", 0))}  # fmt: skip
+    versions = _unsent(row.field_versions)
     external_id = session.scalar(
         select(SystemRef.external_id).where(
             SystemRef.tenant_id == target.tenant_id, SystemRef.entity_type == "campaign",
@@ -168,8 +181,9 @@ def claim(session: Session, target: Target) -> Claim | None:
         )
     )  # fmt: skip
     if not versions or external_id is None:
-        row.status = "synced"
-        session.flush()
+        if row.status == "syncing":  # ours: nothing (more) to send; any other status belongs to inbound processing
+            row.status = "synced"
+            session.flush()
         return None
     campaign = SpineStore(session, target.tenant_id).campaigns.get_model(target.campaign_id)
     row.status = "syncing"
@@ -193,7 +207,7 @@ def confirm(session: Session, target: Target, versions: dict[str, int], sent: di
         entry["sent_at"] = now.isoformat()
         field_versions[name] = entry
     row.field_versions = field_versions
-    left = any(int(v.get("version", 0)) > int(v.get("sent", 0)) for v in field_versions.values())
+    left = bool(_unsent(field_versions))
     row.status = "syncing" if left else "synced"
     row.last_synced_at = now
     ref = session.scalar(

@@ -26,11 +26,11 @@ from connectors.asana.sandbox import AsanaSandbox
 from connectors.workfront.sandbox import WorkfrontSandbox
 from mcc.cli import app as cli
 from spine.db import transaction
-from spine.models import ErrorLog, EventLog
+from spine.models import ErrorLog, EventLog, SyncState
 from spine.repositories import SpineStore
 from sync.durable import Durable, DurableConfig, launch_durable
 from sync.outbound import WF_BUDGET, WF_TIER
-from sync.outbound_state import outbound_fields, pending, plan, retry_errors
+from sync.outbound_state import Target, claim, outbound_fields, pending, plan, retry_errors
 from tests.sync.outbound_helpers import (
     T,
     edit,
@@ -81,7 +81,7 @@ def test_429_with_retry_after_then_success_sends_once(
     assert [s.method for s in workfront_wire.state.seen[:4]] == ["GET", "GET", "GET", "GET"]
     state = sync_state(session_factory, cid, "workfront")
     assert state.status == "synced" and {"tags", "owner_id"}.isdisjoint(state.field_versions)
-    assert all(v["sent"] == v["version"] for v in state.field_versions.values())
+    assert all(v["sent"] == v["out"] == v["version"] for v in state.field_versions.values())
     with session_factory() as s:
         synced = s.scalars(select(EventLog).where(EventLog.event_type == "campaign.synced")).all()
         assert [e.payload["system"] for e in synced] == ["workfront"]
@@ -164,6 +164,12 @@ def test_an_edit_during_the_send_goes_out_in_the_same_workflow(
     assert sync_state(session_factory, cid, "workfront").status == "synced"
 
 
+def sync_state_row_status(session: Session, cid: str) -> str:
+    row = session.scalar(select(SyncState.status).where(SyncState.canonical_id == cid))
+    assert row is not None
+    return row
+
+
 def test_inbound_changes_are_not_echoed(session_factory: sessionmaker[Session]) -> None:
     cid = new_campaign(session_factory)
     link(session_factory, cid, "workfront", uuid.uuid4().hex)
@@ -171,6 +177,12 @@ def test_inbound_changes_are_not_echoed(session_factory: sessionmaker[Session]) 
         SpineStore(s, T).events.append("campaign.updated", "campaign", cid,
                                        {"source_system": "workfront", "changed_fields": ["name"]})  # fmt: skip
         assert plan(s, T) == []
+        # An inbound change bumps the shared field version; it is not an outbound change to send back.
+        SpineStore(s, T).sync.record(
+            "campaign", cid, "workfront", ["launch_date"], source="workfront", status="pending"
+        )
+        assert pending(s, T) == [] and claim(s, Target(T, cid, "workfront")) is None
+        assert sync_state_row_status(s, cid) == "pending"  # left to inbound processing
 
 
 def test_sandboxes_receive_the_changes(
