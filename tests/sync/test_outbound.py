@@ -132,11 +132,14 @@ def test_enqueuing_the_same_change_twice_runs_it_once(
     link(session_factory, cid, "workfront", pid)
     edit(session_factory, cid, end_date="2027-05-15")
     outbound = make_outbound(session_factory, wire_opener(workfront_wire))
+    gate = workfront_wire.state.write_gate = threading.Event()  # keep the first one in flight
     first = outbound.enqueue_pending(durable.outbound, T)
-    with transaction(session_factory) as s:  # a second planner before the first finished: same change set
-        again = [outbound._workflow_id(s, t) for t in pending(s, T)] or first
-    assert again == first
+    with transaction(session_factory) as s:  # the same change set gets the same workflow id
+        assert [outbound._workflow_id(s, t) for t in pending(s, T)] in ([], first)
+    assert outbound.enqueue_pending(durable.outbound, T) == first  # a second push: the same workflow, not a new one
+    gate.set()
     assert DBOS.retrieve_workflow(first[0]).get_result(polling_interval_sec=0.05) == "synced"
+    assert outbound.enqueue_pending(durable.outbound, T) == []
     assert workfront_wire.state.objects["PROJ"][pid]["plannedCompletionDate"] == "2027-05-15"
     assert len(puts(workfront_wire, pid)) == 1
 
