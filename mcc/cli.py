@@ -13,7 +13,9 @@ from mcc.commands import (
     governance,
     imports,
     knowledge,
+    measurements,
     serve,
+    sync_outbound,
     web,
     webhooks,
     workflows,
@@ -41,10 +43,12 @@ app.add_typer(directory.users_app, name="users", help="Manage people, their grou
 app.add_typer(directory.directory_app, name="directory", help="Import people from a YAML or CSV file.")
 app.add_typer(connect.app, name="connect", help="Connect a tenant to its Workfront and Asana.")
 app.add_typer(imports.app, name="import", help="Backfill existing projects and tasks into the spine.")
+app.add_typer(measurements.app, name="measurements", help="Import analytics measurements into the spine.")
 app.add_typer(evals.app, name="eval", help="Run eval suites that score agent behaviour.")
 app.add_typer(knowledge.app, name="knowledge", help="Ingest and search the playbook knowledge base.")
 app.add_typer(workflows.app, name="workflows", help="Durable campaign-setup workflows: list, show, run a worker.")
-app.add_typer(sync_cmd.app, name="sync", help="Inbound sync: conflicts, polling fallback, the webhook inbox.")
+sync_outbound.register(sync_cmd.app)
+app.add_typer(sync_cmd.app, name="sync", help="Sync with Workfront and Asana: conflicts, pull, push, errors, inbox.")
 app.add_typer(webhooks.app, name="webhooks", help="Subscribe connected systems to the webhook receiver.")
 
 

@@ -25,6 +25,7 @@ from connectors.asana.models import (
     Page,
     Project,
     ProjectCreate,
+    ProjectUpdate,
     Section,
     Story,
     SubtaskCreate,
@@ -59,6 +60,10 @@ class AsanaBackend(Protocol):
 
     async def get_project(self, project_gid: str) -> Project:
         """Fetch one project."""
+        ...
+
+    async def update_project(self, project_gid: str, changes: ProjectUpdate | Mapping[str, Any]) -> Project:
+        """Set a project's name, notes, start_on and due_on (only the fields given)."""
         ...
 
     async def create_section(self, project_gid: str, name: str, *, idempotency_key: str | None = None) -> Section:

@@ -48,6 +48,7 @@ from connectors.asana.models import (
     Page,
     Project,
     ProjectCreate,
+    ProjectUpdate,
     Section,
     Story,
     SubtaskCreate,
@@ -243,6 +244,17 @@ class AsanaRestClient:
             fields={"project": "project_gid"},
             default_field="project_gid",
         )
+
+    async def update_project(self, project_gid: str, changes: ProjectUpdate | Mapping[str, Any]) -> Project:
+        check_gid(project_gid, "project_gid")
+        upd = parse_input(ProjectUpdate, changes)
+        if not upd.model_fields_set:
+            raise InvalidArgument("changes", "no fields to change; give at least one of name, notes, due_on, start_on")
+        body = upd.model_dump(mode="json", include=upd.model_fields_set)
+        return await self._one(
+            Project, "PUT", f"/projects/{project_gid}", PROJECT_FIELDS, data=body,
+            fields={"project": "project_gid"}, default_field="project_gid",
+        )  # fmt: skip
 
     async def create_section(self, project_gid: str, name: str, *, idempotency_key: str | None = None) -> Section:
         check_gid(project_gid, "project_gid")

@@ -174,6 +174,15 @@ class TaskUpdate(_In):
     completed: bool | None = None
 
 
+class ProjectUpdate(_In):
+    """Project fields MCC owns and sends out; only the fields present are changed."""
+
+    name: Name | None = None
+    notes: Notes | None = None
+    due_on: dt.date | None = None
+    start_on: dt.date | None = None
+
+
 M = TypeVar("M", bound=BaseModel)
 
 

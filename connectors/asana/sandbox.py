@@ -25,6 +25,7 @@ from connectors.asana.models import (
     Page,
     Project,
     ProjectCreate,
+    ProjectUpdate,
     Section,
     Story,
     SubtaskCreate,
@@ -144,6 +145,24 @@ class AsanaSandbox:
     def get_project(self, project_gid: str) -> Project:
         with self._sessions() as s:
             return project_view(s, self._get_project(s, project_gid, "project_gid"))
+
+    @_in_thread
+    def update_project(self, project_gid: str, changes: ProjectUpdate | Mapping[str, Any]) -> Project:
+        check_gid(project_gid, "project_gid")
+        upd = parse_input(ProjectUpdate, changes)
+        if not upd.model_fields_set:
+            raise InvalidArgument("changes", "no fields to change; give at least one of name, notes, due_on, start_on")
+        with self._sessions() as s, s.begin():
+            row = self._get_project(s, project_gid, "project_gid")
+            fields = upd.model_fields_set
+            start = upd.start_on if "start_on" in fields else row.start_on
+            due = upd.due_on if "due_on" in fields else row.due_on
+            check_dates(start, due, blame="start_on" if "start_on" in fields else "due_on")
+            for key in fields:
+                setattr(row, key, getattr(upd, key) if key != "notes" else (upd.notes or ""))
+            row.modified_at = utcnow()
+            s.flush()
+            return project_view(s, row)
 
     @_in_thread
     def create_section(self, project_gid: str, name: str, *, idempotency_key: str | None = None) -> Section:

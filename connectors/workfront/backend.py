@@ -104,6 +104,10 @@ class WorkfrontBackend(Protocol):
         """Change name/description/planned dates/percentComplete/workRequired of a task."""
         ...
 
+    async def update_project(self, project_id: str, changes: Mapping[str, Any]) -> Project:
+        """Set a project's name, description, planned dates and ``DE:`` custom fields (the others stay)."""
+        ...
+
     async def update_status(self, obj_type: Literal["task", "project"], obj_id: str, status: str) -> Task | Project:
         """Set a Workfront status code on a task or a project."""
         ...

@@ -51,6 +51,10 @@ _FIELDS["PROJ"] += ",parameterValues"
 _ID_CHUNK = 50  # assignee IDs per capacity query, to stay far below Workfront's 8892-byte URI limit
 
 
+def _as_date(value: Any) -> date | None:
+    return value if isinstance(value, date) or value is None else date.fromisoformat(str(value)[:10])
+
+
 def _from_wire(code: str, data: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(data)
     for name, kind in CATALOG[code].items():
@@ -310,6 +314,18 @@ class WorkfrontRestClient:
         field = "changes.plannedCompletionDate" if "plannedCompletionDate" in wire else "changes.plannedStartDate"
         inputs.check_date_order(start and date.fromisoformat(start), end and date.fromisoformat(end), field)
         return Task.model_validate(await self._write("PUT", "TASK", task_id, wire, "task_id"))
+
+    async def update_project(self, project_id: str, changes: Mapping[str, Any]) -> Project:
+        check_guid(project_id, "project_id")
+        parsed = parse(inputs.ProjectChanges, "changes.", **dict(changes))
+        wire = parsed.wire()
+        if "plannedStartDate" in wire or "plannedCompletionDate" in wire:
+            current = await self._get("PROJ", project_id, "project_id", "plannedStartDate,plannedCompletionDate")
+            start = wire.get("plannedStartDate", current.get("plannedStartDate"))
+            end = wire.get("plannedCompletionDate", current.get("plannedCompletionDate"))
+            field = "changes.plannedCompletionDate" if "plannedCompletionDate" in wire else "changes.plannedStartDate"
+            inputs.check_date_order(_as_date(start), _as_date(end), field)
+        return Project.model_validate(await self._write("PUT", "PROJ", project_id, wire, "project_id"))
 
     async def update_status(self, obj_type: Literal["task", "project"], obj_id: str, status: str) -> Task | Project:
         code, status = inputs.check_status(obj_type, status)

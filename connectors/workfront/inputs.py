@@ -154,6 +154,26 @@ class TaskChanges(_Input):
         return out
 
 
+class ProjectChanges(_Input):
+    """Fields ``update_project`` may change (the ones MCC owns and sends out), by Workfront name or snake_case.
+
+    Status is absent on purpose: the execution system owns it (``update_status`` is its own call)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    name: Name | None = None
+    description: Description | None = None
+    planned_start_date: IsoDate | None = Field(None, alias="plannedStartDate")
+    planned_completion_date: IsoDate | None = Field(None, alias="plannedCompletionDate")
+    custom_fields: Annotated[dict[str, CustomValue], AfterValidator(_custom_fields)] = Field(default_factory=dict)
+
+    def wire(self) -> dict[str, Any]:
+        """The changes given, under their Workfront names (custom fields as ``DE:`` keys), dates as ISO strings."""
+        out = self.model_dump(by_alias=True, exclude_unset=True, exclude={"custom_fields"}, mode="json")
+        out.update(self.custom_fields)
+        return out
+
+
 class IssueCreate(_Input):
     project_id: Guid
     name: Name

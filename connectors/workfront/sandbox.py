@@ -297,6 +297,30 @@ class WorkfrontSandbox:
 
         return await self._run(work)
 
+    async def update_project(self, project_id: str, changes: Mapping[str, Any]) -> Project:
+        check_guid(project_id, "project_id")
+        parsed = parse(inputs.ProjectChanges, "changes.", **dict(changes))
+
+        def work(s: Session) -> Project:
+            row = self._need(s, ProjectRow, project_id, "project_id", "PROJ")
+            given = parsed.model_fields_set
+            start = parsed.planned_start_date if "planned_start_date" in given else row.planned_start_date
+            end = parsed.planned_completion_date if "planned_completion_date" in given else row.planned_completion_date
+            field = (
+                "changes.plannedCompletionDate" if "planned_completion_date" in given else "changes.plannedStartDate"
+            )
+            inputs.check_date_order(start, end, field)
+            for attr in ("name", "description", "planned_start_date", "planned_completion_date"):
+                if attr in given:
+                    setattr(row, attr, getattr(parsed, attr))
+            for key, value in parsed.custom_fields.items():
+                text = value if isinstance(value, str) or value is None else json.dumps(value)
+                s.merge(ParamValueRow(obj_id=row.id, name=key, value_json=json.dumps(value), value_text=text))
+            s.flush()
+            return _project(row, self._params(s, row.id))
+
+        return await self._run(work)
+
     async def update_status(self, obj_type: Literal["task", "project"], obj_id: str, status: str) -> Task | Project:
         code, status = inputs.check_status(obj_type, status)
         check_guid(obj_id, "obj_id")

@@ -124,7 +124,7 @@ class AsanaWireApp:
         self.app = Starlette(
             routes=[
                 r("/api/1.0/projects", self.wrap(self.projects_ep), methods=["GET", "POST"]),
-                r("/api/1.0/projects/{gid}", self.wrap(self.get_project), methods=["GET"]),
+                r("/api/1.0/projects/{gid}", self.wrap(self.get_project), methods=["GET", "PUT"]),
                 r("/api/1.0/projects/{gid}/sections", self.wrap(self.sections_ep), methods=["GET", "POST"]),
                 r("/api/1.0/sections/{gid}/addTask", self.wrap(self.add_task), methods=["POST"]),
                 r("/api/1.0/tasks", self.wrap(self.tasks_ep), methods=["GET", "POST"]),
@@ -400,7 +400,24 @@ class AsanaWireApp:
 
     def get_project(self, request: Request, user: str, body: Any) -> tuple[int, Any]:
         p = self.find(self.state.projects, request.path_params["gid"], "project")
+        if request.method == "PUT":
+            self.update_project(p, body)
         return 200, {"data": _project_opt(self.opt(request), self.render_project(p))}
+
+    def update_project(self, p: dict[str, Any], body: dict[str, Any]) -> None:
+        unknown = set(body) - {"name", "notes", "due_on", "start_on"}
+        if unknown:
+            raise WireError(400, f"{sorted(unknown)[0]}: Unknown property")
+        due = self.date(body, "due_on") if "due_on" in body else (p["due_on"] and dt.date.fromisoformat(p["due_on"]))
+        start = (
+            self.date(body, "start_on")
+            if "start_on" in body
+            else (p["start_on"] and dt.date.fromisoformat(p["start_on"]))
+        )
+        if due and start and start > due:
+            raise WireError(400, "start_on: Start date must be on or before due date")
+        p.update(body)
+        p["modified_at"] = self.state.now()
 
     def sections_ep(self, request: Request, user: str, body: Any) -> tuple[int, Any]:
         s = self.state

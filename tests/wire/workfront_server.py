@@ -7,7 +7,9 @@ Speaks the published ``/attask/api/v{N}/`` format: ``sessionID`` or ``Authorizat
 Dates go out in Workfront's ``2026-03-02T09:00:00:000-0600`` style. State is in memory.
 
 Deliberately independent of ``mcp_servers.workfront`` (it must not share code with the sandbox), and it
-has knobs for failure injection: ``fail_next`` (e.g. 429 with Retry-After, 500) and ``delay_seconds``.
+has knobs for failure injection: ``fail_next`` (e.g. 429 with Retry-After, 500), ``delay_seconds`` and
+``hold_after_write_seconds`` / ``write_gate`` (apply a POST/PUT, then hold the answer for that long, or until the
+test sets the gate: a client killed meanwhile never hears back).
 Run it with the ``workfront_wire`` fixture (uvicorn in a thread on 127.0.0.1, free port).
 """
 
@@ -81,6 +83,8 @@ class WireState:
     tokens: set[str] = field(default_factory=lambda: {TOKEN})
     injected: deque[Injected] = field(default_factory=deque)
     delay_seconds: float = 0.0
+    hold_after_write_seconds: float = 0.0
+    write_gate: threading.Event | None = None
     seen: list[Seen] = field(default_factory=list)
     subscriptions: dict[str, dict[str, str]] = field(default_factory=dict)  # id -> objCode, eventType, url, authToken
 
@@ -90,6 +94,8 @@ class WireState:
         self.tokens = {TOKEN}
         self.injected.clear()
         self.delay_seconds = 0.0
+        self.hold_after_write_seconds = 0.0
+        self.write_gate = None
         self.seen.clear()
         self.subscriptions = {}
 
@@ -282,10 +288,17 @@ class WireApp:
                 return _bad("updates is not valid JSON")
             if not isinstance(updates, dict):
                 return _bad("updates must be an object")
+            answer = None
             if request.method == "POST" and not rest:
-                return self.create(code, updates, fields)
-            if request.method == "PUT" and len(rest) == 1:
-                return self.update(code, rest[0], updates, fields)
+                answer = self.create(code, updates, fields)
+            elif request.method == "PUT" and len(rest) == 1:
+                answer = self.update(code, rest[0], updates, fields)
+            if answer is not None:
+                if st.hold_after_write_seconds:
+                    await asyncio.sleep(st.hold_after_write_seconds)
+                while st.write_gate is not None and not st.write_gate.is_set():
+                    await asyncio.sleep(0.01)
+                return answer
         return _error(405, "com.attask.common.MethodNotAllowed", f"{request.method} not supported here")
 
     def search(self, code: str, q: dict[str, list[str]], fields: list[str] | None, count_only: bool) -> JSONResponse:
