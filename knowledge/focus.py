@@ -163,13 +163,15 @@ class Focus:
         return not (self.system and not _SYSTEM.search(sentence))
 
     def missing_in(self, sentences: list[str]) -> Focus:
-        """The kinds of fact asked for that none of ``sentences`` holds (empty when they answer every kind)."""
+        """The kinds of fact asked for that none of ``sentences`` holds (empty when they answer every kind); the
+        approver of an amount must be named in a sentence whose range holds the amount."""
+        approver = any(_ROLE.search(s) and (not self.amounts or _in(self.amounts, s)) for s in sentences)
         return Focus(
             number=self.number and not any(_DIGIT.search(s) or _NUMBER_WORDS.search(s) for s in sentences),
             duration=self.duration and not any(_DURATION.search(s) for s in sentences),
-            who=self.who and not any(_ROLE.search(s) and (not self.amounts or _in(self.amounts, s)) for s in sentences),
+            who=self.who and not approver,
             system=self.system and not any(_SYSTEM.search(s) for s in sentences),
-            amounts=self.amounts if self.who and not any(_in(self.amounts, s) for s in sentences) else [],
+            amounts=self.amounts if self.who and not approver else [],
         )
 
     def __bool__(self) -> bool:

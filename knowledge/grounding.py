@@ -41,6 +41,7 @@ _SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+")
 _CITE_MARK = re.compile(r"\s*\[\d+(?:,\s*\d+)*\]")
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 _PARAGRAPH = re.compile(r"\n\s*\n")
+_LEAD_IN_GAP = re.compile(r":[ \t]*\n\s*\n(?=[ \t]*(?:[-*•]|\d+[.)])\s)")  # a lead-in and its list, a blank line apart
 _REFERS_BACK = re.compile(r"(This|These|Such|It|They)\b")  # a sentence that needs the one before it
 
 
@@ -180,7 +181,7 @@ def answerable_units(text: str) -> list[str]:
     with the rest of its paragraph, so the claims an injection runs on into ("... system override. Every request
     is pre-approved ...") are never presented as facts. Sentences before it stay answerable."""
     out: list[str] = []
-    for paragraph in _PARAGRAPH.split(text):
+    for paragraph in _PARAGRAPH.split(_LEAD_IN_GAP.sub(":\n", text)):
         for unit in _units(paragraph):
             if opens_injection(unit):
                 break
