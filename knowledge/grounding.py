@@ -229,14 +229,13 @@ def compose_answer(
         coverage, worst_rare, absent = coverage_of(
             question, [c[3] for c in chosen], context, idf, words, vocabulary, pool
         )
+        focus, units = focus_of(question), [c[3] for c in chosen]
         features = CheckFeatures(
-            top_dense=top or 0.0,
-            best_sim=best_sim,
-            coverage=coverage,
-            worst_rare=worst_rare,
-            absent=absent,
-            type_fit=0.0 if focus_of(question).missing_in([c[3] for c in chosen]) else 1.0,
-        )
+            top_dense=top or 0.0, best_sim=best_sim, coverage=coverage, worst_rare=worst_rare, absent=absent,
+            type_fit=0.0 if focus.missing_in(units) else 1.0,
+            slot_match=1.0 if focus.amounts and any(amount_range(u) is not None and any(in_range(a, amount_range(u))
+                                                    for a in focus.amounts) for u in units) else 0.0,
+        )  # fmt: skip
         check = features.as_dict() | {"probability": round(model.probability(features), 3)}
         if not verdict.answerable:  # only when not gating (calibration): the first verdict had refused
             check["gated"] = 1.0
