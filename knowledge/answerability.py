@@ -28,7 +28,7 @@ STRONG_MATCH = 0.5  # dense at or above this: on-topic even with an unmatched wo
 SYNONYM_MIN = 0.62  # word cosine that counts as a near-synonym (dev plateau 0.60-0.65)
 MIN_SENTENCE_SCORE = 8.0  # best unit score under this: nothing answers (dev answerable >= 9.8; a floor only)
 TOP_HITS = 3  # words of the best chunks only: a synonym must be where the answer would be
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-'][A-Za-z0-9]+)*")
+_WORD = re.compile(r"(?<![0-9$€£])[A-Za-z][A-Za-z0-9]*(?:[-'][A-Za-z0-9]+)*")
 
 # Function words and generic question words that carry no topic (after the Glasgow IR stop list, without the
 # few topic nouns it contains, plus the verbs and adverbs questions are built from).

@@ -38,6 +38,16 @@ _ROLE = re.compile(
     r"partner|procurement|operations|designer|editor|reviewer|chief|counsel|council)\b",
     re.I,
 )
+_SYSTEM_ASK = re.compile(
+    r"\b(which|what) (system|tool|platform|software|app|portal)s?\b|\bwhere (do|does|should|must|is|are|can)\b.*"
+    r"\b(track|tracked|plan|planned|log|logged|request|requested|submit|submitted|upload|uploaded|record|recorded)\b",
+    re.I,
+)
+# systems are named as proper nouns ("in Workfront", "to Asset Hub") or as a generic tool noun ("the planning tool")
+_SYSTEM = re.compile(
+    r"\b(?:in|into|to|through|via|using|on|from) (?:the )?(?:[A-Z][A-Za-z0-9]+(?: [A-Z][A-Za-z0-9]+)?|"
+    r"[a-z]+ (?:tool|system|portal|platform|service))\b"
+)
 _MONEY = re.compile(r"(?:\$|usd\s?|€|eur\s?)\s?(\d[\d,]*(?:\.\d+)?)\s*(k|m|mm|million|thousand)?\b", re.I)
 _MULT = {"k": 1_000, "thousand": 1_000, "m": 1_000_000, "mm": 1_000_000, "million": 1_000_000}
 _BOUND = re.compile(
@@ -92,6 +102,13 @@ def amount_range(text: str) -> tuple[Decimal | None, bool, Decimal | None] | Non
     return lower, strict, upper
 
 
+def specificity(amount: Decimal, bounds: tuple[Decimal | None, bool, Decimal | None]) -> float:
+    """How tightly a range holds an amount (0..1): "over $100,000" holds $250,000 tighter than "over $10,000"."""
+    lower, _strict, upper = bounds
+    near = [float(lower / amount) if lower and amount else 0.0, float(amount / upper) if upper else 0.0]
+    return max(0.0, min(1.0, max(near)))
+
+
 def in_range(amount: Decimal, bounds: tuple[Decimal | None, bool, Decimal | None]) -> bool:
     """Whether ``amount`` lies within the stated bounds."""
     lower, strict, upper = bounds
@@ -109,6 +126,7 @@ class Focus:
     length: bool = False
     who: bool = False
     amounts: list[Decimal] = field(default_factory=list)
+    system: bool = False
 
     def fit(self, sentence: str) -> float:
         """A factor for a sentence's score: above 1 when it holds the kind of fact asked for, below when not; a
@@ -125,23 +143,59 @@ class Focus:
             factor *= 1.3 if _ROLE.search(sentence) else 0.6
         if self.amounts:
             bounds = amount_range(sentence)
-            if bounds is not None:
-                factor *= 1.6 if any(in_range(a, bounds) for a in self.amounts) else 0.3
+            if bounds is not None:  # the tightest stated range that holds the amount is the rule for it
+                fits = [specificity(a, bounds) for a in self.amounts if in_range(a, bounds)]
+                factor *= 1.3 + 0.5 * max(fits) if fits else 0.3
+        if self.system:
+            factor *= 1.3 if _SYSTEM.search(sentence) else 0.8
         return factor
 
+    def holds(self, sentence: str) -> bool:
+        """Whether the sentence holds every kind of fact asked for (a role, a duration, a number, a system)."""
+        if self.who and not _ROLE.search(sentence):
+            return False
+        if self.duration and not _DURATION.search(sentence):
+            return False
+        if self.number and not (_DIGIT.search(sentence) or _NUMBER_WORDS.search(sentence)):
+            return False
+        if self.amounts and not _in(self.amounts, sentence):
+            return False
+        return not (self.system and not _SYSTEM.search(sentence))
+
+    def missing_in(self, sentences: list[str]) -> Focus:
+        """The kinds of fact asked for that none of ``sentences`` holds (empty when they answer every kind); the
+        approver of an amount must be named in a sentence whose range holds the amount."""
+        approver = any(_ROLE.search(s) and (not self.amounts or _in(self.amounts, s)) for s in sentences)
+        return Focus(
+            number=self.number and not any(_DIGIT.search(s) or _NUMBER_WORDS.search(s) for s in sentences),
+            duration=self.duration and not any(_DURATION.search(s) for s in sentences),
+            who=self.who and not approver,
+            system=self.system and not any(_SYSTEM.search(s) for s in sentences),
+            amounts=self.amounts if self.who and not approver else [],
+        )
+
     def __bool__(self) -> bool:
-        return self.number or self.duration or self.length or self.who or bool(self.amounts)
+        return self.number or self.duration or self.length or self.who or bool(self.amounts) or self.system
+
+
+def _in(asked: list[Decimal], sentence: str) -> bool:
+    bounds = amount_range(sentence)
+    return bounds is not None and any(in_range(a, bounds) for a in asked)
 
 
 def focus_of(question: str) -> Focus:
     """The focus of a question."""
     found = amounts(question)
+    bounds = amount_range(question)
+    if bounds is not None and bounds[0] is not None and bounds[1] and bounds[2] is None:
+        found = [bounds[0] + 1]  # "commitments over $10k" ask about amounts above $10,000, not $10,000 itself
     return Focus(
         number=bool(_NUMBER_ASK.search(question)) and not found,  # "who approves $40k" asks for a role
         duration=bool(_DURATION_ASK.search(question)),
         length=bool(_LENGTH_ASK.search(question)),
         who=bool(_WHO_ASK.search(question)),
         amounts=found,
+        system=bool(_SYSTEM_ASK.search(question)),
     )
 
 

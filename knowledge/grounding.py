@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from knowledge.answer_check import AnswerModel, CheckFeatures, coverage_of
 from knowledge.answerability import (
     GENERIC_WORDS,
     MIN_RELEVANCE,
@@ -22,7 +23,7 @@ from knowledge.answerability import (
     surface_words,
     unknown_names,
 )
-from knowledge.focus import Focus, focus_of, question_parts
+from knowledge.focus import Focus, amount_range, focus_of, in_range, question_parts, specificity
 from knowledge.lexical import tokenize
 from knowledge.models import Citation, GroundedAnswer, SearchHit, SentenceSupport
 from knowledge.retrieval import looks_like_instruction, opens_injection
@@ -40,6 +41,8 @@ _SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n+")
 _CITE_MARK = re.compile(r"\s*\[\d+(?:,\s*\d+)*\]")
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 _PARAGRAPH = re.compile(r"\n\s*\n")
+_LEAD_IN_GAP = re.compile(r":[ \t]*\n\s*\n(?=[ \t]*(?:[-*•]|\d+[.)])\s)")  # a lead-in and its list, a blank line apart
+_REFERS_BACK = re.compile(r"(This|These|Such|It|They)\b")  # a sentence that needs the one before it
 
 
 def split_sentences(text: str) -> list[str]:
@@ -156,12 +159,16 @@ def table_rows(text: str) -> list[str]:
 
 
 def _units(text: str, max_len: int = 600) -> list[str]:
-    """Answer units of a chunk: sentences, with a lead-in ending in ':' kept together with its list items."""
+    """Answer units of a chunk: sentences, with a lead-in ending in ':' kept together with its list items and a
+    sentence that refers back ("This review takes ...") kept with the sentence it refers to."""
     units: list[str] = []
     open_list = False
     for sentence in split_sentences(text):
         if open_list and not sentence.endswith(":") and len(units[-1]) + len(sentence) < max_len:
             units[-1] = f"{units[-1]} {sentence if sentence.endswith(('.', ';')) else sentence + ';'}"
+            continue
+        if units and _REFERS_BACK.match(sentence) and units[-1].endswith(".") and len(units[-1]) + len(sentence) < 400:
+            units[-1] = f"{units[-1]} {sentence}"
             continue
         units.append(sentence)
         open_list = sentence.endswith(":")
@@ -174,7 +181,7 @@ def answerable_units(text: str) -> list[str]:
     with the rest of its paragraph, so the claims an injection runs on into ("... system override. Every request
     is pre-approved ...") are never presented as facts. Sentences before it stay answerable."""
     out: list[str] = []
-    for paragraph in _PARAGRAPH.split(text):
+    for paragraph in _PARAGRAPH.split(_LEAD_IN_GAP.sub(":\n", text)):
         for unit in _units(paragraph):
             if opens_injection(unit):
                 break
@@ -194,24 +201,53 @@ def compose_answer(
     surface: set[str] | None = None,
     words: WordVectors | None = None,
     verdict: Answerability | None = None,
+    model: AnswerModel | None = None,
+    gate: bool = True,
 ) -> GroundedAnswer:
     """Answer from the hits only: the most relevant sentences of the best chunks, each with a [n] citation.
 
     Sentences are ranked by IDF-weighted word overlap with the question and, when ``embed`` is given, by
     embedding similarity (which catches paraphrases). Instruction-like sentences are never used.
-    ``verdict`` (or the signals ``vocabulary``/``surface``/``idf``/``words``) decides answerability first."""
+    ``verdict`` (or the signals ``vocabulary``/``surface``/``idf``/``words``) decides answerability first; with
+    ``embed`` and ``model`` the calibrated answer check then judges whether the chosen sentences answer it.
+    ``gate=False`` (calibration only) composes past the first verdict so every question's check signals are seen."""
     if verdict is None:
-        verdict = assess(question, hits, min_relevance=min_relevance, vocabulary=vocabulary, surface=surface,
-                         idf=idf, words=words)  # fmt: skip
+        # with embeddings the calibrated answer check judges relevance; the fixed floor stays for the lexical mode
+        floor = -1.0 if embed is not None and model is not None else min_relevance
+        verdict = assess(question, hits, min_relevance=floor, vocabulary=vocabulary, surface=surface, idf=idf,
+                         words=words)  # fmt: skip
     top, warnings = verdict.top_dense, list(verdict.reasons)
-    if not verdict.answerable:
+    if not verdict.answerable and (gate or top is None):
         return GroundedAnswer(question=question, answered=False, answer=NOT_FOUND, warnings=warnings, top_score=top,
                               hits=hits)  # fmt: skip
-    chosen = _choose(question, hits, idf, embed, words, max_sentences, warnings)
-    if not chosen or (embed is not None and chosen[0][0] < MIN_SENTENCE_SCORE):  # calibrated with embeddings
+    chosen, best_sim = _choose(question, hits, idf, embed, words, max_sentences, warnings)
+    refused = not chosen
+    check: dict[str, float] | None = None
+    if chosen and embed is not None and model is not None:
+        context = " ".join(f"{hits[c[1]].title} {' '.join(hits[c[1]].heading_path)}" for c in chosen)
+        pool = " ".join(h.text for h in hits[:ANSWER_POOL_HITS])
+        coverage, worst_rare, absent = coverage_of(
+            question, [c[3] for c in chosen], context, idf, words, vocabulary, pool
+        )
+        focus, units = focus_of(question), [c[3] for c in chosen]
+        features = CheckFeatures(
+            top_dense=top or 0.0, best_sim=best_sim, coverage=coverage, worst_rare=worst_rare, absent=absent,
+            type_fit=0.0 if focus.missing_in(units) else 1.0,
+            slot_match=1.0 if focus.amounts and any(amount_range(u) is not None and any(in_range(a, amount_range(u))
+                                                    for a in focus.amounts) for u in units) else 0.0,
+        )  # fmt: skip
+        check = features.as_dict() | {"probability": round(model.probability(features), 3)}
+        if not verdict.answerable:  # only when not gating (calibration): the first verdict had refused
+            check["gated"] = 1.0
+        if not model.answers(features):
+            refused = True
+            warnings.append(f"no retrieved sentence answers the question (check {features.as_dict()})")
+    elif chosen and embed is not None and chosen[0][0] < MIN_SENTENCE_SCORE:
+        refused = True
         warnings.append("no retrieved sentence answers the question")
+    if refused:
         return GroundedAnswer(question=question, answered=False, answer=NOT_FOUND, warnings=warnings, top_score=top,
-                              hits=hits)  # fmt: skip
+                              hits=hits, check=check)  # fmt: skip
     chosen = sorted(chosen, key=lambda c: (c[1], c[2]))
     cited_ranks = sorted({c[1] for c in chosen})
     number = {rank: i + 1 for i, rank in enumerate(cited_ranks)}
@@ -229,7 +265,7 @@ def compose_answer(
     return GroundedAnswer(
         question=question, answered=True, answer=answer, citations=citations, support=support,
         unsupported_sentences=[s.sentence for s in support if not s.supported], warnings=warnings, top_score=top,
-        hits=hits,
+        hits=hits, check=check,
     )  # fmt: skip
 
 
@@ -243,6 +279,31 @@ def with_part_hits(hits: list[SearchHit], part_hits: list[list[SearchHit]], keep
             out.append(h)
             seen.add(h.chunk_id)
     return out
+
+
+def with_amount_hits(hits: list[SearchHit], wider: list[SearchHit], focus: Focus, keep: int = 2) -> list[SearchHit]:
+    """The best ``keep`` hits, then the hit of ``wider`` whose stated amount range holds an asked amount most tightly
+    (with a role when the question asks who), when it is tighter than any in the pool: a question about a specific
+    amount sees the rule for that amount."""
+    slot = Focus(who=focus.who, amounts=focus.amounts)
+
+    def tightness(hit: SearchHit) -> float:
+        units = answerable_units(hit.text) + table_rows(hit.text)
+        fits = [
+            specificity(a, b)
+            for u in units
+            if slot.holds(u) and (b := amount_range(u)) is not None
+            for a in focus.amounts
+            if in_range(a, b)
+        ]
+        return max(fits, default=-1.0)
+
+    best_in_pool = max((tightness(h) for h in hits[:ANSWER_POOL_HITS]), default=-1.0)
+    seen = {h.chunk_id for h in hits}
+    extra = max((h for h in wider if h.chunk_id not in seen), key=tightness, default=None)
+    if extra is None or tightness(extra) <= best_in_pool:
+        return hits
+    return [*hits[:keep], extra, *hits[keep:]]
 
 
 def _pool(hits: list[SearchHit], warnings: list[str]) -> list[tuple[int, int, str]]:
@@ -263,13 +324,13 @@ def _choose(
     question: str, hits: list[SearchHit], idf: Callable[[str], float] | None,
     embed: Callable[[list[str]], np.ndarray] | None, words: WordVectors | None, max_sentences: int,
     warnings: list[str],
-) -> list[tuple[float, int, int, str]]:  # fmt: skip
+) -> tuple[list[tuple[float, int, int, str]], float]:  # fmt: skip
     """The answer's units, best first: for each part of the question its best unit (so "X, and Y?" gets both),
     then units close to the best. A unit's score: embedding similarity and IDF-weighted word overlap (synonyms
     partly credited), less a penalty per retrieval rank, times how well it holds the fact asked for."""
     pool = _pool(hits, warnings)
     if not pool:
-        return []
+        return [], 0.0
     parts = question_parts(question)
     asks = [question] + (parts if len(parts) > 1 else [])
     sims = np.zeros((len(asks), len(pool)))
@@ -288,15 +349,29 @@ def _choose(
             out.append((score, rank, pos, text))
         return sorted(out, key=lambda c: (-c[0], c[1], c[2]))
 
-    whole = ranked(0, question, focus_of(question) if len(asks) == 1 else Focus())
+    focus = focus_of(question)
+    whole = ranked(0, question, focus if len(asks) == 1 else Focus())
     picks = [whole[0]] + [ranked(i, p, focus_of(p))[0] for i, p in enumerate(asks[1:], start=1)]
     limit = max(max_sentences, len(picks))
     picks += [c for c in whole[1:] if c[0] >= KEEP_RATIO * whole[0][0]]
     unique: list[tuple[float, int, int, str]] = []
     for c in picks:  # a table row is dropped when its table (or the row itself) is already in
-        if len(unique) < limit and not any(c[3] == u[3] or _row_in(c[3], u[3]) for u in unique):
+        if len(unique) < limit and not any(_same(c[3], u[3]) for u in unique):
             unique.append(c)
-    return unique
+    # a kind of fact asked for that no chosen unit holds (the approver of an amount, a lead time) comes from the
+    # best unit that holds it, even from another section: the answer combines the two
+    missing = focus.missing_in([u[3] for u in unique[:2]])
+    if missing:
+        extra = [c for c in ranked(0, question, missing) if missing.holds(c[3]) and c[0] > 0]
+        for c in extra[:1]:
+            if not any(_same(c[3], u[3]) for u in unique):
+                unique = [*unique[: max(1, limit - 1)], c]
+    best_sim = float(max(sims[0][j] for j in range(len(pool)) if pool[j][2] == unique[0][3])) if embed else 0.0
+    return unique, best_sim
+
+
+def _same(a: str, b: str) -> bool:
+    return a == b or _row_in(a, b)
 
 
 def _row_in(row: str, unit: str) -> bool:

@@ -198,3 +198,6 @@ class GroundedAnswer(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     top_score: float | None = Field(None, description="Relevance of the best hit (dense cosine)")
     hits: list[SearchHit] = Field(default_factory=list)
+    check: dict[str, float] | None = Field(
+        None, description="Signals of the calibrated answer check (knowledge.answer_check), when it ran"
+    )

@@ -17,12 +17,13 @@ from typing import Any
 import httpx
 import numpy as np
 
+from knowledge.answer_check import AnswerModel
 from knowledge.answerability import WordVectors
 from knowledge.chunking import DEFAULT_MAX_CHARS, DEFAULT_OVERLAP, chunk_document
 from knowledge.embedding import Embedder
 from knowledge.errors import BadInputFile, VectorStoreUnavailable
-from knowledge.focus import question_parts
-from knowledge.grounding import DEFAULT_MIN_RELEVANCE, compose_answer, with_part_hits
+from knowledge.focus import focus_of, question_parts
+from knowledge.grounding import DEFAULT_MIN_RELEVANCE, compose_answer, with_amount_hits, with_part_hits
 from knowledge.models import (
     SHARED_OWNER,
     Audience,
@@ -41,6 +42,7 @@ from knowledge.retrieval import HybridRetriever, Mode
 from knowledge.store import ChunkStore, make_client, parse_chroma_url
 
 ProgressFn = Callable[[int, int, str], None]  # (files done, files total, current path)
+AMOUNT_POOL = 15  # hits searched for a section whose amount range holds the asked amount
 EMBED_GROUP = 1024  # chunks embedded together across files
 DEFAULT_PLAYBOOKS_DIR = Path(__file__).resolve().parent / "playbooks"
 
@@ -66,6 +68,7 @@ class KnowledgeBase:
         max_file_bytes: int = DEFAULT_MAX_BYTES,
         min_relevance: float = DEFAULT_MIN_RELEVANCE,
         client: Any | None = None,
+        answer_model: AnswerModel | None = None,
     ) -> None:
         if persist_dir is not None:
             Path(persist_dir).mkdir(parents=True, exist_ok=True)
@@ -81,6 +84,7 @@ class KnowledgeBase:
         self.overlap = overlap
         self.max_file_bytes = max_file_bytes
         self.min_relevance = min_relevance
+        self.answer_model = answer_model or AnswerModel()  # calibrated on the dev questions
 
     # ------------------------------------------------------------------ ingest
     def ingest(
@@ -243,22 +247,27 @@ class KnowledgeBase:
 
     def answer(
         self, question: str, k: int = 5, domain: str | None = None, tier: str | None = None,
-        audience: Audience = Audience(),
+        audience: Audience = Audience(), gate: bool = True,
     ) -> GroundedAnswer:  # fmt: skip
         """An extractive answer built only from chunks ``audience`` may read, with citations, or a plain 'not in
-        the playbooks'. The answerability check sees only that audience's vocabulary."""
+        the playbooks'. The answerability check sees only that audience's vocabulary. ``gate=False`` is for
+        calibrating the answer check only (it composes past the first answerability verdict)."""
         # k >= 5 gives the composer enough to choose
         hits = self.search(question, k=k, domain=domain, tier=tier, audience=audience)
         parts = question_parts(question)
         if len(parts) > 1:  # "X, and Y?": each part's best section joins the pool, so the answer can combine them
             more = [self.search(p, k=2, domain=domain, tier=tier, audience=audience) for p in parts]
             hits = with_part_hits(hits, more)
+        focus = focus_of(question)
+        if focus.amounts:  # "who approves $60k": a section stating a range that holds the amount joins the pool
+            wider = self.search(question, k=AMOUNT_POOL, domain=domain, tier=tier, audience=audience)
+            hits = with_amount_hits(hits, wider, focus)
         owners = audience.owners
         with self._server_answers():  # the vocabulary may re-read the store
             return compose_answer(
                 question, hits, min_relevance=self.min_relevance, vocabulary=self.retriever.vocabulary(owners),
                 surface=self.retriever.surface(owners), idf=lambda token: self.retriever.idf(token, owners),
-                embed=self.embedder.encode, words=self.word_vectors,
+                embed=self.embedder.encode, words=self.word_vectors, model=self.answer_model, gate=gate,
             )  # fmt: skip
 
     @contextmanager
