@@ -168,3 +168,61 @@ async def resume_waiting(app: App, approval: Approval) -> Any:
     except Exception:  # the decision is stored; the conversation can still be resumed by its user
         log.exception("could not resume the conversation waiting on approval %s", approval.approval_id)
         return None
+
+
+def editable_fields(arguments: Any, path: str = "arguments") -> list[tuple[str, str, str]]:
+    """(path, current value, kind) of every argument an approver may edit: amounts (lower) and dates (move)."""
+    from spine.approval_edits import _is_identifier, _number, _when
+
+    out: list[tuple[str, str, str]] = []
+    if isinstance(arguments, dict):
+        for k, v in arguments.items():
+            out.extend(editable_fields(v, f"{path}.{k}"))
+    elif isinstance(arguments, list):
+        for i, v in enumerate(arguments):
+            out.extend(editable_fields(v, f"{path}.{i}"))
+    elif _when(arguments) is not None:
+        out.append((path, str(arguments), "date" if len(str(arguments)) == 10 else "datetime"))
+    elif _number(arguments) is not None and not _is_identifier(path):
+        out.append((path, str(arguments), "amount"))
+    return out
+
+
+def edited_arguments(arguments: Any, form: dict[str, str]) -> Any:
+    """The call with the values an approver changed in the edit form (field ``f:<path>``); untouched fields and
+    blank ones keep their value. The type of an edited number follows the original (JSON number or text)."""
+    from spine.approval_edits import set_path
+
+    edited = arguments
+    for path, current, kind in editable_fields(arguments):
+        value = (form.get(f"f:{path}") or "").strip()
+        if not value or value == current:
+            continue
+        original = _lookup(arguments, path)
+        if kind == "amount" and isinstance(original, (int, float)) and not isinstance(original, bool):
+            try:
+                number = Decimal(value)
+            except InvalidOperation:
+                number = None
+            if number is None:
+                new: Any = value  # not a number: the diff refuses it and names the field
+            else:
+                new = int(number) if number == number.to_integral_value() else float(number)
+        else:
+            new = value
+        edited = set_path(edited, path, new)
+    return edited
+
+
+def _lookup(arguments: Any, path: str) -> Any:
+    node = arguments
+    for part in path.removeprefix("arguments.").split("."):
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return node
+
+
+def has_authority(app: App, principal: Principal) -> bool:
+    """True when the principal may resolve some approvals: an approver group, or an active delegation."""
+    if set(principal.groups) & set(APPROVER_GROUPS):
+        return True
+    return bool(desk(app).authority(principal.tenant_id, principal.user_id, principal.groups).delegated)
