@@ -1,7 +1,7 @@
 """approval workflow: edits, delegation, escalation bookkeeping; notification channels and outbox
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0011
 Create Date: 2026-12-07 12:40:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0012"
-down_revision: str | None = "0007"
+down_revision: str | None = "0011"  # chained after h-webcore's 0011 (merged in this branch)
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
