@@ -135,11 +135,17 @@ async def _detail(request: Request, principal: WebPrincipal, approval_id: str, e
                 "expiry_outcome": svc.expiry_outcome(), "edits_summary": summary(a.edits or [])}  # fmt: skip
 
     context = await asyncio.to_thread(load)
-    context.update(title="Approval", error=error, thread=await _thread_of(request, principal.tenant_id, approval_id),
-                   arguments_json=json.dumps(context["a"].arguments, indent=2, sort_keys=True, ensure_ascii=False),
-                   original_json=json.dumps(context["a"].original_arguments, indent=2, sort_keys=True,
-                                            ensure_ascii=False) if context["a"].original_arguments else None)  # fmt: skip
+    a: Approval = context["a"]
+    context.update(
+        title="Approval", error=error, thread=await _thread_of(request, principal.tenant_id, approval_id),
+        arguments_json=_pretty(a.arguments),
+        original_json=_pretty(a.original_arguments) if a.original_arguments else None,
+    )  # fmt: skip
     return render(request, "approvals/detail.html", context, status_code=status_code)
+
+
+def _pretty(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
 
 
 async def _decided(request: Request, principal: WebPrincipal, approval_id: str, work: Any) -> Response:
