@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,6 +33,8 @@ class SweepReport:
     expired: int = 0
     expiry_told: int = 0
     queued: int = 0
+    # (tenant_id, approval_id) whose requester this pass told of the expiry: their waiting threads may resume now.
+    told: list[tuple[str, str]] = field(default_factory=list)
 
 
 class ApprovalSweep:
@@ -114,4 +116,6 @@ class ApprovalSweep:
                                       rule_ids=list(a.rule_ids or []), approval_id=a.approval_id,
                                       detail={"notify": group or a.requester, "messages": added})  # fmt: skip
             setattr(report, counter, getattr(report, counter) + 1)
+            if event == "expired":
+                report.told.append((a.tenant_id, a.approval_id))
             return added

@@ -187,7 +187,7 @@ def test_sweep_notifies_escalates_and_tells_the_requester_once(world: dict[str, 
     assert sweep.run().escalated == 0
     clock.now += dt.timedelta(hours=48)
     r = sweep.run()
-    assert r.expired == 1 and r.expiry_told == 1
+    assert r.expired == 1 and r.expiry_told == 1 and r.told == [(T1, a.approval_id)]
     assert sweep.run().queued == 0
     events = [(m.event, m.body) for m in outbox.list(T1, a.approval_id)]
     assert events == [("requested", LEAD), ("escalated", VP), ("expired", "maya")]

@@ -54,7 +54,7 @@ def setup(web: FastAPI, app: App) -> None:
     @asynccontextmanager
     async def lifespan(asgi: Any) -> AsyncIterator[Any]:
         async with inner(asgi) as state:
-            task = asyncio.create_task(_sweep_forever(app), name="approvals-sweep")
+            task = asyncio.create_task(_sweep_forever(web, app), name="approvals-sweep")
             try:
                 yield state
             finally:
@@ -64,12 +64,16 @@ def setup(web: FastAPI, app: App) -> None:
     web.router.lifespan_context = lifespan
 
 
-async def _sweep_forever(app: App) -> None:
+async def _sweep_forever(web: FastAPI, app: App) -> None:
     while True:
         try:
             report, delivery = await asyncio.to_thread(svc.sweep, app)
             if report.queued or (delivery and (delivery.sent or delivery.failed)):
                 log.info("approvals sweep: %s; delivery: %s", vars(report), vars(delivery) if delivery else None)
+            chat = getattr(web.state, "chat", None)
+            for tenant_id, approval_id in report.told if chat is not None else []:
+                # The waiting conversation learns of the expiry now (it tells the requester the call did not run).
+                await chat.resume_after_decision(tenant_id, approval_id)
         except Exception:  # a failed sweep is retried next period; the server keeps serving
             log.exception("approvals sweep failed")
         await asyncio.sleep(app.settings.approvals_sweep_seconds)

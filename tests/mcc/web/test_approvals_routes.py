@@ -177,3 +177,22 @@ def test_the_event_stream_sends_the_final_status(signed_in: Signed, demo_app: Ap
         assert resp.status_code == 200
         body = "".join(resp.iter_text())
     assert "event: status" in body and '"status": "rejected"' in body
+
+
+def test_the_running_server_sweeps_approvals_in_the_background(demo_app: App, tmp_path: Any) -> None:
+    import time
+
+    from mcc.web.app import create_web_app
+    from mcc.web.throttle import MemoryCounters
+    from tests.mcc.web.conftest import FAST_PASSWORDS, web_settings
+
+    aid = _request(demo_app)
+    fast = App(settings=web_settings(tmp_path, approvals_sweep_seconds=0.05), engine=demo_app.engine,
+               sessions=demo_app.sessions)  # fmt: skip
+    web = create_web_app(fast, passwords=FAST_PASSWORDS, throttle_store=MemoryCounters())
+    with TestClient(web):  # the lifespan runs: the periodic sweep starts
+        for _ in range(200):  # wait (bounded) for the first pass; no timing assertion
+            if desk(demo_app).get("acme", aid).notified_at is not None:
+                break
+            time.sleep(0.05)
+    assert desk(demo_app).get("acme", aid).notified_at is not None
