@@ -188,6 +188,10 @@ class ChatService:
         running = self._running(thread_id)
         if running is not None:
             return running
+        if (await self.approval(user, approval_id))["status"] == "pending":
+            return None
+        if self._running(thread_id) is not None:  # started by another request while the approval was read
+            return self._running(thread_id)
         return self._launch(user, thread_id, lambda a, sink: a.status(thread_id, on_event=sink))
 
     async def resume_after_decision(self, tenant_id: str, approval_id: str) -> TurnStream | None:
