@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from mcc.commands import campaigns, chat, connect, directory, evals, governance, imports, knowledge, serve
+from mcc.commands import campaigns, chat, connect, directory, evals, governance, imports, knowledge, serve, web
 
 app = typer.Typer(
     name="mcc",
@@ -16,11 +16,13 @@ app = typer.Typer(
 # Top-level commands (init, demo) live with the spine commands; groups mount below.
 campaigns.register(app)
 app.command("serve")(serve.serve)
+app.command("web")(web.web)
 chat.register(app)
 app.add_typer(governance.policy_app, name="policy", help="Evaluate tool calls against the policies.")
 app.add_typer(governance.approvals_app, name="approvals", help="List and resolve pending approvals.")
 app.add_typer(governance.audit_app, name="audit", help="Verify and read the hash-chained audit log.")
 app.add_typer(directory.tenants_app, name="tenants", help="Create and list tenants.")
+directory.users_app.command("set-password")(web.set_password)
 app.add_typer(directory.users_app, name="users", help="Manage people, their groups and system identities.")
 app.add_typer(directory.directory_app, name="directory", help="Import people from a YAML or CSV file.")
 app.add_typer(connect.app, name="connect", help="Connect a tenant to its Workfront and Asana.")

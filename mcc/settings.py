@@ -45,6 +45,28 @@ class OAuthIssuer(BaseModel):
         return self
 
 
+class OidcProvider(BaseModel):
+    """An OpenID Connect identity provider the web app offers as a sign-in button (authorization code + PKCE).
+
+    The user is the ``user_claim`` value (through ``users`` when given) in ``tenant``; the directory stays the
+    source of truth for groups: ``group_claim`` can only narrow them (through ``groups``: IdP group -> MCC group).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$", description="Short id used in the callback URL")
+    label: str = Field(default="Single sign-on", description="Button text on the sign-in page")
+    issuer: str = Field(description="The issuer URL; its /.well-known/openid-configuration is read")
+    client_id: str
+    client_secret: SecretStr | None = Field(default=None, description="Confidential clients only")
+    tenant: str = Field(description="The MCC tenant every user of this provider belongs to")
+    user_claim: str = Field(default="preferred_username", description="The claim naming the directory user")
+    users: dict[str, str] = Field(default_factory=dict, description="Claim value -> directory user id")
+    group_claim: str | None = Field(default=None, description="A claim listing groups; narrows directory groups")
+    groups: dict[str, str] = Field(default_factory=dict, description="IdP group -> MCC group (default: same name)")
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "profile"])
+
+
 class Settings(BaseSettings):
     """Everything configurable. Secrets are ``SecretStr`` so they never print or log."""
 
@@ -129,6 +151,20 @@ class Settings(BaseSettings):
         description="This server's public MCP URL (the OAuth resource and audience); default http://host:port/mcp",
     )
     http_port: int = Field(default=8765, ge=1, le=65535)
+    web_host: str = Field(default="127.0.0.1", description="`mcc web` listens here")
+    web_port: int = Field(default=8000, ge=1, le=65535)
+    web_public_url: str | None = Field(
+        default=None, description="The web app's public URL (OIDC redirect base); https:// makes cookies Secure"
+    )
+    web_session_secret: SecretStr | None = Field(
+        default=None, description="Signs session cookies (>= 32 chars); unset: generated once into home/web.key"
+    )
+    web_session_hours: int = Field(default=12, ge=1, le=24 * 30, description="A sign-in lasts this long")
+    web_login_failures: int = Field(default=5, ge=1, description="Failed sign-ins per account (and 4x per client)")
+    web_login_window_seconds: int = Field(default=900, ge=1, description="...within this window, then refused")
+    web_oidc: list[OidcProvider] = Field(
+        default_factory=list, description="OIDC sign-in providers; MCC_WEB_OIDC as JSON or [[web_oidc]] tables"
+    )
     fx_rates_to_usd: dict[str, Decimal] = Field(
         default_factory=lambda: {
             "USD": Decimal("1"),

@@ -153,6 +153,29 @@ def channel_performance(
     return [ChannelPerformance(r.channel, _metrics(r)) for r in session.execute(stmt)]
 
 
+@dataclass(frozen=True, slots=True)
+class DailyPerformance:
+    date: dt.date
+    metrics: Metrics
+
+
+def daily_performance(
+    session: Session,
+    tenant_id: str,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    *,
+    campaign_id: str | None = None,
+) -> list[DailyPerformance]:
+    """One row per (date, currency) over the range (optionally for one campaign), oldest first: the time series."""
+    _check(session, tenant_id, start, end)
+    stmt = _scoped(select(Measurement.date, Measurement.currency, *_aggregates()), tenant_id, start, end)
+    if campaign_id is not None:
+        stmt = stmt.where(Measurement.campaign_id == campaign_id)
+    stmt = stmt.group_by(Measurement.date, Measurement.currency).order_by(Measurement.date, Measurement.currency)
+    return [DailyPerformance(r.date, _metrics(r)) for r in session.execute(stmt)]
+
+
 def totals(
     session: Session,
     tenant_id: str,

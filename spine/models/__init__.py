@@ -5,6 +5,7 @@ import importlib.util
 
 from spine.models.connections import Connection
 from spine.models.core import Asset, Campaign, GroupMembership, Strategy, Tenant, User, WorkItem
+from spine.models.credentials import UserCredential
 from spine.models.imports import ImportProposal
 from spine.models.mapping import CampaignTrackingKeys, SyncState, SystemRef
 from spine.models.measurement import Measurement
@@ -32,5 +33,6 @@ __all__ = [
     "SystemRef",
     "Tenant",
     "User",
+    "UserCredential",
     "WorkItem",
 ]

@@ -1,0 +1,50 @@
+"""Audit: the tenant's recent decisions with filters, and the chain-verification status (fragment, htmx).
+
+Leadership and VPs (the approvers) read it; other groups get 403. Verification walks the whole chain, so it is
+its own request the page loads after rendering: the page stays fast while the check runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from mcc.web.rendering import NavItem, is_htmx, render
+from mcc.web.security import WebPrincipal, mcc_app, require_group
+from spine.audit_search import AuditFilter, AuditSearch
+
+router = APIRouter()
+NAV = NavItem(40, "Audit", "/audit")
+AUDIT_READERS = ("marketing-leadership", "vp")
+PERIODS = {"": None, "1d": 1, "7d": 7, "30d": 30}
+
+
+@router.get("/audit")
+def audit(request: Request, decision: str = "", server: str = "", actor: str = "", q: str = "", period: str = "",
+          principal: WebPrincipal = Depends(require_group(*AUDIT_READERS))) -> Response:  # fmt: skip
+    search = AuditSearch(mcc_app(request).sessions, principal.tenant_id)
+    facets = search.facets()
+    days = PERIODS.get(period)
+    where = AuditFilter(
+        decision=decision if decision in facets["decision"] else None,
+        server=server if server in facets["server"] else None,
+        actor=actor.strip()[:128] or None,
+        text=q.strip()[:200] or None,
+        since=dt.datetime.now(dt.UTC) - dt.timedelta(days=days) if days else None,
+    )
+    entries = search.recent(where, limit=200)
+    context = {"title": "Audit", "entries": entries, "facets": facets, "where": where, "period": period,
+               "periods": list(PERIODS)}  # fmt: skip
+    return render(request, "audit/_results.html" if is_htmx(request) else "audit/page.html", context)
+
+
+@router.get("/audit/verify")
+def verify(request: Request, principal: WebPrincipal = Depends(require_group(*AUDIT_READERS))) -> Response:
+    """Walk the hash chain with this process's audit key; the status fragment (problems by seq and kind only:
+    the chain is shared by all tenants, their rows' content is not shown)."""
+    report = mcc_app(request).audit_log().verify()
+    checked_at = dt.datetime.now(dt.UTC)
+    template = "audit/_verify.html" if is_htmx(request) else "audit/verify_page.html"
+    return render(request, template, {"title": "Audit chain", "report": report, "checked_at": checked_at})

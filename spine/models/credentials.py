@@ -1,0 +1,24 @@
+"""Sign-in credentials of directory users: one password hash per user (argon2, computed by the caller).
+
+The hash format belongs to the composition root (``mcc/web/passwords.py``); the spine only stores it, so a
+removed user keeps its row but cannot sign in (the directory says it is inactive).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKeyConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from spine.db import Base, UTCDateTime, utcnow
+
+
+class UserCredential(Base):
+    __tablename__ = "user_credentials"
+    __table_args__ = (ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.user_id"]),)
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(400))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
