@@ -15,7 +15,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
-from knowledge.parsing import slugify
+from mcc.web.playbooks import section_url
 
 # doc ids are lower-case slugs; the heading path runs to the end of the line (or a closing bracket/parenthesis)
 _CITATION_RE = re.compile(r"(?<![\w/-])([a-z0-9][a-z0-9-]{1,120}) § ([^\n\]\)]+)")
@@ -24,12 +24,6 @@ _CITATION_HTML_RE = re.compile(r"(?<![\w/-])([a-z0-9][a-z0-9-]{1,120}) § ([^\n\
 _PROPOSAL_RE = re.compile(r"\(\s*yes\s*/\s*no\s*\)", re.I)
 _CLARIFY_LINE_RE = re.compile(r"^_Re: “.*”_\s*$", re.M)
 DECISION_LABEL = {"allow": "allowed", "require_approval": "needs approval", "deny": "denied", "error": "error"}
-
-
-def section_url(doc_id: str, heading_path: list[str]) -> str:
-    """``/playbooks/<doc_id>#<anchor of the innermost heading>`` (the playbook pages anchor every heading)."""
-    anchor = slugify(heading_path[-1]) if heading_path else ""
-    return f"/playbooks/{doc_id}" + (f"#{anchor}" if anchor else "")
 
 
 @dataclass(frozen=True, slots=True)
