@@ -45,9 +45,11 @@ def finished_turn(stream: TurnStream) -> dict[str, Any]:
     reply = str(reply_item.data.get("reply", "")) if reply_item else ""
     approvals = []
     if reply_item is not None:
-        pending = {i.data.get("approval_id"): i.data for i in stream.items if i.kind == "approval"}
+        # only the approvals this turn asked for (a resumed turn's approval has its card in the turn before)
+        asked = {i.data.get("approval_id"): i.data for i in stream.items if i.kind == "approval"}
         for a in reply_item.data.get("approvals", []):
-            approvals.append(approval_card({**pending.get(a["approval_id"], {}), **a}, stream.thread_id))
+            if a["approval_id"] in asked:
+                approvals.append(approval_card({**asked[a["approval_id"]], **a}, stream.thread_id))
     error = f"{error_item.data['message']}. {error_item.data.get('fix', '')}".strip() if error_item else None
     return _turn(stream.thread_id, stream.turn_id, stream.request, reply, activity=activity, approvals=approvals,
                  error=error)  # fmt: skip
