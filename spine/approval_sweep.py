@@ -73,7 +73,10 @@ class ApprovalSweep:
         for aid in stale:
             up = lambda a: self._escalation.get(a.required_group)  # noqa: E731
             report.queued += self._mark(aid, "escalated_at", "escalated", up, report, "escalated")
-        gone = self._ids(tenant_id, Approval.status == "expired", Approval.expiry_notified_at.is_(None))
+        # Only requests nobody decided: an approved call the requester did not use (or that an edit made free of
+        # approval, so it ran without consuming it) has nothing to tell.
+        gone = self._ids(tenant_id, Approval.status == "expired", Approval.resolved_by.is_(None),
+                         Approval.expiry_notified_at.is_(None))  # fmt: skip
         for aid in gone:
             report.queued += self._mark(aid, "expiry_notified_at", "expired", lambda a: None, report, "expiry_told")
         return report

@@ -220,3 +220,17 @@ def test_concurrent_edit_and_resolve_one_wins(world: dict[str, Any]) -> None:
     with pytest.raises(ApprovalConflict):
         desk.approve_with_edits(T1, a.approval_id, "lee", [LEAD], edited, recheck_then_someone_resolves)
     assert desk.get(T1, a.approval_id).arguments == ARGS
+
+
+def test_an_edit_that_needs_no_approval_any_more_is_not_reported_as_expired(world: dict[str, Any]) -> None:
+    desk: ApprovalDesk = world["desk"]
+    clock: Clock = world["clock"]
+    outbox = Outbox(world["sf"], clock)
+    sweep = ApprovalSweep(world["sf"], desk, outbox, _planner, dt.timedelta(hours=24), clock=clock)
+    a = _request(desk)
+    edited = {**ARGS, "budget": {"amount": "5000", "currency": "EUR"}}
+    out = desk.approve_with_edits(T1, a.approval_id, "lee", [LEAD], edited, _recheck(None))
+    assert out.status == "approved" and out.required_group == LEAD  # no group needed: the original one stays
+    clock.now += dt.timedelta(days=4)
+    report = sweep.run()
+    assert report.expired == 1 and report.expiry_told == 0 and report.told == []
