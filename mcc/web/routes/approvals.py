@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import html
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -221,7 +222,8 @@ async def status(request: Request, approval_id: str, principal: WebPrincipal = D
 
 @router.get("/approvals/{approval_id}/events")
 async def events(request: Request, approval_id: str, principal: WebPrincipal = Depends(signed_in)) -> Response:
-    """Server-sent ``status`` events: the status document now, then each change, until it is final."""
+    """Server-sent events: ``status`` (the JSON status document) and ``status_text`` (the status word, for an htmx
+    ``sse-swap``), now and at each change, until the approval is final."""
     app = mcc_app(request)
     await asyncio.to_thread(_load_visible, app, principal, approval_id)  # 403/404 before the stream opens
 
@@ -231,10 +233,14 @@ async def events(request: Request, approval_id: str, principal: WebPrincipal = D
             a = await asyncio.to_thread(svc.desk(app).get, principal.tenant_id, approval_id)
             doc = svc.status_of(a)
             key = json.dumps([doc["status"], doc["escalated_to"], doc["edits"]], sort_keys=True)
+            final = a.status in FINAL
             if key != last:
                 last = key
-                yield ServerSentEvent(json.dumps(doc), event="status")
-            if a.status in FINAL or await request.is_disconnected():
+                # A final status asks the browser not to reconnect soon (an hour); the page then stays as it is.
+                retry = 3_600_000 if final else None
+                yield ServerSentEvent(json.dumps(doc), event="status", retry=retry)
+                yield ServerSentEvent(html.escape(a.status), event="status_text", retry=retry)
+            if final or await request.is_disconnected():
                 return
             await asyncio.sleep(2)
 

@@ -176,7 +176,8 @@ def test_the_event_stream_sends_the_final_status(signed_in: Signed, demo_app: Ap
     with signed_in("maya.chen").stream("GET", f"/approvals/{aid}/events") as resp:
         assert resp.status_code == 200
         body = "".join(resp.iter_text())
-    assert "event: status" in body and '"status": "rejected"' in body
+    assert "event: status\r\n" in body and '"status": "rejected"' in body
+    assert "event: status_text\r\ndata: rejected" in body and "retry: 3600000" in body
 
 
 def test_the_running_server_sweeps_approvals_in_the_background(demo_app: App, tmp_path: Any) -> None:
