@@ -4,7 +4,8 @@ How a route module registers itself (no edit of this file needed):
 
 1. Add ``mcc/web/routes/<area>.py`` defining ``router = APIRouter()``; every module of ``mcc.web.routes`` is
    discovered and included, in name order. Optionally define ``NAV = NavItem(order, "Label", "/path")`` to get a
-   top-level navigation entry (Chat 10, Approvals 20, Campaigns 30, Audit 40).
+   top-level navigation entry (Chat 10, Approvals 20, Campaigns 30, Audit 40, Playbooks 50); give it groups
+   (``NavItem(20, "Approvals", "/approvals", ("vp", ...))``) to show it only to their members.
 2. Protect routes with dependencies from ``mcc.web.security``: ``principal: WebPrincipal = Depends(signed_in)``
    (anonymous: pages redirect to ``/login``, htmx/API calls get 401) or ``Depends(require_group("vp", ...))``
    (403 otherwise). Handlers that touch the database are plain ``def`` (FastAPI runs them in a worker thread);
@@ -15,13 +16,20 @@ How a route module registers itself (no edit of this file needed):
    ``<input type="hidden" name="{{ csrf_field }}" value="{{ csrf_token }}">``; htmx requests carry the token
    header automatically. The CSRF middleware refuses any unsafe request without it (403).
 4. The composition root's App is ``mcc.web.security.mcc_app(request)``; per-app objects live on
-   ``request.app.state`` (``passwords``, ``throttle``, ``oidc``), never in module globals.
+   ``request.app.state`` (``passwords``, ``throttle``, ``oidc``, ``playbooks``), never in module globals. A module
+   that needs its own defines ``setup(web: FastAPI, app: App) -> None`` (called once while the app is built).
+5. Background work that runs while the server runs (a scheduler, a listener): define
+   ``lifespan(web: FastAPI)`` returning an async context manager (``@asynccontextmanager``); every module's is
+   entered at start-up and exited at shutdown, in module name order.
+6. Tests: ``tests/mcc/web/conftest.py`` has the demo database, ``signed_in("user")`` clients and ``csrf_of``.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -64,7 +72,17 @@ def create_web_app(
     """The web app over one composition root. ``secure_cookies`` defaults to: the public URL is https;
     ``throttle_store`` to the database's rate counters; ``passwords`` to argon2's default cost."""
     settings = app.settings
-    web = FastAPI(title="Marketing Command Center", docs_url=None, redoc_url=None, openapi_url=None)
+    lifespans: list[Callable[[FastAPI], AbstractAsyncContextManager[None]]] = []
+
+    @asynccontextmanager
+    async def lifespan(web: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            for module_lifespan in lifespans:
+                await stack.enter_async_context(module_lifespan(web))
+            yield
+
+    web = FastAPI(title="Marketing Command Center", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan)  # fmt: skip
     web.state.mcc = app
     web.state.templates = build_templates()
     web.state.passwords = passwords or Passwords()
@@ -85,14 +103,17 @@ def create_web_app(
             web.state.nav.append(module.NAV)
         if hasattr(module, "setup"):  # a module that needs per-app state (e.g. OIDC clients)
             module.setup(web, app)
+        if hasattr(module, "lifespan"):  # background work that runs while the server does
+            lifespans.append(module.lifespan)
     web.state.nav.sort()
 
     @web.get("/", include_in_schema=False)
     def home(request: Request) -> Response:
-        if current_principal(request) is None:
+        principal = current_principal(request)
+        if principal is None:
             return RedirectResponse("/login", status_code=303)
-        first = web.state.nav[0].path if web.state.nav else "/login"
-        return RedirectResponse(first, status_code=303)
+        visible = [n.path for n in web.state.nav if not n.groups or principal.in_any(*n.groups)]
+        return RedirectResponse(visible[0] if visible else "/playbooks", status_code=303)
 
     _add_error_handlers(web)
     if secure_cookies is None:

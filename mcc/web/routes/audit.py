@@ -16,8 +16,8 @@ from mcc.web.security import WebPrincipal, mcc_app, require_group
 from spine.audit_search import AuditFilter, AuditSearch
 
 router = APIRouter()
-NAV = NavItem(40, "Audit", "/audit")
 AUDIT_READERS = ("marketing-leadership", "vp")
+NAV = NavItem(40, "Audit", "/audit", AUDIT_READERS)
 PERIODS = {"": None, "1d": 1, "7d": 7, "30d": 30}
 
 
@@ -34,7 +34,7 @@ def audit(request: Request, decision: str = "", server: str = "", actor: str = "
         text=q.strip()[:200] or None,
         since=dt.datetime.now(dt.UTC) - dt.timedelta(days=days) if days else None,
     )
-    entries = search.recent(where, limit=200)
+    entries = search.recent(where, limit=100)
     context = {"title": "Audit", "entries": entries, "facets": facets, "where": where, "period": period,
                "periods": list(PERIODS)}  # fmt: skip
     return render(request, "audit/_results.html" if is_htmx(request) else "audit/page.html", context)

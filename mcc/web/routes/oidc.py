@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mcc.settings import OidcProvider
 from mcc.web.rendering import render
-from mcc.web.routes.auth import safe_next
+from mcc.web.routes.auth import audit_sign_in, safe_next
 from mcc.web.security import load_principal, mcc_app, sign_in
 from mcc.wiring import App
 
@@ -94,6 +94,7 @@ async def callback(request: Request, name: str) -> Response:
         return _refused(request, OidcRefused("this person is not an active user of the directory"))
     target = request.session.get(NEXT_KEY, "/")
     sign_in(request, p.tenant, user_id, f"oidc:{name}", narrow)
+    await run_in_threadpool(audit_sign_in, mcc_app(request), p.tenant, user_id, f"oidc:{name}", ok=True)
     return RedirectResponse(safe_next(target), status_code=303)
 
 

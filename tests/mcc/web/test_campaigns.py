@@ -39,7 +39,7 @@ def test_filters_and_search_narrow_the_list(signed_in: Callable[..., TestClient]
         "q=LAUNCH": {c["name"] for c in ACME_CAMPAIGNS if "launch" in c["name"].lower()},
         "type=event&status=launched": {
             c["name"] for c in ACME_CAMPAIGNS if c["type"] == "event" and c["status"] == "launched"
-        },  # fmt: skip
+        },
     }
     for query, expected in cases.items():
         assert expected and expected != everything, query  # each case really narrows
