@@ -34,7 +34,8 @@ def setup(web: FastAPI, app: App) -> None:
     @asynccontextmanager
     async def lifespan(asgi: Any) -> AsyncIterator[Any]:
         async with inner(asgi) as state:
-            web.state.chat = await ChatService.start(app, getattr(web.state, "chat_model", None))
+            model = getattr(web.state, "chat_model", None)  # tests hand in a scripted model
+            web.state.chat = await ChatService.start(app, model, warm_knowledge=model is None)
             try:
                 yield state
             finally:
