@@ -23,8 +23,6 @@ from mcc.wiring import App
 
 router = APIRouter()
 NAV = NavItem(10, "Chat", "/chat")
-THREAD_ID = r"^[0-9a-f]{32}$"
-OPEN_APPROVAL = ("pending",)
 
 
 def setup(web: FastAPI, app: App) -> None:
@@ -177,16 +175,14 @@ async def approval_status(
 ) -> Response:
     """An approval card (polled while pending). Once resolved, the waiting conversation continues: its resumed
     turn is appended to the page (streamed), or the reply if it has already been resumed elsewhere."""
-    service = chat_service_or_none(request)
-    if service is None:
-        return PlainTextResponse("the chat is starting or stopping", status_code=503)
     try:
+        service = chat_service(request)
         view = await service.thread(user, thread_id)
         record = await service.approval(user, approval_id)
     except ChatRefused as exc:
         return _refused(exc)
     card = _fragment(request, "chat/_approval.html", {"approval": approval_card(record, thread_id)})
-    if record["status"] in OPEN_APPROVAL:
+    if record["status"] == "pending":
         return HTMLResponse(card)
     try:
         resumed = await service.resume_if_resolved(user, thread_id, approval_id)
@@ -199,7 +195,3 @@ async def approval_status(
     else:
         turn = ""
     return HTMLResponse(card + (f'<div hx-swap-oob="beforeend:#turns">{turn}</div>' if turn else ""))
-
-
-def chat_service_or_none(request: Request) -> ChatService | None:
-    return getattr(request.app.state, "chat", None)
