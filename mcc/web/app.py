@@ -15,13 +15,20 @@ How a route module registers itself (no edit of this file needed):
    ``<input type="hidden" name="{{ csrf_field }}" value="{{ csrf_token }}">``; htmx requests carry the token
    header automatically. The CSRF middleware refuses any unsafe request without it (403).
 4. The composition root's App is ``mcc.web.security.mcc_app(request)``; per-app objects live on
-   ``request.app.state`` (``passwords``, ``throttle``, ``oidc``), never in module globals.
+   ``request.app.state`` (``passwords``, ``throttle``, ``oidc``, ``playbooks``), never in module globals. A module
+   that needs its own defines ``setup(web: FastAPI, app: App) -> None`` (called once while the app is built).
+5. Background work that runs while the server runs (a scheduler, a listener): define
+   ``lifespan(web: FastAPI)`` returning an async context manager (``@asynccontextmanager``); every module's is
+   entered at start-up and exited at shutdown, in module name order.
+6. Tests: ``tests/mcc/web/conftest.py`` has the demo database, ``signed_in("user")`` clients and ``csrf_of``.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -64,7 +71,17 @@ def create_web_app(
     """The web app over one composition root. ``secure_cookies`` defaults to: the public URL is https;
     ``throttle_store`` to the database's rate counters; ``passwords`` to argon2's default cost."""
     settings = app.settings
-    web = FastAPI(title="Marketing Command Center", docs_url=None, redoc_url=None, openapi_url=None)
+    lifespans: list[Callable[[FastAPI], AbstractAsyncContextManager[None]]] = []
+
+    @asynccontextmanager
+    async def lifespan(web: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            for module_lifespan in lifespans:
+                await stack.enter_async_context(module_lifespan(web))
+            yield
+
+    web = FastAPI(title="Marketing Command Center", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan)  # fmt: skip
     web.state.mcc = app
     web.state.templates = build_templates()
     web.state.passwords = passwords or Passwords()
@@ -85,6 +102,8 @@ def create_web_app(
             web.state.nav.append(module.NAV)
         if hasattr(module, "setup"):  # a module that needs per-app state (e.g. OIDC clients)
             module.setup(web, app)
+        if hasattr(module, "lifespan"):  # background work that runs while the server does
+            lifespans.append(module.lifespan)
     web.state.nav.sort()
 
     @web.get("/", include_in_schema=False)

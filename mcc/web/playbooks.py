@@ -51,6 +51,20 @@ def playbook_files(directory: Path) -> dict[str, Path]:
     return out
 
 
+class PlaybookCache:
+    """Rendered playbooks of one web app, re-rendered when a file changes (keyed by path and mtime)."""
+
+    def __init__(self) -> None:
+        self._rendered: dict[tuple[Path, int], Playbook] = {}
+
+    def get(self, path: Path) -> Playbook:
+        key = (path, path.stat().st_mtime_ns)
+        if key not in self._rendered:
+            self._rendered = {k: v for k, v in self._rendered.items() if k[0] != path}
+            self._rendered[key] = render_playbook(path)
+        return self._rendered[key]
+
+
 def render_playbook(path: Path) -> Playbook:
     """The document as safe HTML (raw HTML in the source is escaped, never passed through) with heading ids."""
     meta, body = _front_matter(path.read_text(encoding="utf-8"))

@@ -34,7 +34,7 @@ def audit(request: Request, decision: str = "", server: str = "", actor: str = "
         text=q.strip()[:200] or None,
         since=dt.datetime.now(dt.UTC) - dt.timedelta(days=days) if days else None,
     )
-    entries = search.recent(where, limit=200)
+    entries = search.recent(where, limit=100)
     context = {"title": "Audit", "entries": entries, "facets": facets, "where": where, "period": period,
                "periods": list(PERIODS)}  # fmt: skip
     return render(request, "audit/_results.html" if is_htmx(request) else "audit/page.html", context)

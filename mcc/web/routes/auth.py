@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from mcc.web.rendering import render
 from mcc.web.security import current_principal, mcc_app, sign_in, sign_out
+from mcc.wiring import App
 
 router = APIRouter()
 CLIENT_FACTOR = 4  # a client address may fail this many times the per-account budget (shared offices, NAT)
@@ -78,10 +79,21 @@ def login(
     if not request.app.state.passwords.verify(stored, password):
         throttle.failed(account)
         throttle.failed(client, limit * CLIENT_FACTOR)
+        if stored is not None:  # a real account: worth a row (an unknown "user id" may be a mistyped password)
+            audit_sign_in(app, tenant, user_id, "password", ok=False)
         return _login_page(request, error="Unknown user or wrong password.", status_code=401, tenant=tenant,
                            user_id=user_id, next_path=next)  # fmt: skip
     sign_in(request, tenant, user_id, "password")
+    audit_sign_in(app, tenant, user_id, "password", ok=True)
     return RedirectResponse(safe_next(next), status_code=303)
+
+
+def audit_sign_in(app: App, tenant: str, user_id: str, method: str, *, ok: bool) -> None:
+    """One audit row per sign-in of a real account (never a password; the user id and how they signed in)."""
+    app.audit_log().append(
+        tenant_id=tenant, actor=user_id, server="web", tool="sign_in", decision="executed" if ok else "denied",
+        detail={"user_id": user_id, "method": method},
+    )  # fmt: skip
 
 
 @router.post("/logout")

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
 
 import knowledge
-from mcc.web.playbooks import DOC_ID, playbook_files, render_playbook
+from mcc.web.playbooks import DOC_ID, PlaybookCache, playbook_files
 from mcc.web.rendering import render
 from mcc.web.security import WebPrincipal, signed_in
+from mcc.wiring import App
 from spine.errors import NotFoundError
 
 router = APIRouter()
+
+
+def setup(web: FastAPI, app: App) -> None:
+    web.state.playbooks = PlaybookCache()
 
 
 def _files() -> dict[str, Path]:
@@ -23,7 +28,8 @@ def _files() -> dict[str, Path]:
 
 @router.get("/playbooks")
 def playbooks(request: Request, principal: WebPrincipal = Depends(signed_in)) -> Response:
-    docs = [render_playbook(path) for path in _files().values()]
+    cache = request.app.state.playbooks
+    docs = [cache.get(path) for path in _files().values()]
     return render(request, "playbooks/index.html", {"title": "Playbooks", "docs": docs})
 
 
@@ -32,5 +38,5 @@ def playbook(request: Request, doc_id: str, principal: WebPrincipal = Depends(si
     files = _files() if DOC_ID.match(doc_id) else {}
     if doc_id not in files:
         raise NotFoundError("playbook", doc_id, "doc_id")
-    doc = render_playbook(files[doc_id])
+    doc = request.app.state.playbooks.get(files[doc_id])
     return render(request, "playbooks/page.html", {"title": doc.title, "doc": doc})

@@ -40,7 +40,8 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def web_settings(home: Path, **overrides: object) -> Settings:
-    return Settings(home=home, web_session_secret="s" * 40, web_login_failures=3, **overrides)  # type: ignore[arg-type]
+    return Settings(home=home, web_session_secret="s" * 40, audit_key="a" * 40, web_login_failures=3,  # type: ignore[arg-type]
+                    **overrides)  # fmt: skip
 
 
 def _seed(url: str) -> None:

@@ -37,6 +37,23 @@ def test_wrong_password_unknown_user_and_other_tenant_are_refused_alike(web_clie
     assert client.get("/campaigns").status_code == 303  # still anonymous
 
 
+def test_sign_ins_are_audited_without_the_password(web_client, demo_app) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from spine.models.governance import AuditEntry
+
+    user_id = _new_user(demo_app, PASSWORD)
+    client = web_client()
+    _login(client, user_id, "wrong password here")
+    _login(client, "typed-my-password-here", PASSWORD)  # no such user: nothing recorded
+    _login(client, user_id, PASSWORD)
+    with demo_app.sessions() as s:
+        rows = s.scalars(select(AuditEntry).where(AuditEntry.server == "web", AuditEntry.actor.in_(
+            [user_id, "typed-my-password-here"])).order_by(AuditEntry.seq)).all()  # fmt: skip
+    assert [(r.actor, r.decision) for r in rows] == [(user_id, "denied"), (user_id, "executed")]
+    assert all(PASSWORD not in str(r.detail) for r in rows)
+
+
 def _new_user(app, password: str | None) -> str:  # type: ignore[no-untyped-def]
     """A fresh acme user (unique id: the PostgreSQL demo database is shared by the tests)."""
     from spine.repositories.credentials import CredentialRepository
@@ -135,3 +152,11 @@ def test_pages_send_a_strict_content_security_policy(web_client: Callable[[], Te
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert page.headers["x-frame-options"] == "DENY"
     assert "<script>" not in page.text  # no inline script: the CSP would block it
+
+
+def test_one_client_address_guessing_many_accounts_is_throttled(web_client: Callable[[], TestClient]) -> None:
+    client = web_client()
+    for i in range(12):  # 4 x web_login_failures (3), each account failing once only
+        assert _login(client, f"guess.{i}", "not the password!").status_code == 401
+    blocked = _login(client, "maya.chen", PASSWORD)
+    assert blocked.status_code == 429

@@ -49,8 +49,9 @@ def test_read_only_user_reads_campaigns_and_playbooks_but_not_the_audit(signed_i
 
 def test_approver_reads_the_audit_page_and_chain_status(signed_in) -> None:  # type: ignore[no-untyped-def]
     client = signed_in("dana.reyes")  # marketing-leadership
-    page = client.get("/audit")
+    page = client.get("/audit?server=web")
     assert page.status_code == 200 and 'hx-get="/audit/verify"' in page.text
+    assert "web.sign_in" in page.text and "dana.reyes" in page.text  # her own sign-in is on record
     status = client.get("/audit/verify", headers={"HX-Request": "true"})
     assert status.status_code == 200 and "Chain intact" in status.text
 
