@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,6 +33,8 @@ class SweepReport:
     expired: int = 0
     expiry_told: int = 0
     queued: int = 0
+    # (tenant_id, approval_id) whose requester this pass told of the expiry: their waiting threads may resume now.
+    told: list[tuple[str, str]] = field(default_factory=list)
 
 
 class ApprovalSweep:
@@ -71,7 +73,10 @@ class ApprovalSweep:
         for aid in stale:
             up = lambda a: self._escalation.get(a.required_group)  # noqa: E731
             report.queued += self._mark(aid, "escalated_at", "escalated", up, report, "escalated")
-        gone = self._ids(tenant_id, Approval.status == "expired", Approval.expiry_notified_at.is_(None))
+        # Only requests nobody decided: an approved call the requester did not use (or that an edit made free of
+        # approval, so it ran without consuming it) has nothing to tell.
+        gone = self._ids(tenant_id, Approval.status == "expired", Approval.resolved_by.is_(None),
+                         Approval.expiry_notified_at.is_(None))  # fmt: skip
         for aid in gone:
             report.queued += self._mark(aid, "expiry_notified_at", "expired", lambda a: None, report, "expiry_told")
         return report
@@ -114,4 +119,6 @@ class ApprovalSweep:
                                       rule_ids=list(a.rule_ids or []), approval_id=a.approval_id,
                                       detail={"notify": group or a.requester, "messages": added})  # fmt: skip
             setattr(report, counter, getattr(report, counter) + 1)
+            if event == "expired":
+                report.told.append((a.tenant_id, a.approval_id))
             return added

@@ -187,7 +187,7 @@ def test_sweep_notifies_escalates_and_tells_the_requester_once(world: dict[str, 
     assert sweep.run().escalated == 0
     clock.now += dt.timedelta(hours=48)
     r = sweep.run()
-    assert r.expired == 1 and r.expiry_told == 1
+    assert r.expired == 1 and r.expiry_told == 1 and r.told == [(T1, a.approval_id)]
     assert sweep.run().queued == 0
     events = [(m.event, m.body) for m in outbox.list(T1, a.approval_id)]
     assert events == [("requested", LEAD), ("escalated", VP), ("expired", "maya")]
@@ -220,3 +220,17 @@ def test_concurrent_edit_and_resolve_one_wins(world: dict[str, Any]) -> None:
     with pytest.raises(ApprovalConflict):
         desk.approve_with_edits(T1, a.approval_id, "lee", [LEAD], edited, recheck_then_someone_resolves)
     assert desk.get(T1, a.approval_id).arguments == ARGS
+
+
+def test_an_edit_that_needs_no_approval_any_more_is_not_reported_as_expired(world: dict[str, Any]) -> None:
+    desk: ApprovalDesk = world["desk"]
+    clock: Clock = world["clock"]
+    outbox = Outbox(world["sf"], clock)
+    sweep = ApprovalSweep(world["sf"], desk, outbox, _planner, dt.timedelta(hours=24), clock=clock)
+    a = _request(desk)
+    edited = {**ARGS, "budget": {"amount": "5000", "currency": "EUR"}}
+    out = desk.approve_with_edits(T1, a.approval_id, "lee", [LEAD], edited, _recheck(None))
+    assert out.status == "approved" and out.required_group == LEAD  # no group needed: the original one stays
+    clock.now += dt.timedelta(days=4)
+    report = sweep.run()
+    assert report.expired == 1 and report.expiry_told == 0 and report.told == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import html
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -54,7 +55,7 @@ def setup(web: FastAPI, app: App) -> None:
     @asynccontextmanager
     async def lifespan(asgi: Any) -> AsyncIterator[Any]:
         async with inner(asgi) as state:
-            task = asyncio.create_task(_sweep_forever(app), name="approvals-sweep")
+            task = asyncio.create_task(_sweep_forever(web, app), name="approvals-sweep")
             try:
                 yield state
             finally:
@@ -64,12 +65,16 @@ def setup(web: FastAPI, app: App) -> None:
     web.router.lifespan_context = lifespan
 
 
-async def _sweep_forever(app: App) -> None:
+async def _sweep_forever(web: FastAPI, app: App) -> None:
     while True:
         try:
             report, delivery = await asyncio.to_thread(svc.sweep, app)
             if report.queued or (delivery and (delivery.sent or delivery.failed)):
                 log.info("approvals sweep: %s; delivery: %s", vars(report), vars(delivery) if delivery else None)
+            chat = getattr(web.state, "chat", None)
+            for tenant_id, approval_id in report.told if chat is not None else []:
+                # The waiting conversation learns of the expiry now (it tells the requester the call did not run).
+                await chat.resume_after_decision(tenant_id, approval_id)
         except Exception:  # a failed sweep is retried next period; the server keeps serving
             log.exception("approvals sweep failed")
         await asyncio.sleep(app.settings.approvals_sweep_seconds)
@@ -135,11 +140,17 @@ async def _detail(request: Request, principal: WebPrincipal, approval_id: str, e
                 "expiry_outcome": svc.expiry_outcome(), "edits_summary": summary(a.edits or [])}  # fmt: skip
 
     context = await asyncio.to_thread(load)
-    context.update(title="Approval", error=error, thread=await _thread_of(request, principal.tenant_id, approval_id),
-                   arguments_json=json.dumps(context["a"].arguments, indent=2, sort_keys=True, ensure_ascii=False),
-                   original_json=json.dumps(context["a"].original_arguments, indent=2, sort_keys=True,
-                                            ensure_ascii=False) if context["a"].original_arguments else None)  # fmt: skip
+    a: Approval = context["a"]
+    context.update(
+        title="Approval", error=error, thread=await _thread_of(request, principal.tenant_id, approval_id),
+        arguments_json=_pretty(a.arguments),
+        original_json=_pretty(a.original_arguments) if a.original_arguments else None,
+    )  # fmt: skip
     return render(request, "approvals/detail.html", context, status_code=status_code)
+
+
+def _pretty(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
 
 
 async def _decided(request: Request, principal: WebPrincipal, approval_id: str, work: Any) -> Response:
@@ -211,7 +222,8 @@ async def status(request: Request, approval_id: str, principal: WebPrincipal = D
 
 @router.get("/approvals/{approval_id}/events")
 async def events(request: Request, approval_id: str, principal: WebPrincipal = Depends(signed_in)) -> Response:
-    """Server-sent ``status`` events: the status document now, then each change, until it is final."""
+    """Server-sent events: ``status`` (the JSON status document) and ``status_text`` (the status word, for an htmx
+    ``sse-swap``), now and at each change, until the approval is final."""
     app = mcc_app(request)
     await asyncio.to_thread(_load_visible, app, principal, approval_id)  # 403/404 before the stream opens
 
@@ -221,10 +233,14 @@ async def events(request: Request, approval_id: str, principal: WebPrincipal = D
             a = await asyncio.to_thread(svc.desk(app).get, principal.tenant_id, approval_id)
             doc = svc.status_of(a)
             key = json.dumps([doc["status"], doc["escalated_to"], doc["edits"]], sort_keys=True)
+            final = a.status in FINAL
             if key != last:
                 last = key
-                yield ServerSentEvent(json.dumps(doc), event="status")
-            if a.status in FINAL or await request.is_disconnected():
+                # A final status asks the browser not to reconnect soon (an hour); the page then stays as it is.
+                retry = 3_600_000 if final else None
+                yield ServerSentEvent(json.dumps(doc), event="status", retry=retry)
+                yield ServerSentEvent(html.escape(a.status), event="status_text", retry=retry)
+            if final or await request.is_disconnected():
                 return
             await asyncio.sleep(2)
 
