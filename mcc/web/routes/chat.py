@@ -19,28 +19,21 @@ from mcc.web.chat_stream import StreamItem, TurnStream
 from mcc.web.chat_views import activity_item, approval_card, finished_turn, live_turn, thread_turns
 from mcc.web.rendering import NavItem, is_htmx, render
 from mcc.web.security import WebPrincipal, csrf_token, signed_in
-from mcc.wiring import App
 
 router = APIRouter()
 NAV = NavItem(10, "Chat", "/chat")
 
 
-def setup(web: FastAPI, app: App) -> None:
-    """Start the chat service with the web app (model warmed up, checkpoints open) and close it on shutdown."""
-    inner = web.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(asgi: Any) -> AsyncIterator[Any]:
-        async with inner(asgi) as state:
-            model = getattr(web.state, "chat_model", None)  # tests hand in a scripted model
-            web.state.chat = await ChatService.start(app, model, warm_knowledge=model is None)
-            try:
-                yield state
-            finally:
-                service, web.state.chat = web.state.chat, None
-                await service.aclose()
-
-    web.router.lifespan_context = lifespan
+@asynccontextmanager
+async def lifespan(web: FastAPI) -> AsyncIterator[None]:
+    """The chat service runs while the server does: checkpoints open, model and playbooks warmed in the background."""
+    model = getattr(web.state, "chat_model", None)  # tests hand in a scripted model
+    web.state.chat = await ChatService.start(web.state.mcc, model, warm_knowledge=model is None)
+    try:
+        yield
+    finally:
+        service, web.state.chat = web.state.chat, None
+        await service.aclose()
 
 
 def chat_service(request: Request) -> ChatService:
