@@ -80,18 +80,19 @@ class ChatService:
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     _sessions: dict[ChatUser, UserSession] = field(default_factory=dict)
     _reader: Any = None
+    _warming: asyncio.Task[None] | None = None
+    _background: set[asyncio.Task[None]] = field(default_factory=set)
 
     @classmethod
-    async def start(cls, app: App, model: ChatModel | None = None) -> ChatService:
-        """Build the model (warmed up in a worker thread) and open the checkpoints and store of ``app``."""
+    async def start(cls, app: App, model: ChatModel | None = None, *, warm_knowledge: bool = False) -> ChatService:
+        """Build the model (warmed up in a worker thread) and open the checkpoints and store of ``app``;
+        ``warm_knowledge`` also opens the playbook store in the background (the first playbook question takes
+        seconds otherwise)."""
         from agents.checkpoints import open_checkpointer, open_store
         from agents.graph import build_graph
         from mcc.commands.chat import checkpoint_url
 
         model = model or app.chat_model()
-        warm_up = getattr(model, "warm_up", None)
-        if warm_up is not None:  # loading MiniLM takes a second: at start-up, never in a user's first turn
-            await asyncio.to_thread(warm_up)
         stack = AsyncExitStack()
         try:
             url = checkpoint_url(app.settings)
@@ -102,12 +103,18 @@ class ChatService:
             raise
         service = cls(app, model, saver, store, stack)
         service._reader = build_graph(saver)  # reads thread state; runs go through each turn's Assistant
+        warm_up = getattr(model, "warm_up", None)
+        if warm_up is not None:  # loading MiniLM takes seconds: started now, in a worker thread, not in a first turn
+            service._warming = asyncio.create_task(asyncio.to_thread(warm_up), name="chat-model-warm-up")
+        if warm_knowledge:
+            service._background.add(asyncio.create_task(asyncio.to_thread(_warm_knowledge, app)))
         return service
 
     async def aclose(self) -> None:
         """Close the users' sessions (running turns end), then the checkpointer, store, backends and model."""
         for session in list(self._sessions.values()):
             await session.aclose()
+        await asyncio.gather(*self._background, return_exceptions=True)  # threads cannot be cancelled: wait
         await self.stack.aclose()
         await self.app.aclose_backends()
         aclose = getattr(self.model, "aclose", None)
@@ -260,6 +267,9 @@ class ChatService:
         from agents.assistant import Assistant, UserInfo
         from policies.model import Principal
 
+        if self._warming is not None:
+            await asyncio.shield(self._warming)  # a failed warm-up raises here: the session reports it
+
         # the web principal's groups (an OIDC sign-in may narrow the directory's): the guard sees exactly them
         principal = Principal(user_id=user.user_id, tenant_id=user.tenant_id, groups=user.groups)
         servers = await asyncio.to_thread(self.app.servers_for, principal)  # about a second of CPU: off the loop
@@ -300,6 +310,14 @@ class ChatService:
         finished = [k for k, t in self.turns.items() if t.done]
         for key in finished[: max(0, len(finished) - KEEP_FINISHED)]:
             del self.turns[key]
+
+
+def _warm_knowledge(app: App) -> None:
+    """One read-only search: opens the vector store and builds the keyword index before the first question."""
+    try:
+        app.knowledge.search("campaign playbook", k=1)
+    except Exception:  # a warm-up only: the first real question reports any problem itself
+        log.warning("could not warm up the playbook store", exc_info=True)
 
 
 def _ended(stream: TurnStream, done: asyncio.Future[None]) -> None:

@@ -19,29 +19,21 @@ from mcc.web.chat_stream import StreamItem, TurnStream
 from mcc.web.chat_views import activity_item, approval_card, finished_turn, live_turn, thread_turns
 from mcc.web.rendering import NavItem, is_htmx, render
 from mcc.web.security import WebPrincipal, csrf_token, signed_in
-from mcc.wiring import App
 
 router = APIRouter()
 NAV = NavItem(10, "Chat", "/chat")
-THREAD_ID = r"^[0-9a-f]{32}$"
-OPEN_APPROVAL = ("pending",)
 
 
-def setup(web: FastAPI, app: App) -> None:
-    """Start the chat service with the web app (model warmed up, checkpoints open) and close it on shutdown."""
-    inner = web.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(asgi: Any) -> AsyncIterator[Any]:
-        async with inner(asgi) as state:
-            web.state.chat = await ChatService.start(app, getattr(web.state, "chat_model", None))
-            try:
-                yield state
-            finally:
-                service, web.state.chat = web.state.chat, None
-                await service.aclose()
-
-    web.router.lifespan_context = lifespan
+@asynccontextmanager
+async def lifespan(web: FastAPI) -> AsyncIterator[None]:
+    """The chat service runs while the server does: checkpoints open, model and playbooks warmed in the background."""
+    model = getattr(web.state, "chat_model", None)  # tests hand in a scripted model
+    web.state.chat = await ChatService.start(web.state.mcc, model, warm_knowledge=model is None)
+    try:
+        yield
+    finally:
+        service, web.state.chat = web.state.chat, None
+        await service.aclose()
 
 
 def chat_service(request: Request) -> ChatService:
@@ -176,16 +168,14 @@ async def approval_status(
 ) -> Response:
     """An approval card (polled while pending). Once resolved, the waiting conversation continues: its resumed
     turn is appended to the page (streamed), or the reply if it has already been resumed elsewhere."""
-    service = chat_service_or_none(request)
-    if service is None:
-        return PlainTextResponse("the chat is starting or stopping", status_code=503)
     try:
+        service = chat_service(request)
         view = await service.thread(user, thread_id)
         record = await service.approval(user, approval_id)
     except ChatRefused as exc:
         return _refused(exc)
     card = _fragment(request, "chat/_approval.html", {"approval": approval_card(record, thread_id)})
-    if record["status"] in OPEN_APPROVAL:
+    if record["status"] == "pending":
         return HTMLResponse(card)
     try:
         resumed = await service.resume_if_resolved(user, thread_id, approval_id)
@@ -198,7 +188,3 @@ async def approval_status(
     else:
         turn = ""
     return HTMLResponse(card + (f'<div hx-swap-oob="beforeend:#turns">{turn}</div>' if turn else ""))
-
-
-def chat_service_or_none(request: Request) -> ChatService | None:
-    return getattr(request.app.state, "chat", None)

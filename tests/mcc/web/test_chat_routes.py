@@ -128,8 +128,14 @@ def test_an_approval_shows_inline_and_the_conversation_continues_once_approved(
     ApprovalStore(demo_app.sessions).resolve("acme", approval_id, "dana.reyes", ["marketing-leadership"], "approve")
     card = client.get(status_url, headers={"HX-Request": "true"})
     assert 'data-status="approved"' in card.text and 'hx-swap-oob="beforeend:#turns"' in card.text
+    # a second poll never starts a second run: it follows the same resumed turn, or shows its finished answer
+    again = client.get(status_url, headers={"HX-Request": "true"})
+    turn_of, again_of = _TURN_EVENTS.search(card.text), _TURN_EVENTS.search(again.text)
+    assert turn_of and (again_of.group(1) == turn_of.group(1) if again_of else "Web Launch is created." in again.text)
     resumed = follow_turn(client, card.text)
     assert "Web Launch is created." in resumed.split("event: final", 1)[1]
     assert "Web Launch is created." in client.get(f"/chat/{thread}").text
+    done = client.get(status_url, headers={"HX-Request": "true"})  # nothing waits any more: the answer, no new run
+    assert "sse-connect" not in done.text and "Web Launch is created." in done.text
     hank = as_user(client, "hank.scorpio", "globex")
     assert hank and client.get(status_url).status_code == 404
