@@ -19,6 +19,7 @@ from mcp_servers.guard.identity import FixedPrincipal
 from tests.mcc.web.conftest import csrf_of
 
 Signed = Callable[..., TestClient]
+SQLITE_ONLY = True  # HTTP behaviour; the domain rules behind it run on SQLite and PostgreSQL in tests/spine
 
 
 def _campaign(amount: str, currency: str = "EUR") -> dict[str, Any]:
