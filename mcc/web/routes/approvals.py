@@ -183,7 +183,7 @@ async def _resume(request: Request, app: App, row: Approval) -> None:
 async def decide(request: Request, approval_id: str, principal: WebPrincipal = Depends(signed_in)) -> Response:
     form = await request.form()
     decision = str(form.get("decision", ""))
-    note = (str(form.get("note", "")).strip() or None) if form.get("note") else None
+    note = str(form.get("note") or "").strip()[:2000] or None
     if decision not in ("approve", "reject"):
         return await _detail(request, principal, approval_id, "decision: choose approve or reject", 400)
     app = mcc_app(request)
