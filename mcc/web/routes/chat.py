@@ -28,11 +28,14 @@ NAV = NavItem(10, "Chat", "/chat")
 async def lifespan(web: FastAPI) -> AsyncIterator[None]:
     """The chat service runs while the server does: checkpoints open, model and playbooks warmed in the background."""
     model = getattr(web.state, "chat_model", None)  # tests hand in a scripted model
-    web.state.chat = await ChatService.start(web.state.mcc, model, warm_knowledge=model is None)
+    service = await ChatService.start(web.state.mcc, model, warm_knowledge=model is None)
+    web.state.chat = service
     try:
         yield
     finally:
-        service, web.state.chat = web.state.chat, None
+        # Two clients may run one app's lifespan at once (tests): each closes its own service only.
+        if getattr(web.state, "chat", None) is service:
+            web.state.chat = None
         await service.aclose()
 
 
