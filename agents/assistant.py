@@ -35,6 +35,7 @@ from agents.graph import (
 from agents.models.base import ChatModel
 from agents.models.usage import TurnUsage, UsageMeter
 from agents.protocol import model_tool_name
+from agents.threads import remember_thread
 
 __all__ = [
     "INCOMPLETE_REPLY",
@@ -182,6 +183,7 @@ class Assistant:
                     approval_id,
                 )
         turn = fresh_turn(text, self.user.user_id, self.user.tenant_id)
+        await remember_thread(self.store, self.user.tenant_id, self.user.user_id, thread_id, text)
         return await self._run(turn, thread_id, on_event)
 
     async def resume(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from mcc.commands import (
+    approvals_workflow,
     campaigns,
     chat,
     connect,
@@ -35,7 +36,9 @@ app.command("serve")(serve.serve)
 app.command("web")(web.web)
 chat.register(app)
 app.add_typer(governance.policy_app, name="policy", help="Evaluate tool calls against the policies.")
+approvals_workflow.register(governance.approvals_app)
 app.add_typer(governance.approvals_app, name="approvals", help="List and resolve pending approvals.")
+app.add_typer(approvals_workflow.notifications_app, name="notifications", help="Approval notification channels.")
 app.add_typer(governance.audit_app, name="audit", help="Verify and read the hash-chained audit log.")
 app.add_typer(directory.tenants_app, name="tenants", help="Create and list tenants.")
 directory.users_app.command("set-password")(web.set_password)

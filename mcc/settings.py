@@ -195,6 +195,18 @@ class Settings(BaseSettings):
         },
         description="Conversion rates used before comparing budgets with approval thresholds",
     )
+    # --- approvals workflow (escalation, notification links, sweep period) ---
+    approvals_escalate_after_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="A pending approval older than this notifies the next group up (leadership -> vp)",
+    )
+    approvals_link_base: str = Field(
+        default="http://127.0.0.1:8000", description="Public URL of the web app, for links in notifications"
+    )
+    approvals_sweep_seconds: float = Field(
+        default=60.0, gt=0, description="How often the web server sweeps approvals and sends notifications"
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False
 unset ANTHROPIC_API_KEY
+# The browser tests drive Debian's Chromium (never a Playwright download): apt-get installs it when missing.
+if ! ./scripts/ensure_chromium.sh >/dev/null; then
+  if [[ ${CI:-} == true ]]; then exit 1; fi
+  echo "test: no Chromium; the browser tests will be skipped" >&2
+fi
 MCC_TEST_POSTGRES_URL=$(./scripts/ensure_postgres.sh)
 export MCC_TEST_POSTGRES_URL
 

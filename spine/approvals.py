@@ -203,8 +203,10 @@ class ApprovalStore(ApprovalReservations):
         approver_groups: Iterable[str],
         decision: Literal["approve", "reject"],
         note: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> Approval:
-        """Approve or reject a pending approval as ``approver``; exactly one of concurrent resolvers wins."""
+        """Approve or reject a pending approval as ``approver`` (with ``approver_groups``, a delegator's when
+        ``on_behalf_of`` names them); exactly one of concurrent resolvers wins."""
         if decision not in ("approve", "reject"):
             raise ApprovalError(
                 f"unknown decision {decision!r}", "pass decision='approve' or 'reject'", field="decision"
@@ -216,7 +218,7 @@ class ApprovalStore(ApprovalReservations):
         with transaction(self._sf) as s:
             a = self._load(s, tenant_id, approval_id)
             self._check_intact(a)
-            if _same_person(a.requester, approver):
+            if _same_person(a.requester, approver) or (on_behalf_of and _same_person(a.requester, on_behalf_of)):
                 raise SelfApprovalForbidden(
                     f"{approver} requested approval {approval_id} and cannot resolve it",
                     f"ask another member of {a.required_group!r}",
@@ -237,7 +239,8 @@ class ApprovalStore(ApprovalReservations):
                 expired = self._expire(s, a)
             else:
                 status = "approved" if decision == "approve" else "rejected"
-                if not self._transition(s, a, status, now, resolved_by=approver, resolved_at=now, note=note):
+                values = {"resolved_by": approver, "resolved_at": now, "note": note, "on_behalf_of": on_behalf_of}
+                if not self._transition(s, a, status, now, **values):
                     raise ApprovalConflict(
                         f"approval {approval_id} was resolved concurrently by someone else",
                         "re-read it with get() to see the outcome",
@@ -245,7 +248,10 @@ class ApprovalStore(ApprovalReservations):
                     )
                 if status == "rejected":
                     self._remember_rejection(s, a, approver, note, now)
-                self._audit_row(s, a, approver, status, {"required_group": a.required_group})
+                detail = {"required_group": a.required_group}
+                self._audit_row(
+                    s, a, approver, status, {**detail, "on_behalf_of": on_behalf_of} if on_behalf_of else detail
+                )
         if expired:
             raise ApprovalExpired(
                 f"approval {approval_id} expired at {a.expires_at.isoformat()}",

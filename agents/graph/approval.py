@@ -29,6 +29,9 @@ class ApprovalOutcome(BaseModel):
     status: OutcomeStatus
     resolved_by: str | None = None
     note: str | None = None
+    # Approved with edits: the approval holds the edited call, and that is the call to re-send.
+    arguments: dict[str, Any] | None = None
+    edits: list[dict[str, Any]] | None = None
 
 
 def interrupt_payload(pending: dict[str, Any]) -> dict[str, Any]:
@@ -48,8 +51,13 @@ async def approval(state: TurnState, runtime: Runtime[GraphContext]) -> Command[
     # consumed: the call ran already (e.g. a process died before this thread heard back); the identical re-send
     # returns its stored result, so the conversation converges.
     if outcome.status in ("approved", "consumed"):
-        arguments = {**pending["arguments"], APPROVAL_ARG: pending["approval_id"]}
+        approved = outcome.arguments if outcome.edits and outcome.arguments is not None else pending["arguments"]
+        arguments = {**approved, APPROVAL_ARG: pending["approval_id"]}
         result = await ctx.bridge.call(pending["name"], arguments)
+        if outcome.edits and not result.is_error:  # the requester sees what the approver changed
+            result.text = f"Approved with edits by {outcome.resolved_by or 'the approver'} ({_edited(outcome)}). " + (
+                result.text or ""
+            )
         if result.approval is not None:  # the guard never asks twice for one approved call; refuse to loop
             result.text = f"{REJECTED_PREFIX} the approved call still asked for another approval; it did not run."
             result.is_error, result.decision, result.result_status = True, "error", "error"
@@ -66,6 +74,11 @@ async def approval(state: TurnState, runtime: Runtime[GraphContext]) -> Command[
     resolved = [{**a, "status": outcome.status} for a in state["approvals"] if a["approval_id"] == approval_id]
     update = {"results": [block.model_dump()], "tool_calls": tool_calls, "approvals": resolved, "pending": None}
     return Command(goto="tools", update=update)
+
+
+def _edited(outcome: ApprovalOutcome) -> str:
+    return "; ".join(f"{str(e.get('path', '')).removeprefix('arguments.')}: {e.get('before')} -> {e.get('after')}"
+                     for e in outcome.edits or [])  # fmt: skip
 
 
 def _refusal(pending: dict[str, Any], outcome: ApprovalOutcome) -> str:

@@ -223,6 +223,12 @@ def approvals_show(
     for key in ("approval_id", "status", "server", "tool", "requester", "required_group", "reason", "rule_ids",
                 "created_at", "expires_at", "resolved_by", "resolved_at", "note"):  # fmt: skip
         console.print(f"[bold]{key}[/bold]: {row[key]}")
+    if row.get("on_behalf_of"):
+        console.print(f"[bold]on_behalf_of[/bold]: {row['on_behalf_of']}")
+    if row.get("edits"):
+        from spine.approval_edits import summary
+
+        console.print(f"[bold]approved with edits[/bold]: {summary(row['edits'])}")
     console.print("[bold]arguments[/bold]:")
     print_json(row["arguments"])
 

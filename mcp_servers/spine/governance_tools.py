@@ -32,6 +32,11 @@ class ApprovalOut(BaseModel):
     resolved_by: str | None
     resolved_at: dt.datetime | None
     note: str | None
+    edits: list[dict[str, Any]] | None = Field(
+        default=None, description="Approved with edits: what the approver changed (arguments is the edited call)."
+    )
+    original_arguments: Any = Field(default=None, description="Approved with edits: the call as requested.")
+    on_behalf_of: str | None = Field(default=None, description="The absent approver a delegate acted for.")
 
 
 class ApprovalList(BaseModel):

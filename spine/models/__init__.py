@@ -15,6 +15,8 @@ from spine.models.ops import CampaignRequest, ErrorLog, EventLog, RateCounter, R
 # Governance models (approvals, audit) live in their own module, written separately; register them too.
 if importlib.util.find_spec("spine.models.governance") is not None:
     importlib.import_module("spine.models.governance")
+if importlib.util.find_spec("spine.models.approval_workflow") is not None:
+    importlib.import_module("spine.models.approval_workflow")
 
 __all__ = [
     "Asset",

@@ -67,6 +67,16 @@ class Approval(Base):
     result: Mapped[Any] = mapped_column(JSONType, nullable=True)
     # Bumped by every status change; conditional UPDATEs on it make concurrent resolvers/consumers race safely.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Approve with edits: the call as requested (``arguments`` then holds the edited, approved call) and the diff.
+    original_arguments: Mapped[Any] = mapped_column(JSONType, nullable=True)
+    edits: Mapped[Any] = mapped_column(JSONType, nullable=True)
+    # The absent approver whose authority a delegate used to resolve it (spine.approval_delegations).
+    on_behalf_of: Mapped[str | None] = mapped_column(String(128))
+    # Sweep bookkeeping (spine.approval_sweep): approvers notified, next group up told, requester told of expiry.
+    notified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    escalated_to: Mapped[str | None] = mapped_column(String(64))
+    expiry_notified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     def approval_required_result(self) -> dict[str, Any]:
         """The structured, non-error tool result telling the caller that this call waits for approval."""
