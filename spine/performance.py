@@ -283,14 +283,15 @@ def campaign_breakdown(
     ]
     keys = (Measurement.date, Measurement.channel, Measurement.currency)
     stmt = _scoped(select(*keys, *sums), tenant_id, start, end).where(Measurement.campaign_id == campaign_id)
+    # Running sums per group (one part each for _combine): a page view folds ~100 days x channels, not more.
     by_day: dict[tuple[dt.date, str | None], list[tuple[int, int, int, Decimal, Decimal]]] = {}
     by_chan: dict[tuple[str, str | None], list[tuple[int, int, int, Decimal, Decimal]]] = {}
     by_cur: dict[str | None, list[tuple[int, int, int, Decimal, Decimal]]] = {}
     for day, channel, currency, imps, clicks, convs, spend, revenue in session.execute(stmt.group_by(*keys)):
         part = (int(imps), int(clicks), int(convs), Decimal(str(spend)), Decimal(str(revenue)))
-        by_day.setdefault((day, currency), []).append(part)
-        by_chan.setdefault((channel, currency), []).append(part)
-        by_cur.setdefault(currency, []).append(part)
+        for groups, key in ((by_day, (day, currency)), (by_chan, (channel, currency)), (by_cur, currency)):
+            acc = groups.get(key)  # type: ignore[attr-defined]
+            groups[key] = [part] if acc is None else [tuple(a + b for a, b in zip(acc[0], part, strict=True))]  # type: ignore[index]
     days = sorted(by_day.items(), key=lambda i: (i[0][0], i[0][1] or ""))
     return CampaignBreakdown(
         totals=[_combine(by_cur[c], c) for c in sorted(by_cur, key=lambda c: c or "")],

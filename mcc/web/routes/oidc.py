@@ -9,6 +9,7 @@ narrow the directory's groups (through ``groups``), never add one.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -88,10 +89,14 @@ async def callback(request: Request, name: str) -> Response:
         )
         user_id, narrow = map_claims(p, token.get("userinfo"))
     except (OidcRefused, AuthlibBaseError, JoseError, httpx.HTTPError, ValueError) as exc:
-        return _refused(request, exc)  # a forged, expired or replayed answer, or an unreachable provider
-    principal = await run_in_threadpool(load_principal, mcc_app(request), {"tenant": p.tenant, "user": user_id})
+        # A forged, expired or replayed answer, or an unreachable provider. Rendering reads the database: a thread.
+        return await run_in_threadpool(_refused, request, exc)
+    claimed = {"tenant": p.tenant, "user": user_id, "iat": time.time()}  # the session this sign-in would start
+    principal = await run_in_threadpool(load_principal, mcc_app(request), claimed)
     if principal is None:
-        return _refused(request, OidcRefused("this person is not an active user of the directory"))
+        return await run_in_threadpool(
+            _refused, request, OidcRefused("this person is not an active user of the directory")
+        )
     target = request.session.get(NEXT_KEY, "/")
     sign_in(request, p.tenant, user_id, f"oidc:{name}", narrow)
     await run_in_threadpool(audit_sign_in, mcc_app(request), p.tenant, user_id, f"oidc:{name}", ok=True)
