@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from knowledge.embedding import Embedder
     from knowledge.retrieval import QueryEncoder
     from knowledge.service import KnowledgeBase
+    from mcc.workers import Workers
     from mcp_servers.guard.guard import Guard, ResourceTenant
     from mcp_servers.guard.identity import PrincipalSource
     from mcp_servers.guard.sdk_adapter import ToolSchemaCache
@@ -321,18 +322,23 @@ class App:
                              polling_interval_sec=s.dbos_polling_sec)  # fmt: skip
 
     @contextmanager
-    def durable(self) -> Iterator[Durable]:
-        """DBOS launched on this process's system database with the engine's queues and this App's services bound
-        to the campaign-setup workflow: this process is then a worker. Destroyed on exit."""
-        from sync.campaign_setup import serving
-        from sync.durable import launch_durable
+    def workers(self, config: DurableConfig | None = None, inbox_batch: int | None = None) -> Iterator[Workers]:
+        """DBOS launched (``config``, else ``durable_config()``) with every durable job bound: webhook inbox,
+        outbound propagation, campaign setup (mcc/workers.py). This process is a worker until the block ends."""
+        from mcc.workers import run_workers
 
-        with serving(self.setup_services()), launch_durable(self.durable_config()) as durable:
+        with run_workers(self, config, inbox_batch) as workers:
             self._worker = True
             try:
-                yield durable
+                yield workers
             finally:
                 self._worker = False
+
+    @contextmanager
+    def durable(self, config: DurableConfig | None = None) -> Iterator[Durable]:
+        """``workers()`` for callers that only enqueue: the launched engine with its queues."""
+        with self.workers(config) as workers:
+            yield workers.durable
 
     def setup_services(self) -> SetupServices:
         """What the campaign-setup workflow's steps use: the spine, fresh backends per step, the routing rule."""

@@ -13,13 +13,14 @@ dequeues the same workflows; their steps are idempotent by request key, so a rep
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dbos._dbos as _dbos_internals
-from dbos import DBOS, DBOSConfig, Queue
+from dbos import DBOS, DBOSConfig, DBOSConfiguredInstance, Queue
+from dbos._registrations import _class_fqn
 from sqlalchemy import make_url
 
 WEBHOOKS_QUEUE = "webhooks"  # inbound deliveries, processed after they are stored and acknowledged
@@ -101,25 +102,40 @@ def _dbos_config(config: DurableConfig) -> DBOSConfig:
 
 
 @contextmanager
-def launch_durable(config: DurableConfig) -> Iterator[Durable]:
+def launch_durable(config: DurableConfig, instances: Sequence[DBOSConfiguredInstance] = ()) -> Iterator[Durable]:
     """Launch DBOS on ``config.system_database_url`` (creating or migrating its tables), register the queues,
-    recover this executor's unfinished workflows, and destroy DBOS on exit (the workflow registry is kept)."""
-    # DBOS(config=...) silently returns an existing instance with ITS config: refuse instead of mixing databases.
-    if _dbos_internals._dbos_global_instance is not None:
-        raise DurableError("DBOS is already launched in this process; leave the other launch_durable block first")
-    logging.getLogger("dbos").setLevel(config.log_level)
-    DBOS(config=_dbos_config(config))
+    recover this executor's unfinished workflows, and destroy DBOS on exit (the workflow registry is kept).
+
+    ``instances`` are the configured workflow objects this launch runs (built before the call, so recovery finds
+    them); they are removed from DBOS's process-wide registry on exit, so the next launch can bind new ones."""
     try:
-        DBOS.launch()
-        queues = {
-            name: DBOS.register_queue(
-                name,
-                worker_concurrency=config.worker_concurrency.get(name),
-                polling_interval_sec=config.polling_interval_sec,
-                on_conflict="always_update",
-            )
-            for name in QUEUE_NAMES
-        }
-        yield Durable(config=config, queues=queues)
+        # DBOS(config=...) silently returns an existing instance with ITS config: refuse instead of mixing databases.
+        if _dbos_internals._dbos_global_instance is not None:
+            raise DurableError("DBOS is already launched in this process; leave the other launch_durable block first")
+        logging.getLogger("dbos").setLevel(config.log_level)
+        DBOS(config=_dbos_config(config))
+        try:
+            DBOS.launch()
+            queues = {
+                name: DBOS.register_queue(
+                    name,
+                    worker_concurrency=config.worker_concurrency.get(name),
+                    polling_interval_sec=config.polling_interval_sec,
+                    on_conflict="always_update",
+                )
+                for name in QUEUE_NAMES
+            }
+            yield Durable(config=config, queues=queues)
+        finally:
+            DBOS.destroy()
     finally:
-        DBOS.destroy()
+        _forget(instances)
+
+
+def _forget(instances: Sequence[DBOSConfiguredInstance]) -> None:
+    # DBOS keeps configured instances in a process-wide registry and refuses a second one of the same name.
+    registry = _dbos_internals._get_or_create_dbos_registry()
+    for inst in instances:
+        key = f"{_class_fqn(inst.__class__)}/{inst.config_name}"
+        if registry.instance_info_map.get(key) is inst:
+            del registry.instance_info_map[key]

@@ -22,28 +22,25 @@ def serve_webhooks(settings: Settings, host: str | None, port: int | None) -> No
     """Run the receiver on host:port until interrupted."""
     import uvicorn
 
-    from mcc.inbound import asana_reader, receiver, worker_config
-    from sync.durable import launch_durable
-    from sync.inbox_worker import InboxWorker
+    from mcc.inbound import receiver, worker_config
     from sync.receiver import build_app
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     h, p = host or settings.http_host, port or settings.http_port
-    with open_app(settings) as app:
-        worker = InboxWorker(app.sessions, app.audit_log(), asana_reader(app))  # before launch: recovery needs it
-        with launch_durable(worker_config(app)) as durable:
-            swept = worker.sweep(durable)
-            stop = threading.Event()
-            sweeper = threading.Thread(target=_sweep, args=(worker, durable, stop), name="inbox-sweep", daemon=True)
-            sweeper.start()
-            rec = receiver(app)  # the request path only stores: the sweep queues what arrived, in batches
-            err_console.print(f"mcc: webhook receiver on http://{h}:{p}/webhooks/{{asana|workfront}}/{{tenant}} "
-                              f"({swept} waiting deliveries queued)")  # fmt: skip
-            try:
-                uvicorn.run(build_app(rec), host=h, port=p, log_level="warning")
-            finally:
-                stop.set()
-                sweeper.join(5)
+    with open_app(settings) as app, app.workers(worker_config(app)) as workers:
+        worker, durable = workers.inbox, workers.durable
+        swept = worker.sweep(durable)
+        stop = threading.Event()
+        sweeper = threading.Thread(target=_sweep, args=(worker, durable, stop), name="inbox-sweep", daemon=True)
+        sweeper.start()
+        rec = receiver(app)  # the request path only stores: the sweep queues what arrived, in batches
+        err_console.print(f"mcc: webhook receiver on http://{h}:{p}/webhooks/{{asana|workfront}}/{{tenant}} "
+                          f"({swept} waiting deliveries queued)")  # fmt: skip
+        try:
+            uvicorn.run(build_app(rec), host=h, port=p, log_level="warning")
+        finally:
+            stop.set()
+            sweeper.join(5)
 
 
 def _sweep(worker: InboxWorker, durable: Durable, stop: threading.Event, every: float = SWEEP_SECONDS) -> None:

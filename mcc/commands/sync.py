@@ -181,20 +181,17 @@ def worker(
     MCC_DBOS_EXECUTOR_ID). It recovers its unfinished workflows, queues what waits in the inbox, and processes."""
     import time
 
-    from mcc.inbound import asana_reader, worker_config
+    from mcc.inbound import worker_config
     from sync import inbox
-    from sync.durable import launch_durable
-    from sync.inbox_worker import InboxWorker
 
-    with open_app() as app_:
-        w = InboxWorker(app_.sessions, app_.audit_log(), asana_reader(app_), batch=batch)  # before launch
-        with launch_durable(worker_config(app_)) as durable:
-            err_console.print(f"mcc: webhook worker: {w.sweep(durable)} waiting deliveries queued")
-            try:
-                while True:
-                    time.sleep(sweep_every)
-                    if until_idle and not inbox.pending_ids(app_.sessions, 1):
-                        return
-                    w.sweep(durable)
-            except KeyboardInterrupt:
-                return
+    with open_app() as app_, app_.workers(worker_config(app_), inbox_batch=batch) as workers:
+        w, durable = workers.inbox, workers.durable
+        err_console.print(f"mcc: webhook worker: {w.sweep(durable)} waiting deliveries queued")
+        try:
+            while True:
+                time.sleep(sweep_every)
+                if until_idle and not inbox.pending_ids(app_.sessions, 1):
+                    return
+                w.sweep(durable)
+        except KeyboardInterrupt:
+            return

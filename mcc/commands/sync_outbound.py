@@ -7,13 +7,13 @@ one left. ``errors`` lists the error log (step, kind, message, fix).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from mcc.output import console, err_console, print_json, safe
-from mcc.wiring import App, open_app
+from mcc.wiring import open_app
 
 TenantOpt = Annotated[str | None, typer.Option("--tenant", help="Tenant id (default: settings.tenant).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
@@ -25,16 +25,6 @@ def register(sync_app: typer.Typer) -> None:
     sync_app.command("errors")(errors)
 
 
-def fresh_backend_opener(app_: App) -> Any:
-    """(tenant, system) -> a backend of its own: each durable step runs its own event loop and closes it."""
-
-    def open_backend(tenant_id: str, system: str) -> Any:
-        fresh = App(settings=app_.settings, engine=app_.engine, sessions=app_.sessions)
-        return fresh.workfront_backend(tenant_id) if system == "workfront" else fresh.asana_backend(tenant_id)
-
-    return open_backend
-
-
 def push(
     tenant: TenantOpt = None,
     retry_errors: Annotated[bool, typer.Option("--retry-errors", help="Send failed propagations again.")] = False,
@@ -43,19 +33,16 @@ def push(
     """Propagate MCC-owned campaign changes (name, description, tier, budget, dates) to the linked projects."""
     from dbos import DBOS
 
-    from sync.outbound import Outbound
-
     with open_app() as app_:
         tid = tenant or app_.settings.tenant
-        outbound = Outbound(app_.sessions, fresh_backend_opener(app_), audit=app_.audit_log())
         results: dict[str, str] = {}
         if retry_errors:
             from sync.outbound_state import retry_errors as reset
 
             with app_.sessions() as session, session.begin():
                 reset(session, tid)
-        with app_.durable() as durable:  # the propagator exists first: DBOS finds it on recovery
-            for wf_id in outbound.enqueue_pending(durable.outbound, tid):
+        with app_.workers() as workers:
+            for wf_id in workers.outbound.enqueue_pending(workers.durable.outbound, tid):
                 results[wf_id] = str(DBOS.retrieve_workflow(wf_id).get_result(polling_interval_sec=0.2))
     failed = sum(1 for r in results.values() if r == "error")
     if json_out:
