@@ -62,9 +62,11 @@ def _fragment(request: Request, template: str, context: dict[str, Any]) -> str:
 async def threads_page(request: Request, user: ChatUser = Depends(chat_user)) -> Response:
     """The user's conversations and a box to start a new one."""
     try:
-        threads = await chat_service(request).threads(user)
+        service = chat_service(request)
+        threads = await service.threads(user)
     except ChatRefused as exc:
         return _refused(exc)
+    service.warm(user)  # their agent team opens while they type: the first message starts at once
     return render(request, "chat/list.html", {"title": "Chat", "threads": threads, "thread_id": None})
 
 
@@ -85,9 +87,11 @@ async def new_thread(request: Request, message: str = Form(""), user: ChatUser =
 async def thread_page(request: Request, thread_id: str, user: ChatUser = Depends(chat_user)) -> Response:
     """One conversation: earlier turns, the one waiting on an approval, or the one being answered (live)."""
     try:
-        view = await chat_service(request).thread(user, thread_id)
+        service = chat_service(request)
+        view = await service.thread(user, thread_id)
     except ChatRefused as exc:
         return render(request, "error.html", {"title": "Not found", "message": exc.message}, status_code=exc.status)
+    service.warm(user)
     turns = thread_turns(view)
     live = live_turn(view.running) if view.running is not None else None
     if live is not None:
