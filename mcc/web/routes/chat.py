@@ -26,13 +26,17 @@ NAV = NavItem(10, "Chat", "/chat")
 
 @asynccontextmanager
 async def lifespan(web: FastAPI) -> AsyncIterator[None]:
-    """The chat service runs while the server does: checkpoints open, model and playbooks warmed in the background."""
+    """The chat service runs while the server does. A served app (``mcc web`` sets ``state.chat_warm_up``) loads
+    the model and opens the playbook store at start-up, in the background; test clients do not pay for that."""
     model = getattr(web.state, "chat_model", None)  # tests hand in a scripted model
-    web.state.chat = await ChatService.start(web.state.mcc, model, warm_knowledge=model is None)
+    warm = bool(getattr(web.state, "chat_warm_up", False))
+    service = await ChatService.start(web.state.mcc, model, warm_up=warm, warm_knowledge=warm and model is None)
+    outer, web.state.chat = getattr(web.state, "chat", None), service
     try:
         yield
     finally:
-        service, web.state.chat = web.state.chat, None
+        if web.state.chat is service:  # a nested lifespan (a second test client) restores the outer service
+            web.state.chat = outer
         await service.aclose()
 
 
