@@ -5,11 +5,30 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import String, cast, or_, select
+from sqlalchemy import Select, String, cast, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from spine.models.governance import AuditEntry
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    """What a listing shows of an audit row (its detail stays in the database)."""
+
+    seq: int
+    at: dt.datetime
+    actor: str
+    server: str
+    tool: str
+    decision: str
+    rule_ids: list[str]
+    approval_id: str | None
+
+
+_COLUMNS = (AuditEntry.seq, AuditEntry.at, AuditEntry.actor, AuditEntry.server, AuditEntry.tool,
+            AuditEntry.decision, AuditEntry.rule_ids, AuditEntry.approval_id)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +50,7 @@ class AuditSearch:
     def __init__(self, sessions: sessionmaker[Session], tenant_id: str) -> None:
         self._sessions, self.tenant_id = sessions, tenant_id
 
-    def recent(self, where: AuditFilter | None = None, limit: int = 100) -> Sequence[AuditEntry]:
+    def recent(self, where: AuditFilter | None = None, limit: int = 100) -> Sequence[AuditRow]:
         w = where or AuditFilter()
         stmt = select(AuditEntry).where(AuditEntry.tenant_id == self.tenant_id)
         for column, value in ((AuditEntry.decision, w.decision), (AuditEntry.server, w.server),
@@ -50,7 +69,7 @@ class AuditSearch:
         return self._run(stmt, limit)
 
     def concerning(self, ids: Collection[str], approval_ids: Collection[str] = (), limit: int = 100) -> Sequence[
-            AuditEntry]:  # fmt: skip
+            AuditRow]:  # fmt: skip
         """Rows whose detail names one of ``ids`` (e.g. a campaign and its external ids) or that resolve one of
         ``approval_ids``."""
         conditions = [cast(AuditEntry.detail, String).contains(i, autoescape=True) for i in ids if i]
@@ -70,9 +89,8 @@ class AuditSearch:
                 out[name] = [v for v in s.scalars(stmt) if v]
         return out
 
-    def _run(self, stmt: object, limit: int) -> Sequence[AuditEntry]:
+    def _run(self, stmt: Select[Any], limit: int) -> Sequence[AuditRow]:
+        # Plain rows of the listed columns: a page of 100 ORM entities with their JSON detail costs ~3x more.
+        stmt = stmt.with_only_columns(*_COLUMNS).order_by(AuditEntry.seq.desc()).limit(max(1, min(limit, 500)))
         with self._sessions() as s:
-            rows = list(s.scalars(stmt.order_by(AuditEntry.seq.desc()).limit(max(1, min(limit, 500)))))  # type: ignore[attr-defined]
-            for r in rows:
-                s.expunge(r)
-            return rows
+            return [AuditRow(*row) for row in s.execute(stmt)]

@@ -153,29 +153,6 @@ def channel_performance(
     return [ChannelPerformance(r.channel, _metrics(r)) for r in session.execute(stmt)]
 
 
-@dataclass(frozen=True, slots=True)
-class DailyPerformance:
-    date: dt.date
-    metrics: Metrics
-
-
-def daily_performance(
-    session: Session,
-    tenant_id: str,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-    *,
-    campaign_id: str | None = None,
-) -> list[DailyPerformance]:
-    """One row per (date, currency) over the range (optionally for one campaign), oldest first: the time series."""
-    _check(session, tenant_id, start, end)
-    stmt = _scoped(select(Measurement.date, Measurement.currency, *_aggregates()), tenant_id, start, end)
-    if campaign_id is not None:
-        stmt = stmt.where(Measurement.campaign_id == campaign_id)
-    stmt = stmt.group_by(Measurement.date, Measurement.currency).order_by(Measurement.date, Measurement.currency)
-    return [DailyPerformance(r.date, _metrics(r)) for r in session.execute(stmt)]
-
-
 def totals(
     session: Session,
     tenant_id: str,
@@ -276,3 +253,50 @@ def performance_summary(
 def _chan_key(item: tuple[tuple[str, str | None], object]) -> tuple[str, str]:
     (channel, currency), _ = item
     return channel, currency or ""
+
+
+@dataclass(frozen=True, slots=True)
+class DailyPerformance:
+    date: dt.date
+    metrics: Metrics
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignBreakdown:
+    totals: list[Metrics]  # one per currency
+    by_channel: list[ChannelPerformance]
+    daily: list[DailyPerformance]  # one per (date, currency), oldest first: the time series
+
+
+def campaign_breakdown(
+    session: Session, tenant_id: str, campaign_id: str, start: dt.date | None = None, end: dt.date | None = None
+) -> CampaignBreakdown:
+    """One campaign's totals, per-channel and per-day metrics from ONE GROUP BY (date, channel, currency) scan,
+    rolled up from those sums (a campaign page needs all three)."""
+    _check(session, tenant_id, start, end)
+    sums = [
+        func.coalesce(func.sum(Measurement.impressions), 0),
+        func.coalesce(func.sum(Measurement.clicks), 0),
+        func.coalesce(func.sum(Measurement.conversions), 0),
+        cast(func.coalesce(func.sum(Measurement.spend), 0), Numeric(18, 4)),
+        cast(func.coalesce(func.sum(Measurement.revenue_attributed), 0), Numeric(18, 4)),
+    ]
+    keys = (Measurement.date, Measurement.channel, Measurement.currency)
+    stmt = _scoped(select(*keys, *sums), tenant_id, start, end).where(Measurement.campaign_id == campaign_id)
+    # Running sums per group (one part each for _combine): a page view folds ~100 days x channels, not more.
+    by_day: dict[tuple[dt.date, str | None], list[tuple[int, int, int, Decimal, Decimal]]] = {}
+    by_chan: dict[tuple[str, str | None], list[tuple[int, int, int, Decimal, Decimal]]] = {}
+    by_cur: dict[str | None, list[tuple[int, int, int, Decimal, Decimal]]] = {}
+    for day, channel, currency, imps, clicks, convs, spend, revenue in session.execute(stmt.group_by(*keys)):
+        part = (int(imps), int(clicks), int(convs), Decimal(str(spend)), Decimal(str(revenue)))
+        for groups, key in ((by_day, (day, currency)), (by_chan, (channel, currency)), (by_cur, currency)):
+            acc = groups.get(key)  # type: ignore[attr-defined]
+            groups[key] = [part] if acc is None else [tuple(a + b for a, b in zip(acc[0], part, strict=True))]  # type: ignore[index]
+    days = sorted(by_day.items(), key=lambda i: (i[0][0], i[0][1] or ""))
+    return CampaignBreakdown(
+        totals=[_combine(by_cur[c], c) for c in sorted(by_cur, key=lambda c: c or "")],
+        by_channel=[
+            ChannelPerformance(ch, _combine(g, cur)) for (ch, cur), g in sorted(by_chan.items(), key=_chan_key)
+        ],
+        daily=[DailyPerformance(d, _combine(g, cur)) for (d, cur), g in days],
+    )

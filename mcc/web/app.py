@@ -4,7 +4,8 @@ How a route module registers itself (no edit of this file needed):
 
 1. Add ``mcc/web/routes/<area>.py`` defining ``router = APIRouter()``; every module of ``mcc.web.routes`` is
    discovered and included, in name order. Optionally define ``NAV = NavItem(order, "Label", "/path")`` to get a
-   top-level navigation entry (Chat 10, Approvals 20, Campaigns 30, Audit 40).
+   top-level navigation entry (Chat 10, Approvals 20, Campaigns 30, Audit 40, Playbooks 50); give it groups
+   (``NavItem(20, "Approvals", "/approvals", ("vp", ...))``) to show it only to their members.
 2. Protect routes with dependencies from ``mcc.web.security``: ``principal: WebPrincipal = Depends(signed_in)``
    (anonymous: pages redirect to ``/login``, htmx/API calls get 401) or ``Depends(require_group("vp", ...))``
    (403 otherwise). Handlers that touch the database are plain ``def`` (FastAPI runs them in a worker thread);
@@ -108,10 +109,11 @@ def create_web_app(
 
     @web.get("/", include_in_schema=False)
     def home(request: Request) -> Response:
-        if current_principal(request) is None:
+        principal = current_principal(request)
+        if principal is None:
             return RedirectResponse("/login", status_code=303)
-        first = web.state.nav[0].path if web.state.nav else "/login"
-        return RedirectResponse(first, status_code=303)
+        visible = [n.path for n in web.state.nav if not n.groups or principal.in_any(*n.groups)]
+        return RedirectResponse(visible[0] if visible else "/playbooks", status_code=303)
 
     _add_error_handlers(web)
     if secure_cookies is None:

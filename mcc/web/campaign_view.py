@@ -83,7 +83,7 @@ def campaign_page(app: App, tenant_id: str, campaign_id: str) -> CampaignPage:
     from spine.approvals import ApprovalStore
     from spine.audit_search import AuditSearch
     from spine.errors import NotFoundError
-    from spine.performance import channel_performance, daily_performance, totals
+    from spine.performance import campaign_breakdown
     from spine.repositories import open_store
 
     with open_store(app.sessions, tenant_id) as store:
@@ -101,16 +101,14 @@ def campaign_page(app: App, tenant_id: str, campaign_id: str) -> CampaignPage:
         for item in store.work_items.list(c.id):
             work[str(item.source_system)].append(item)
         strategies = [store.strategies.history(s.id) for s in store.strategies.list(c.id)]
-        sums = totals(store.session, tenant_id, campaign_id=c.id)
-        channels = channel_performance(store.session, tenant_id, campaign_id=c.id)
-        daily = daily_performance(store.session, tenant_id, campaign_id=c.id)
+        perf = campaign_breakdown(store.session, tenant_id, c.id)
     needles = {c.id, c.name, *(i for _, i, _ in ids)}
     approvals = [a for a in ApprovalStore(app.sessions).list(tenant_id) if _mentions(a.arguments, needles)]
     audit = AuditSearch(app.sessions, tenant_id).concerning(
         [c.id, *(i for s, i, _ in ids if s in ("workfront", "asana"))], [a.approval_id for a in approvals], limit=50
     )
-    page = CampaignPage(c, ids, dict(work), strategies, approvals, list(audit), sums, channels)
-    page.charts = _charts(daily, channels)
+    page = CampaignPage(c, ids, dict(work), strategies, approvals, list(audit), perf.totals, perf.by_channel)
+    page.charts = _charts(perf.daily, perf.by_channel)
     return page
 
 

@@ -18,11 +18,13 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 @dataclass(frozen=True, slots=True, order=True)
 class NavItem:
-    """A top-level navigation entry a route module declares as ``NAV`` (ordered by ``order``)."""
+    """A top-level navigation entry a route module declares as ``NAV`` (ordered by ``order``); with ``groups``
+    it shows only to members of one of them (the route itself must still check: hiding is not refusing)."""
 
     order: int
     label: str
     path: str
+    groups: tuple[str, ...] = ()
 
 
 def build_templates() -> Jinja2Templates:

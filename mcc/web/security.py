@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,8 @@ from fastapi import Depends, Request
 
 from mcc.wiring import App
 
-SESSION_USER = "user"  # {"tenant": ..., "user": ..., "method": "password"|"oidc:<name>", "narrow": [...]|None}
+# {"tenant", "user", "method": "password"|"oidc:<name>", "narrow": [...]|None, "iat": epoch seconds}
+SESSION_USER = "user"
 CSRF_KEY = "csrf"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
@@ -59,12 +61,17 @@ def load_principal(app: App, session_user: dict[str, Any]) -> WebPrincipal | Non
     """The principal a session names, re-read from the directory; None when the user is gone or inactive."""
     from spine.errors import SpineError
     from spine.repositories import open_store
+    from spine.repositories.credentials import CredentialRepository
 
     try:
         with open_store(app.sessions, str(session_user["tenant"])) as store:
             user = store.directory.get_user(str(session_user["user"]))
+            ended = CredentialRepository(store.session, store.tenant_id).sessions_valid_after(user.user_id)
     except (SpineError, KeyError):
         return None
+    started = session_user.get("iat")
+    if ended is not None and (not isinstance(started, (int, float)) or started < ended.timestamp()):
+        return None  # signed out everywhere or the password changed after this session began
     groups = frozenset(user.groups)
     narrow = session_user.get("narrow")
     if narrow is not None:  # OIDC: the provider's groups can only remove directory groups
@@ -107,12 +114,21 @@ def require_group(*groups: str) -> Any:
 def sign_in(request: Request, tenant_id: str, user_id: str, method: str, narrow: list[str] | None = None) -> None:
     """Start a session for the user: the old session content is dropped and a fresh CSRF token issued."""
     request.session.clear()
-    request.session[SESSION_USER] = {"tenant": tenant_id, "user": user_id, "method": method, "narrow": narrow}
+    request.session[SESSION_USER] = {"tenant": tenant_id, "user": user_id, "method": method, "narrow": narrow,
+                                     "iat": time.time()}  # fmt: skip
     request.session[CSRF_KEY] = secrets.token_urlsafe(32)
 
 
 def sign_out(request: Request) -> None:
+    """End this user's sessions everywhere (a copied cookie stops working too) and clear this one."""
+    from spine.repositories import open_store
+    from spine.repositories.credentials import CredentialRepository
+
+    principal = current_principal(request)
     request.session.clear()
+    if principal is not None:
+        with open_store(mcc_app(request).sessions, principal.tenant_id) as store:
+            CredentialRepository(store.session, store.tenant_id).end_sessions(principal.user_id)
 
 
 def csrf_token(request: Request) -> str:

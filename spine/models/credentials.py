@@ -1,7 +1,8 @@
 """Sign-in credentials of directory users: one password hash per user (argon2, computed by the caller).
 
 The hash format belongs to the composition root (``mcc/web/passwords.py``); the spine only stores it, so a
-removed user keeps its row but cannot sign in (the directory says it is inactive).
+removed user keeps its row but cannot sign in (the directory says it is inactive). ``sessions_valid_after`` ends
+every web session of the user started before it (sign-out, a new password).
 """
 
 from __future__ import annotations
@@ -20,5 +21,7 @@ class UserCredential(Base):
 
     tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    password_hash: Mapped[str] = mapped_column(String(400))
+    password_hash: Mapped[str | None] = mapped_column(String(400))  # None: signs in through OIDC only
+    # Sessions started before this instant are over (sign-out, password change): a stolen cookie dies with them.
+    sessions_valid_after: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from spine.audit import AuditLog
 from spine.audit_search import AuditFilter, AuditSearch
 from spine.demo import load_demo
-from spine.performance import daily_performance, totals
+from spine.performance import campaign_breakdown, channel_performance, totals
 from spine.repositories import open_store
 from spine.repositories.credentials import CredentialRepository
+
+
+def _key(m):  # type: ignore[no-untyped-def]
+    return (m.impressions, m.clicks, m.conversions, m.spend, m.revenue, m.currency, m.cpa,
+            pytest.approx(m.ctr), pytest.approx(m.roas))  # fmt: skip
 
 
 def test_credentials_daily_performance_and_audit_search_stay_in_their_tenant(
@@ -23,8 +29,15 @@ def test_credentials_daily_performance_and_audit_search_stay_in_their_tenant(
         assert CredentialRepository(store.session, "globex").password_hash("maya.chen") is None
         assert CredentialRepository(store.session, "acme").password_hash("maya.chen") == "$argon2id$fake"
         c = store.campaigns.find_by_name("Q1 Cloud Platform Launch")[0]
-        days = daily_performance(store.session, "acme", campaign_id=c.id)
+        perf = campaign_breakdown(store.session, "acme", c.id)
         total = totals(store.session, "acme", campaign_id=c.id)[0]
+        # The one-scan rollup agrees with the SQL aggregates (ratios to float precision).
+        assert [_key(m) for m in perf.totals] == [_key(total)]
+        sql_channels = channel_performance(store.session, "acme", campaign_id=c.id)
+        assert [(ch.channel, _key(ch.metrics)) for ch in perf.by_channel] == [
+            (ch.channel, _key(ch.metrics)) for ch in sql_channels
+        ]
+        days = perf.daily
         assert [d.date for d in days] == sorted({d.date for d in days})
         assert sum(d.metrics.impressions for d in days) == total.impressions
         assert sum(d.metrics.spend for d in days) == total.spend

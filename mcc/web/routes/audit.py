@@ -16,8 +16,8 @@ from mcc.web.security import WebPrincipal, mcc_app, require_group
 from spine.audit_search import AuditFilter, AuditSearch
 
 router = APIRouter()
-NAV = NavItem(40, "Audit", "/audit")
 AUDIT_READERS = ("marketing-leadership", "vp")
+NAV = NavItem(40, "Audit", "/audit", AUDIT_READERS)
 PERIODS = {"": None, "1d": 1, "7d": 7, "30d": 30}
 
 

@@ -9,6 +9,7 @@ narrow the directory's groups (through ``groups``), never add one.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -89,7 +90,8 @@ async def callback(request: Request, name: str) -> Response:
         user_id, narrow = map_claims(p, token.get("userinfo"))
     except (OidcRefused, AuthlibBaseError, JoseError, httpx.HTTPError, ValueError) as exc:
         return _refused(request, exc)  # a forged, expired or replayed answer, or an unreachable provider
-    principal = await run_in_threadpool(load_principal, mcc_app(request), {"tenant": p.tenant, "user": user_id})
+    claimed = {"tenant": p.tenant, "user": user_id, "iat": time.time()}  # the session this sign-in would start
+    principal = await run_in_threadpool(load_principal, mcc_app(request), claimed)
     if principal is None:
         return _refused(request, OidcRefused("this person is not an active user of the directory"))
     target = request.session.get(NEXT_KEY, "/")

@@ -9,12 +9,13 @@ from fastapi.responses import Response
 
 import knowledge
 from mcc.web.playbooks import DOC_ID, PlaybookCache, playbook_files
-from mcc.web.rendering import render
+from mcc.web.rendering import NavItem, render
 from mcc.web.security import WebPrincipal, signed_in
 from mcc.wiring import App
 from spine.errors import NotFoundError
 
 router = APIRouter()
+NAV = NavItem(50, "Playbooks", "/playbooks")
 
 
 def setup(web: FastAPI, app: App) -> None:

@@ -21,7 +21,8 @@ def upgrade() -> None:
         "user_credentials",
         sa.Column("tenant_id", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.String(length=128), nullable=False),
-        sa.Column("password_hash", sa.String(length=400), nullable=False),
+        sa.Column("password_hash", sa.String(length=400), nullable=True),
+        sa.Column("sessions_valid_after", sa.DateTime(timezone=True), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id", "user_id"], ["users.tenant_id", "users.user_id"],

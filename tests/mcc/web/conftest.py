@@ -140,3 +140,16 @@ def signed_in(web_client: Callable[[], TestClient]) -> Callable[..., TestClient]
         return client
 
     return make
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A web test module with ``SQLITE_ONLY = True`` (HTTP behaviour, not storage) runs on the SQLite demo only;
+    the shared session fixture is then built once, not once per module."""
+    dropped = [
+        item for item in items
+        if getattr(getattr(item, "module", None), "SQLITE_ONLY", False)
+        and getattr(getattr(item, "callspec", None), "params", {}).get("demo_db") == "postgresql"
+    ]  # fmt: skip
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]

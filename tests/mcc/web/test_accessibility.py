@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from mcc.wiring import App
 from spine.repositories import open_store
 
-pytestmark = pytest.mark.parametrize("demo_db", ["sqlite"], indirect=True)
+SQLITE_ONLY = True  # see conftest.pytest_collection_modifyitems
 
 
 def _pages(app: App) -> list[str]:

@@ -10,6 +10,9 @@ from fastapi.testclient import TestClient
 from spine.repositories import open_store
 from tests.mcc.web.conftest import FAST_PASSWORDS, PASSWORD, csrf_of, sign_in_as
 
+# HTTP behaviour; the credential store itself runs on both databases in tests/spine/test_web_reads.py.
+SQLITE_ONLY = True  # see conftest.pytest_collection_modifyitems
+
 
 def _login(client: TestClient, user: str, password: str, tenant: str = "acme", token: str | None = None):  # type: ignore[no-untyped-def]
     token = token if token is not None else csrf_of(client)
@@ -160,3 +163,30 @@ def test_one_client_address_guessing_many_accounts_is_throttled(web_client: Call
         assert _login(client, f"guess.{i}", "not the password!").status_code == 401
     blocked = _login(client, "maya.chen", PASSWORD)
     assert blocked.status_code == 429
+
+
+def test_sign_out_ends_the_users_sessions_everywhere(web_client: Callable[[], TestClient]) -> None:
+    laptop, phone = web_client(), web_client()
+    sign_in_as(laptop, "omar.farouk")
+    sign_in_as(phone, "omar.farouk")
+    stolen = dict(phone.cookies)
+    assert phone.get("/campaigns").status_code == 200
+    laptop.post("/logout", data={"csrf_token": csrf_of(laptop, "/campaigns")})
+    assert phone.get("/campaigns").status_code == 303  # the other session ended too
+    replay = web_client()
+    replay.cookies.update(stolen)
+    assert replay.get("/campaigns").status_code == 303  # a copied cookie is worthless now
+    again = web_client()
+    sign_in_as(again, "omar.farouk")  # signing in afterwards works
+    assert again.get("/campaigns").status_code == 200
+
+
+def test_a_new_password_ends_the_sessions_of_the_old_one(web_client, demo_app) -> None:  # type: ignore[no-untyped-def]
+    from spine.repositories.credentials import CredentialRepository
+
+    user_id = _new_user(demo_app, PASSWORD)
+    client = web_client()
+    sign_in_as(client, user_id)
+    with open_store(demo_app.sessions, "acme") as store:
+        CredentialRepository(store.session, "acme").set_password_hash(user_id, FAST_PASSWORDS.hash("another long one"))
+    assert client.get("/campaigns").status_code == 303

@@ -16,7 +16,7 @@ from spine.repositories import open_store
 
 runner = CliRunner()
 # The CLI's own work does not depend on the backend: SQLite only.
-pytestmark = pytest.mark.parametrize("demo_db", ["sqlite"], indirect=True)
+SQLITE_ONLY = True  # see conftest.pytest_collection_modifyitems
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from tests.mcc.web.conftest import FAST_PASSWORDS, web_settings
 from tests.mcc.web.oidc_issuer import CLIENT_ID, CLIENT_SECRET, OidcIssuer
 
 # Sign-in logic does not depend on the database: SQLite only keeps the suite fast.
-pytestmark = pytest.mark.parametrize("demo_db", ["sqlite"], indirect=True)
+SQLITE_ONLY = True  # see conftest.pytest_collection_modifyitems
 
 
 @pytest.fixture(scope="module")

@@ -45,6 +45,7 @@ def test_read_only_user_reads_campaigns_and_playbooks_but_not_the_audit(signed_i
     for path in ("/audit", "/audit/verify"):
         denied = client.get(path)
         assert denied.status_code == 403 and "marketing-leadership" in denied.text
+    assert 'href="/audit"' not in client.get("/campaigns").text  # not offered in the navigation either
 
 
 def test_approver_reads_the_audit_page_and_chain_status(signed_in) -> None:  # type: ignore[no-untyped-def]
@@ -52,6 +53,7 @@ def test_approver_reads_the_audit_page_and_chain_status(signed_in) -> None:  # t
     page = client.get("/audit?server=web")
     assert page.status_code == 200 and 'hx-get="/audit/verify"' in page.text
     assert "web.sign_in" in page.text and "dana.reyes" in page.text  # her own sign-in is on record
+    assert '<a href="/audit" aria-current="page">Audit</a>' in page.text
     status = client.get("/audit/verify", headers={"HX-Request": "true"})
     assert status.status_code == 200 and "Chain intact" in status.text
 
@@ -75,6 +77,6 @@ def test_unknown_campaign_and_playbook_are_404(signed_in) -> None:  # type: igno
 
 def test_static_assets_are_served_by_the_app_without_sign_in(web_client: Callable[[], TestClient]) -> None:
     client = web_client()
-    for path in ("/static/vendor/htmx/htmx.min.js", "/static/vendor/htmx-ext-sse/sse.min.js",
+    for path in ("/static/vendor/htmx/htmx.min.js", "/static/vendor/htmx_ext_sse/sse.min.js",
                  "/static/vendor/chartjs/chart.umd.min.js", "/static/app.css", "/static/app.js"):  # fmt: skip
         assert client.get(path).status_code == 200, path
