@@ -160,8 +160,17 @@ def decide(
 async def resume_waiting(app: App, approval: Approval) -> Any:
     """Resume the requester's conversation waiting on ``approval`` (the path `mcc approvals approve` takes);
     failures are logged, the decision stands."""
-    from mcc.commands.chat import resume_after_resolution
+    from agents.assistant import WAITING_NAMESPACE
+    from agents.checkpoints import open_store
+    from mcc.commands.chat import checkpoint_url, resume_after_resolution
 
+    try:  # the waiting-thread index first: no thread waits -> no model and servers to build
+        async with open_store(checkpoint_url(app.settings)) as store:
+            if await store.aget((WAITING_NAMESPACE, approval.tenant_id), approval.approval_id) is None:
+                return None
+    except Exception:
+        log.exception("could not read the waiting-thread index for approval %s", approval.approval_id)
+        return None
     record = {"approval_id": approval.approval_id, "requester": approval.requester, "tenant_id": approval.tenant_id}
     try:
         return await resume_after_resolution(app, record, approval.tenant_id)

@@ -91,8 +91,8 @@ def approvals_edit(
 ) -> None:
     """Approve with edits: the edited call is checked by the policy again, and it is what the requester's
     waiting conversation re-sends."""
-    from mcc.approvals_service import decide, desk, resume_waiting
-    from spine.approval_edits import set_path, summary
+    from mcc.approvals_service import decide, desk, editable_fields, edited_arguments, resume_waiting
+    from spine.approval_edits import ApprovalEditRefused, summary
 
     edits = _parse_set(set_)
     with open_app() as app:
@@ -100,10 +100,13 @@ def approvals_edit(
         def work() -> Any:
             principal = app.principal(as_user, tenant)
             a = desk(app).get(principal.tenant_id, approval_id)
-            edited = a.arguments
-            for path, value in edits:
-                edited = set_path(edited, path, value)
-            return decide(app, principal, approval_id, "approve", note, edited)
+            allowed = {p.removeprefix("arguments."): kind for p, _, kind in editable_fields(a.arguments)}
+            for path, _ in edits:
+                if path.removeprefix("arguments.") not in allowed:
+                    fix = f"edit one of: {', '.join(sorted(allowed)) or 'nothing'}"
+                    raise ApprovalEditRefused(f"{path}: not an amount or a date of this call", fix, field=path)
+            form = {f"f:arguments.{path.removeprefix('arguments.')}": value for path, value in edits}
+            return decide(app, principal, approval_id, "approve", note, edited_arguments(a.arguments, form))
 
         row = _guarded(work)
         resumed = asyncio.run(resume_waiting(app, row))

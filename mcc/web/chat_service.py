@@ -226,7 +226,7 @@ class ChatService:
             a = ApprovalStore(self.app.sessions).get(user.tenant_id, approval_id)
             return {"approval_id": a.approval_id, "status": a.status, "required_group": a.required_group,
                     "requester": a.requester, "resolved_by": a.resolved_by, "note": a.note, "tool": a.tool,
-                    "server": a.server, "expires_at": a.expires_at}  # fmt: skip
+                    "server": a.server, "expires_at": a.expires_at, "edits": a.edits}  # fmt: skip
 
         try:
             return await asyncio.to_thread(read)

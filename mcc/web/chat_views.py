@@ -27,7 +27,7 @@ def activity_item(kind: str, data: dict[str, Any]) -> dict[str, Any] | None:
 
 def approval_card(record: dict[str, Any], thread_id: str) -> dict[str, Any]:
     """An approval as its card shows it (``record``: the graph's approval entry or the spine's approval)."""
-    keys = ("approval_id", "status", "required_group", "tool", "reason", "resolved_by", "note")
+    keys = ("approval_id", "status", "required_group", "tool", "reason", "resolved_by", "note", "edits")
     return {"thread_id": thread_id, **{k: record.get(k) for k in keys}}
 
 

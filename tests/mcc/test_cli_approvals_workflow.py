@@ -84,6 +84,8 @@ def test_edit_and_delegation_from_the_cli(home: Path) -> None:
     aid = _request()
     code, out = mcc("approvals", "edit", aid, "--set", "budget_planned.amount=50000", "--as", "dana.reyes")
     assert code == 2 and "not lower" in out
+    code, out = mcc("approvals", "edit", aid, "--set", "name=Cheaper", "--as", "dana.reyes")
+    assert code == 2 and "not an amount or a date" in out
     code, out = mcc("approvals", "edit", aid, "--set", "budget_planned.amount=30000", "--as", "maya.chen")
     assert code == 2 and "cannot resolve" in out  # the requester
     code, out = mcc("approvals", "edit", aid, "--set", "budget_planned.amount=30000", "--as", "dana.reyes", "--json")

@@ -48,21 +48,15 @@ _REFUSED = {SelfApprovalForbidden: 403, ApproverNotInGroup: 403, ApprovalNotPend
             ApprovalConflict: 409, ApprovalEditRefused: 400, DelegationError: 400}  # fmt: skip
 
 
-def setup(web: FastAPI, app: App) -> None:
+@asynccontextmanager
+async def lifespan(web: FastAPI) -> AsyncIterator[None]:
     """Sweep approvals every ``approvals_sweep_seconds`` while the server runs (in a worker thread)."""
-    inner = web.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(asgi: Any) -> AsyncIterator[Any]:
-        async with inner(asgi) as state:
-            task = asyncio.create_task(_sweep_forever(web, app), name="approvals-sweep")
-            try:
-                yield state
-            finally:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-
-    web.router.lifespan_context = lifespan
+    task = asyncio.create_task(_sweep_forever(web, web.state.mcc), name="approvals-sweep")
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
 
 async def _sweep_forever(web: FastAPI, app: App) -> None:
@@ -189,7 +183,7 @@ async def _resume(request: Request, app: App, row: Approval) -> None:
 async def decide(request: Request, approval_id: str, principal: WebPrincipal = Depends(signed_in)) -> Response:
     form = await request.form()
     decision = str(form.get("decision", ""))
-    note = (str(form.get("note", "")).strip() or None) if form.get("note") else None
+    note = str(form.get("note") or "").strip()[:2000] or None
     if decision not in ("approve", "reject"):
         return await _detail(request, principal, approval_id, "decision: choose approve or reject", 400)
     app = mcc_app(request)

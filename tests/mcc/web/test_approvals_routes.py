@@ -19,6 +19,7 @@ from mcp_servers.guard.identity import FixedPrincipal
 from tests.mcc.web.conftest import csrf_of
 
 Signed = Callable[..., TestClient]
+SQLITE_ONLY = True  # HTTP behaviour; the domain rules behind it run on SQLite and PostgreSQL in tests/spine
 
 
 def _campaign(amount: str, currency: str = "EUR") -> dict[str, Any]:
@@ -197,3 +198,14 @@ def test_the_running_server_sweeps_approvals_in_the_background(demo_app: App, tm
                 break
             time.sleep(0.05)
     assert desk(demo_app).get("acme", aid).notified_at is not None
+
+
+def test_the_chat_card_shows_the_requester_what_the_approver_changed() -> None:
+    from mcc.web.chat_views import approval_card
+    from mcc.web.rendering import build_templates
+
+    edits = [{"path": "arguments.budget_planned.amount", "kind": "lowered", "before": "45000", "after": "30000"}]
+    record = {"approval_id": "a" * 36, "status": "approved", "tool": "create_campaign", "resolved_by": "dana.reyes",
+              "edits": edits}  # fmt: skip
+    html = build_templates().env.get_template("chat/_approval.html").render(approval=approval_card(record, "t" * 32))
+    assert "Approved with edits: budget_planned.amount 45000 → 30000" in html
