@@ -89,9 +89,9 @@ def _prepare_home(home: Path) -> None:
                 creds.set_password_hash(user, hashed)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # one server for every browser test module (its start costs seconds)
 def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """``mcc web`` on a free loopback port; stopped (and its log shown on failure) when the module ends."""
+    """``mcc web`` on a free loopback port; stopped when the test session ends (its log is under the home)."""
     home = tmp_path_factory.mktemp("mcc-web-home")
     # in a thread: Playwright's sync API already runs an event loop in this one, and seeding runs its own
     with ThreadPoolExecutor(1) as pool:
@@ -126,3 +126,5 @@ def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             proc.kill()
             proc.wait()
         log.close()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)  # the server's log beside the screenshots, for a failed run
+        (ARTIFACTS / "server.log").write_text((home / "server.log").read_text())
