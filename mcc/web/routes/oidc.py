@@ -89,11 +89,14 @@ async def callback(request: Request, name: str) -> Response:
         )
         user_id, narrow = map_claims(p, token.get("userinfo"))
     except (OidcRefused, AuthlibBaseError, JoseError, httpx.HTTPError, ValueError) as exc:
-        return _refused(request, exc)  # a forged, expired or replayed answer, or an unreachable provider
+        # A forged, expired or replayed answer, or an unreachable provider. Rendering reads the database: a thread.
+        return await run_in_threadpool(_refused, request, exc)
     claimed = {"tenant": p.tenant, "user": user_id, "iat": time.time()}  # the session this sign-in would start
     principal = await run_in_threadpool(load_principal, mcc_app(request), claimed)
     if principal is None:
-        return _refused(request, OidcRefused("this person is not an active user of the directory"))
+        return await run_in_threadpool(
+            _refused, request, OidcRefused("this person is not an active user of the directory")
+        )
     target = request.session.get(NEXT_KEY, "/")
     sign_in(request, p.tenant, user_id, f"oidc:{name}", narrow)
     await run_in_threadpool(audit_sign_in, mcc_app(request), p.tenant, user_id, f"oidc:{name}", ok=True)

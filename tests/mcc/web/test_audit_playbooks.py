@@ -43,14 +43,16 @@ def test_audit_shows_only_the_tenants_rows_and_filters_them(signed_in, demo_app:
 def test_chain_status_reports_tampering(signed_in, demo_app: App) -> None:  # type: ignore[no-untyped-def]
     marker = _seed(demo_app)
     client = signed_in("victor.hale")
-    assert "Chain intact" in client.get("/audit/verify").text
+    assert "Chain intact" in client.get("/audit/verify?fresh=true").text
     with demo_app.sessions.begin() as s:
         s.execute(update(AuditEntry).where(AuditEntry.tool == f"create_{marker}").values(actor="someone.else"))
-    status = client.get("/audit/verify", headers={"HX-Request": "true"}).text
-    assert "Chain check failed" in status and "edited" in status
+    cached = client.get("/audit/verify", headers={"HX-Request": "true"}).text
+    assert "Chain intact" in cached  # the minute-old result is reused...
+    status = client.get("/audit/verify?fresh=true", headers={"HX-Request": "true"}).text
+    assert "Chain check failed" in status and "edited" in status  # ...until the reader asks for a fresh walk
     with demo_app.sessions.begin() as s:  # put it back: the PostgreSQL demo database is shared
         s.execute(update(AuditEntry).where(AuditEntry.tool == f"create_{marker}").values(actor="maya.chen"))
-    assert "Chain intact" in client.get("/audit/verify").text
+    assert "Chain intact" in client.get("/audit/verify?fresh=true").text
 
 
 def test_playbook_pages_have_anchored_sections(signed_in: Callable[..., TestClient]) -> None:
