@@ -186,12 +186,14 @@ def test_the_running_server_sweeps_approvals_in_the_background(demo_app: App, tm
 
     from mcc.web.app import create_web_app
     from mcc.web.throttle import MemoryCounters
+    from tests.agents.graph.support import ScriptedModel
     from tests.mcc.web.conftest import FAST_PASSWORDS, web_settings
 
     aid = _request(demo_app)
     fast = App(settings=web_settings(tmp_path, approvals_sweep_seconds=0.05), engine=demo_app.engine,
                sessions=demo_app.sessions)  # fmt: skip
     web = create_web_app(fast, passwords=FAST_PASSWORDS, throttle_store=MemoryCounters())
+    web.state.chat_model = ScriptedModel({})  # the chat's lifespan runs too: no model to load for this test
     with TestClient(web):  # the lifespan runs: the periodic sweep starts
         for _ in range(200):  # wait (bounded) for the first pass; no timing assertion
             if desk(demo_app).get("acme", aid).notified_at is not None:
