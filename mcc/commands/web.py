@@ -32,7 +32,9 @@ def web(
         s = app.settings
         host, port = host or s.web_host, port or s.web_port
         console.print(f"MCC web app on http://{host}:{port}  (Ctrl-C stops it)")
-        uvicorn.run(create_web_app(app), host=host, port=port, log_level="info", proxy_headers=False)
+        served = create_web_app(app)
+        served.state.chat_warm_up = True  # a served app loads the chat model at start-up (test clients do not)
+        uvicorn.run(served, host=host, port=port, log_level="info", proxy_headers=False)
 
 
 def _prepare_demo(app: App) -> None:

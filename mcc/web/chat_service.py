@@ -84,10 +84,12 @@ class ChatService:
     _background: set[asyncio.Task[None]] = field(default_factory=set)
 
     @classmethod
-    async def start(cls, app: App, model: ChatModel | None = None, *, warm_knowledge: bool = False) -> ChatService:
-        """Build the model (warmed up in a worker thread) and open the checkpoints and store of ``app``;
-        ``warm_knowledge`` also opens the playbook store in the background (the first playbook question takes
-        seconds otherwise)."""
+    async def start(
+        cls, app: App, model: ChatModel | None = None, *, warm_up: bool = True, warm_knowledge: bool = False
+    ) -> ChatService:
+        """Build the model and open the checkpoints and store of ``app``. ``warm_up`` loads the model now in a
+        worker thread (else on first use); ``warm_knowledge`` also opens the playbook store in the background (the
+        first playbook question takes seconds otherwise)."""
         from agents.checkpoints import open_checkpointer, open_store
         from agents.graph import build_graph
         from mcc.commands.chat import checkpoint_url
@@ -103,9 +105,9 @@ class ChatService:
             raise
         service = cls(app, model, saver, store, stack)
         service._reader = build_graph(saver)  # reads thread state; runs go through each turn's Assistant
-        warm_up = getattr(model, "warm_up", None)
-        if warm_up is not None:  # loading MiniLM takes seconds: started now, in a worker thread, not in a first turn
-            service._warming = asyncio.create_task(asyncio.to_thread(warm_up), name="chat-model-warm-up")
+        load = getattr(model, "warm_up", None)
+        if warm_up and load is not None:  # loading MiniLM takes seconds: started now, in a thread, not in a first turn
+            service._warming = asyncio.create_task(asyncio.to_thread(load), name="chat-model-warm-up")
         if warm_knowledge:
             service._background.add(asyncio.create_task(asyncio.to_thread(_warm_knowledge, app)))
         return service

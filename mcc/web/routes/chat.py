@@ -26,16 +26,17 @@ NAV = NavItem(10, "Chat", "/chat")
 
 @asynccontextmanager
 async def lifespan(web: FastAPI) -> AsyncIterator[None]:
-    """The chat service runs while the server does: checkpoints open, model and playbooks warmed in the background."""
+    """The chat service runs while the server does. A served app (``mcc web`` sets ``state.chat_warm_up``) loads
+    the model and opens the playbook store at start-up, in the background; test clients do not pay for that."""
     model = getattr(web.state, "chat_model", None)  # tests hand in a scripted model
-    service = await ChatService.start(web.state.mcc, model, warm_knowledge=model is None)
-    web.state.chat = service
+    warm = bool(getattr(web.state, "chat_warm_up", False))
+    service = await ChatService.start(web.state.mcc, model, warm_up=warm, warm_knowledge=warm and model is None)
+    outer, web.state.chat = getattr(web.state, "chat", None), service
     try:
         yield
     finally:
-        # Two clients may run one app's lifespan at once (tests): each closes its own service only.
-        if getattr(web.state, "chat", None) is service:
-            web.state.chat = None
+        if web.state.chat is service:  # a nested lifespan (a second test client) restores the outer service
+            web.state.chat = outer
         await service.aclose()
 
 
@@ -65,9 +66,11 @@ def _fragment(request: Request, template: str, context: dict[str, Any]) -> str:
 async def threads_page(request: Request, user: ChatUser = Depends(chat_user)) -> Response:
     """The user's conversations and a box to start a new one."""
     try:
-        threads = await chat_service(request).threads(user)
+        service = chat_service(request)
+        threads = await service.threads(user)
     except ChatRefused as exc:
         return _refused(exc)
+    service.warm(user)  # their agent team opens while they type: the first message starts at once
     return render(request, "chat/list.html", {"title": "Chat", "threads": threads, "thread_id": None})
 
 
@@ -88,9 +91,11 @@ async def new_thread(request: Request, message: str = Form(""), user: ChatUser =
 async def thread_page(request: Request, thread_id: str, user: ChatUser = Depends(chat_user)) -> Response:
     """One conversation: earlier turns, the one waiting on an approval, or the one being answered (live)."""
     try:
-        view = await chat_service(request).thread(user, thread_id)
+        service = chat_service(request)
+        view = await service.thread(user, thread_id)
     except ChatRefused as exc:
         return render(request, "error.html", {"title": "Not found", "message": exc.message}, status_code=exc.status)
+    service.warm(user)
     turns = thread_turns(view)
     live = live_turn(view.running) if view.running is not None else None
     if live is not None:

@@ -1,5 +1,6 @@
-"""Browser test fixtures: Debian's Chromium driven by Playwright (never a downloaded browser), and the real web app
-served by uvicorn (``mcc web``) in its own process on a free port, over a demo world in a temporary MCC_HOME.
+"""Browser test fixtures: Debian's Chromium driven by Playwright (never a downloaded browser; pytest-playwright's
+session-wide fixtures are not used), and the real web app served by uvicorn (``mcc web``) in its own process
+on a free port, over a demo world in a temporary MCC_HOME.
 
 No Chromium: the tests are skipped, except under CI (CI=true), where that is a failure
 (``scripts/test.sh`` installs Debian's ``chromium`` package with apt-get when it is missing).
@@ -17,9 +18,9 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from knowledge.onnx_embedding import default_cache_dir
 
@@ -29,15 +30,21 @@ PASSWORD = "browser-test-password"
 START_TIMEOUT_S = 180  # a first run on a new machine exports the embedding model to ONNX once
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    """pytest-playwright's launch options, pointed at Debian's Chromium."""
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, for one test module. Module-scoped on purpose: Playwright's sync API runs an
+    event loop in this thread while it is started, and tests after this module call ``asyncio.run``."""
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing: install Debian's chromium package (scripts/ensure_chromium.sh)"
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(message)
         pytest.skip(message)
-    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": ["--no-sandbox"]}
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
 @pytest.fixture(scope="session")
@@ -82,9 +89,9 @@ def _prepare_home(home: Path) -> None:
                 creds.set_password_hash(user, hashed)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # one server for every browser test module (its start costs seconds)
 def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """``mcc web`` on a free loopback port; stopped (and its log shown on failure) when the module ends."""
+    """``mcc web`` on a free loopback port; stopped when the test session ends (its log is under the home)."""
     home = tmp_path_factory.mktemp("mcc-web-home")
     # in a thread: Playwright's sync API already runs an event loop in this one, and seeding runs its own
     with ThreadPoolExecutor(1) as pool:
@@ -93,7 +100,7 @@ def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MCC_") and k != "ANTHROPIC_API_KEY"}
     # every write is proposed first, so the browser test also answers a proposal with its button
     env.update(MCC_HOME=str(home), MCC_CONFIRM_WRITES="always", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
-               MCC_WEB_SESSION_SECRET="b" * 40)  # fmt: skip
+               PYTHONUNBUFFERED="1", MCC_WEB_SESSION_SECRET="b" * 40)  # fmt: skip
     log = (home / "server.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "mcc", "web", "--port", str(port)], env=env, stdout=log,
                             stderr=subprocess.STDOUT)  # fmt: skip
@@ -119,3 +126,5 @@ def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             proc.kill()
             proc.wait()
         log.close()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)  # the server's log beside the screenshots, for a failed run
+        (ARTIFACTS / "server.log").write_text((home / "server.log").read_text())
