@@ -1,6 +1,7 @@
-"""Process one inbox row: parse it, fetch what Asana's id-only events point at (outside the transaction), then
-apply every change, the rollups, the row's new status and one audit row in ONE transaction. A crash before the
-commit leaves the row ``received`` (processed again later); after it, the row is ``processed`` (never again)."""
+"""Process inbox rows: parse each, fetch what Asana's id-only events point at (outside the transaction), then apply
+every change with the rows' new statuses, the rollups and an audit row in ONE transaction per batch (each delivery
+all or nothing: a delivery that fails sends the batch back to be done one delivery at a time). A crash before the
+commit leaves the rows ``received`` (processed again later); after it they are ``processed`` (never again)."""
 
 from __future__ import annotations
 
@@ -86,7 +87,7 @@ async def _fetch_asana(tenant_id: str, body: str, reader: AsanaReader) -> list[F
     return [Fetched(kind, gid, at, None if gone else read.get(gid)) for (kind, gid), (at, gone) in latest.items()]
 
 
-def _asana_changes(session: Session, fetched: list[Fetched]) -> list[ExternalChange]:
+def _asana_changes(session: Session, tenant_id: str, fetched: list[Fetched]) -> list[ExternalChange]:
     changes = []
     for f in fetched:
         if f.kind == "project":
@@ -96,8 +97,8 @@ def _asana_changes(session: Session, fetched: list[Fetched]) -> list[ExternalCha
         if not isinstance(f.value, Task):
             changes.append(deleted_task(f.gid, f.at))
             continue
-        status = session.scalar(select(WorkItem.status).where(WorkItem.external_id == f.gid,
-                                                              WorkItem.source_system == "asana"))  # fmt: skip
+        mine = (WorkItem.tenant_id == tenant_id, WorkItem.external_id == f.gid, WorkItem.source_system == "asana")
+        status = session.scalar(select(WorkItem.status).where(*mine))
         changes.append(change_from_task(f.value, status, f.at))
     return changes
 
@@ -124,7 +125,7 @@ def _heads(sessions: sessionmaker[Session], ids: list[str]) -> dict[str, _Head]:
 
 def _changes(session: Session, head: _Head, fetched: list[Fetched]) -> list[ExternalChange]:
     if head.system == "asana":
-        return _asana_changes(session, fetched)
+        return _asana_changes(session, head.tenant_id, fetched)
     change = change_from_event(parse_event(head.body), head.received_at)
     return [change] if change is not None else []
 
