@@ -65,8 +65,11 @@ class InboxWorker(DBOSConfiguredInstance):
         return result
 
     def enqueue(self, durable: Durable, inbox_ids: list[str]) -> Any:
-        """Queue rows on the webhooks queue (the same rows again: a no-op)."""
-        key = hashlib.sha256(",".join(inbox_ids).encode()).hexdigest()[:32]
+        """Queue rows on the webhooks queue (the same rows again within the minute: a no-op; a later sweep may
+        queue rows that are still ``received`` again, e.g. after their workflow gave up while the database was down).
+        """
+        minute = int(time.time() // 60)
+        key = hashlib.sha256(f"{minute}:{','.join(inbox_ids)}".encode()).hexdigest()[:32]
         with SetWorkflowID(f"inbox-{key}"):
             handle = durable.webhooks.enqueue(self.deliver, inbox_ids)
         self._recent.mark(inbox_ids)

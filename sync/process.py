@@ -1,6 +1,7 @@
-"""Process one inbox row: parse it, fetch what Asana's id-only events point at (outside the transaction), then
-apply every change, the rollups, the row's new status and one audit row in ONE transaction. A crash before the
-commit leaves the row ``received`` (processed again later); after it, the row is ``processed`` (never again)."""
+"""Process inbox rows: parse each, fetch what Asana's id-only events point at (outside the transaction), then apply
+every change with the rows' new statuses, the rollups and an audit row in ONE transaction per batch (each delivery
+all or nothing: a delivery that fails sends the batch back to be done one delivery at a time). A crash before the
+commit leaves the rows ``received`` (processed again later); after it they are ``processed`` (never again)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from connectors.errors import ConnectorError
 from connectors.workfront.webhooks import parse_event
 from spine.audit import AuditLog
 from spine.errors import SpineError
-from spine.models import WebhookDelivery, WorkItem
+from spine.models import SystemRef, WebhookDelivery, WorkItem
 from spine.repositories import SpineStore
 from sync import inbox
 from sync.apply_spine import Applier, Lookups
@@ -64,17 +65,33 @@ class Fetched:
     gid: str
     at: dt.datetime
     value: Task | Project | None
+    unread: bool = False  # not linked to MCC: not read, reported as unknown
 
 
-async def _fetch_asana(tenant_id: str, body: str, reader: AsanaReader) -> list[Fetched]:
+def _linked(sessions: sessionmaker[Session], tenant_id: str, gids: set[str]) -> set[str]:
+    """Which of ``gids`` the tenant has linked (tasks or projects) in Asana."""
+    q = select(SystemRef.external_id).where(SystemRef.tenant_id == tenant_id, SystemRef.system == "asana",
+                                            SystemRef.external_id.in_(sorted(gids)))  # fmt: skip
+    with sessions() as s:
+        return set(s.scalars(q))
+
+
+async def _fetch_asana(tenant_id: str, body: str, reader: AsanaReader, linked: set[str]) -> list[Fetched]:
+    """Read the tasks and projects the events name; a task MCC does not know is read only when it was added to a
+    linked project (it may become a work item): other unknown ids cost no API call and are recorded as unknown."""
     delivery = parse_events(body.encode())
     latest: dict[tuple[str, str], tuple[dt.datetime, bool]] = {}
+    unknown: set[tuple[str, str]] = set()
     for ev in delivery.events:
         kind = ev.resource.resource_type
         if kind not in ("task", "project"):
             continue
         key = (kind, ev.resource.gid)
         gone = ev.action == "deleted" or (ev.action == "removed" and kind == "task" and ev.parent is None)
+        joins_linked = ev.action == "added" and ev.parent is not None and ev.parent.gid in linked
+        if ev.resource.gid not in linked and not joins_linked:
+            unknown.add(key)
+            continue
         prev = latest.get(key)
         if prev is None or ev.created_at >= prev[0]:
             latest[key] = (ev.created_at, gone)
@@ -83,12 +100,18 @@ async def _fetch_asana(tenant_id: str, body: str, reader: AsanaReader) -> list[F
         gids = [g for (k, g), (_, gone) in latest.items() if k == kind and not gone]
         if gids:
             read.update(await reader.read(tenant_id, kind, gids))
-    return [Fetched(kind, gid, at, None if gone else read.get(gid)) for (kind, gid), (at, gone) in latest.items()]
+    out = [Fetched(kind, gid, at, None if gone else read.get(gid)) for (kind, gid), (at, gone) in latest.items()]
+    now = dt.datetime.now(dt.UTC)
+    return out + [Fetched(kind, gid, now, None, unread=True) for kind, gid in sorted(unknown - set(latest))]
 
 
-def _asana_changes(session: Session, fetched: list[Fetched]) -> list[ExternalChange]:
+def _asana_changes(session: Session, tenant_id: str, fetched: list[Fetched]) -> list[ExternalChange]:
     changes = []
     for f in fetched:
+        if f.unread:
+            changes.append(ExternalChange("asana", "work_item" if f.kind == "task" else "campaign", f.gid, f.at,
+                                          {}, "delete"))  # fmt: skip
+            continue
         if f.kind == "project":
             if isinstance(f.value, Project):
                 changes.append(change_from_project(f.value, f.at))
@@ -96,8 +119,8 @@ def _asana_changes(session: Session, fetched: list[Fetched]) -> list[ExternalCha
         if not isinstance(f.value, Task):
             changes.append(deleted_task(f.gid, f.at))
             continue
-        status = session.scalar(select(WorkItem.status).where(WorkItem.external_id == f.gid,
-                                                              WorkItem.source_system == "asana"))  # fmt: skip
+        mine = (WorkItem.tenant_id == tenant_id, WorkItem.external_id == f.gid, WorkItem.source_system == "asana")
+        status = session.scalar(select(WorkItem.status).where(*mine))
         changes.append(change_from_task(f.value, status, f.at))
     return changes
 
@@ -124,7 +147,7 @@ def _heads(sessions: sessionmaker[Session], ids: list[str]) -> dict[str, _Head]:
 
 def _changes(session: Session, head: _Head, fetched: list[Fetched]) -> list[ExternalChange]:
     if head.system == "asana":
-        return _asana_changes(session, fetched)
+        return _asana_changes(session, head.tenant_id, fetched)
     change = change_from_event(parse_event(head.body), head.received_at)
     return [change] if change is not None else []
 
@@ -185,7 +208,11 @@ def process_batch(sessions: sessionmaker[Session], audit: AuditLog, ids: list[st
         try:
             if asana is None:
                 raise RuntimeError("no Asana reader configured for asana deliveries")
-            fetched[inbox_id] = asyncio.run(_fetch_asana(heads[inbox_id].tenant_id, heads[inbox_id].body, asana))
+            head = heads[inbox_id]
+            events = parse_events(head.body.encode()).events
+            gids = {ev.resource.gid for ev in events} | {ev.parent.gid for ev in events if ev.parent is not None}
+            linked = _linked(sessions, head.tenant_id, gids)
+            fetched[inbox_id] = asyncio.run(_fetch_asana(head.tenant_id, head.body, asana, linked))
         except _ERRORS as exc:
             result[inbox_id] = inbox.record_failure(sessions, inbox_id, f"{type(exc).__name__}: {exc}")
     todo = [i for i in todo if result[i] == "received"]

@@ -139,3 +139,10 @@ def test_asana_subscribe_handshakes_with_our_receiver(world: World, served: tupl
         item = s.get(WorkItem, ref.canonical_id)
         assert item is not None and (item.name, item.campaign_id, item.source_system) == (
             "Write the launch post", world.campaign_id, "asana")  # fmt: skip
+
+    stranger = "1299999999999999"  # a task MCC never linked: recorded as unknown without an API call
+    unknown = {"action": "changed", "resource": {"gid": stranger, "resource_type": "task"},
+               "created_at": dt.datetime.now(dt.UTC).isoformat()}  # fmt: skip
+    assert wire.deliver(done.created[0], [unknown]).status_code == 200
+    assert process_pending(world.sessions, world.audit, reader) == {"ignored": 1}
+    assert not [r for r in wire.requests if stranger in r["path"]]

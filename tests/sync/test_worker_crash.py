@@ -77,3 +77,45 @@ def test_kill_9_mid_processing_then_restart(tmp_path: Path, monkeypatch) -> None
             audited = s.scalars(select(AuditEntry.detail).where(AuditEntry.tool == "webhook.workfront")).all()
             assert sum(d["deliveries"] for d in audited) == N
         assert AuditLog(app.sessions, key=AUDIT_KEY).verify().ok
+
+
+def test_serve_webhooks_receives_and_processes(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    import httpx
+
+    from mcc.inbound import webhook_secrets
+
+    home = tmp_path / "home"
+    for k, v in _env(home).items():
+        monkeypatch.setenv(k, v)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with open_app(load_settings()) as app:
+        world = build_world(app.sessions)
+        webhook_secrets(app).set_secret("acme", "workfront", "default", "serve-test-token-0123456789")
+        cmd = [sys.executable, "-m", "mcc", "serve", "webhooks", "--port", str(port)]
+        proc = subprocess.Popen(cmd, env=_env(home), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while True:
+                assert proc.poll() is None and time.monotonic() < deadline, "the receiver did not start"
+                try:
+                    if httpx.get(base + "/healthz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            body = task_update(world, 0, T0, {"status": "NEW"}, {"status": "CPL", "percentComplete": 100})
+            auth = {"Authorization": "Bearer serve-test-token-0123456789"}
+            assert httpx.post(f"{base}/webhooks/workfront/acme", content=body, headers=auth).status_code == 200
+            assert httpx.post(f"{base}/webhooks/workfront/acme", content=body).status_code == 401
+            while _counts(app.sessions) != {"processed": 1}:
+                assert time.monotonic() < deadline, _counts(app.sessions)
+                time.sleep(0.1)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+        with app.sessions() as s:
+            assert s.get(WorkItem, world.item_ids[0]).status == "completed"  # type: ignore[union-attr]
