@@ -320,6 +320,17 @@ def _pool(hits: list[SearchHit], warnings: list[str]) -> list[tuple[int, int, st
     return pool
 
 
+def unit_text(heading_path: list[str], unit: str) -> str:
+    """What is embedded for one answer unit: its heading path, then the unit (so a bare row keeps its context)."""
+    return f"{' > '.join(heading_path)}: {unit}"
+
+
+def unit_texts(heading_path: list[str], text: str) -> list[str]:
+    """The embedded texts of every answer unit of one chunk, as the composer builds them (for warming a cache)."""
+    units = list(answerable_units(text)) + [row for row in table_rows(text) if not looks_like_instruction(row)]
+    return [unit_text(heading_path, u) for u in units]
+
+
 def _choose(
     question: str, hits: list[SearchHit], idf: Callable[[str], float] | None,
     embed: Callable[[list[str]], np.ndarray] | None, words: WordVectors | None, max_sentences: int,
@@ -335,7 +346,7 @@ def _choose(
     asks = [question] + (parts if len(parts) > 1 else [])
     sims = np.zeros((len(asks), len(pool)))
     if embed is not None:
-        vecs = embed(asks + [f"{' > '.join(hits[r].heading_path)}: {t}" for r, _, t in pool])
+        vecs = embed(asks + [unit_text(hits[r].heading_path, t) for r, _, t in pool])
         sims = np.asarray(vecs[len(asks) :] @ np.asarray(vecs[: len(asks)]).T).T
     synonyms = _synonym_table(question, [t for _, _, t in pool], words)
 

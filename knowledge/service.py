@@ -23,7 +23,13 @@ from knowledge.chunking import DEFAULT_MAX_CHARS, DEFAULT_OVERLAP, chunk_documen
 from knowledge.embedding import Embedder
 from knowledge.errors import BadInputFile, VectorStoreUnavailable
 from knowledge.focus import focus_of, question_parts
-from knowledge.grounding import DEFAULT_MIN_RELEVANCE, compose_answer, with_amount_hits, with_part_hits
+from knowledge.grounding import (
+    DEFAULT_MIN_RELEVANCE,
+    compose_answer,
+    unit_texts,
+    with_amount_hits,
+    with_part_hits,
+)
 from knowledge.models import (
     SHARED_OWNER,
     Audience,
@@ -44,6 +50,7 @@ from knowledge.store import ChunkStore, make_client, parse_chroma_url
 ProgressFn = Callable[[int, int, str], None]  # (files done, files total, current path)
 AMOUNT_POOL = 15  # hits searched for a section whose amount range holds the asked amount
 EMBED_GROUP = 1024  # chunks embedded together across files
+UNIT_CACHE_SIZE = 20_000  # answer-unit embeddings kept (384 float32 each: about 30 MB when full)
 DEFAULT_PLAYBOOKS_DIR = Path(__file__).resolve().parent / "playbooks"
 
 
@@ -80,6 +87,8 @@ class KnowledgeBase:
         self.embedder = embedder if embedder is not None else Embedder(model_name_or_path)
         self.retriever = HybridRetriever(self.store, self.embedder)
         self.word_vectors = WordVectors(self.embedder.encode)  # single-word embeddings for the answerability check
+        # answer units recur across questions: embedding each once keeps a grounded answer to one question embed
+        self.unit_vectors = WordVectors(self.embedder.encode, max_size=UNIT_CACHE_SIZE)
         self.max_chars = max_chars
         self.overlap = overlap
         self.max_file_bytes = max_file_bytes
@@ -201,6 +210,17 @@ class KnowledgeBase:
             (report.updated if doc.source_path in manifest else report.added).append(doc.source_path)
 
     # ------------------------------------------------------------------ read
+    def warm_answers(self, batch: int = 256) -> int:
+        """Embed every stored chunk's answer units now (e.g. in a server's start-up thread), so the first grounded
+        answers embed only their question. Returns how many units are cached; stops when the cache is full."""
+        texts: list[str] = []
+        for chunk in self.store.all_chunks():
+            texts.extend(unit_texts(chunk.heading_path, chunk.text))
+        texts = list(dict.fromkeys(texts))[: UNIT_CACHE_SIZE // 2]  # room left for the questions
+        for start in range(0, len(texts), batch):
+            self.unit_vectors.get(texts[start : start + batch])
+        return len(texts)
+
     def search(
         self,
         query: str,
@@ -267,7 +287,7 @@ class KnowledgeBase:
             return compose_answer(
                 question, hits, min_relevance=self.min_relevance, vocabulary=self.retriever.vocabulary(owners),
                 surface=self.retriever.surface(owners), idf=lambda token: self.retriever.idf(token, owners),
-                embed=self.embedder.encode, words=self.word_vectors, model=self.answer_model, gate=gate,
+                embed=self.unit_vectors.get, words=self.word_vectors, model=self.answer_model, gate=gate,
             )  # fmt: skip
 
     @contextmanager

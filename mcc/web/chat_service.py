@@ -315,9 +315,11 @@ class ChatService:
 
 
 def _warm_knowledge(app: App) -> None:
-    """One read-only search: opens the vector store and builds the keyword index before the first question."""
+    """One read-only search (opens the vector store, builds the keyword index) and the answer units embedded, before
+    the first question."""
     try:
         app.knowledge.search("campaign playbook", k=1)
+        app.knowledge.warm_answers()
     except Exception:  # a warm-up only: the first real question reports any problem itself
         log.warning("could not warm up the playbook store", exc_info=True)
 
