@@ -8,9 +8,11 @@ them would fail the others it picks up.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -27,6 +29,47 @@ class Workers:
     durable: Durable
     inbox: InboxWorker
     outbound: Outbound
+
+
+OUTBOUND_EVERY_SECONDS = 5.0  # how often a running worker plans MCC changes out (``mcc sync push`` does it at once)
+log = logging.getLogger("mcc.sync.workers")
+
+
+@dataclass
+class Sweeper:
+    """What a long-running worker does between waits: queue new inbox rows at every call, and plan MCC-owned campaign
+    changes of every tenant onto the outbound queue every ``outbound_every`` seconds. Errors are logged and retried
+    at the next call, never raised: a worker keeps running."""
+
+    app: App
+    workers: Workers
+    outbound_every: float = OUTBOUND_EVERY_SECONDS
+    _next_outbound: float = field(default=0.0, repr=False)
+
+    def __call__(self) -> int:
+        queued = 0
+        try:
+            queued = self.workers.inbox.sweep(self.workers.durable)
+        except Exception:
+            log.warning("inbox sweep failed; retrying", exc_info=True)
+        if time.monotonic() >= self._next_outbound:
+            self._next_outbound = time.monotonic() + self.outbound_every
+            self.plan_outbound()
+        return queued
+
+    def plan_outbound(self) -> list[str]:
+        """Enqueue one propagation per (campaign, system) with unsent MCC changes, for every tenant."""
+        from spine.repositories.directory import list_tenants
+
+        with self.app.sessions() as session:
+            tenants = [t.id for t in list_tenants(session)]
+        started: list[str] = []
+        for tenant_id in tenants:
+            try:
+                started += self.workers.outbound.enqueue_pending(self.workers.durable.outbound, tenant_id)
+            except Exception:
+                log.warning("outbound planning failed for tenant %s; retrying", tenant_id, exc_info=True)
+        return started
 
 
 def backend_opener(app: App) -> Any:

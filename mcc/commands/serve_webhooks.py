@@ -12,8 +12,7 @@ from mcc.settings import Settings
 from mcc.wiring import open_app
 
 if TYPE_CHECKING:
-    from sync.durable import Durable
-    from sync.inbox_worker import InboxWorker
+    from mcc.workers import Sweeper
 
 SWEEP_SECONDS = 0.25
 
@@ -23,15 +22,16 @@ def serve_webhooks(settings: Settings, host: str | None, port: int | None) -> No
     import uvicorn
 
     from mcc.inbound import receiver, worker_config
+    from mcc.workers import Sweeper
     from sync.receiver import build_app
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     h, p = host or settings.http_host, port or settings.http_port
     with open_app(settings) as app, app.workers(worker_config(app)) as workers:
-        worker, durable = workers.inbox, workers.durable
-        swept = worker.sweep(durable)
+        sweep = Sweeper(app, workers)
+        swept = sweep()
         stop = threading.Event()
-        sweeper = threading.Thread(target=_sweep, args=(worker, durable, stop), name="inbox-sweep", daemon=True)
+        sweeper = threading.Thread(target=_sweep, args=(sweep, stop), name="sync-sweep", daemon=True)
         sweeper.start()
         rec = receiver(app)  # the request path only stores: the sweep queues what arrived, in batches
         err_console.print(f"mcc: webhook receiver on http://{h}:{p}/webhooks/{{asana|workfront}}/{{tenant}} "
@@ -43,10 +43,7 @@ def serve_webhooks(settings: Settings, host: str | None, port: int | None) -> No
             sweeper.join(5)
 
 
-def _sweep(worker: InboxWorker, durable: Durable, stop: threading.Event, every: float = SWEEP_SECONDS) -> None:
-    """Queue what the receiver stored, every ``every`` seconds, until stopped."""
+def _sweep(sweep: Sweeper, stop: threading.Event, every: float = SWEEP_SECONDS) -> None:
+    """Queue what the receiver stored (and plan MCC changes out), every ``every`` seconds, until stopped."""
     while not stop.wait(every):
-        try:
-            worker.sweep(durable)
-        except Exception:
-            logging.getLogger("mcc.sync.receiver").warning("inbox sweep failed; retrying", exc_info=True)
+        sweep()

@@ -177,21 +177,23 @@ def worker(
     until_idle: Annotated[bool, typer.Option("--until-idle", help="Exit once the inbox has nothing waiting.")] = False,
     batch: Annotated[int, typer.Option("--batch", min=1, max=1000, help="Deliveries per workflow.")] = 200,
 ) -> None:
-    """A DBOS queue worker for webhook deliveries (run several against PostgreSQL; give each its own
-    MCC_DBOS_EXECUTOR_ID). It recovers its unfinished workflows, queues what waits in the inbox, and processes."""
+    """A DBOS worker of the sync engine (run several against PostgreSQL; give each its own MCC_DBOS_EXECUTOR_ID).
+    It recovers its unfinished workflows, queues what waits in the inbox, plans MCC's campaign changes out every
+    5 s, and runs every queue: webhook deliveries, outbound propagation, campaign setup."""
     import time
 
     from mcc.inbound import worker_config
+    from mcc.workers import Sweeper
     from sync import inbox
 
     with open_app() as app_, app_.workers(worker_config(app_), inbox_batch=batch) as workers:
-        w, durable = workers.inbox, workers.durable
-        err_console.print(f"mcc: webhook worker: {w.sweep(durable)} waiting deliveries queued")
+        sweep = Sweeper(app_, workers)
+        err_console.print(f"mcc: sync worker: {sweep()} waiting deliveries queued")
         try:
             while True:
                 time.sleep(sweep_every)
                 if until_idle and not inbox.pending_ids(app_.sessions, 1):
                     return
-                w.sweep(durable)
+                sweep()
         except KeyboardInterrupt:
             return

@@ -69,12 +69,16 @@ def show_workflow(workflow_id: Annotated[str, typer.Argument(help="campaign-setu
 
 @app.command("worker")
 def worker() -> None:
-    """Run the sync engine's queues (campaign setup first) in this process until Ctrl-C; unfinished workflows of
-    this executor (MCC_DBOS_EXECUTOR_ID) are recovered at start."""
-    with open_app() as app_, app_.durable():
+    """Run the sync engine's queues (campaign setup, webhook deliveries, outbound changes) in this process until
+    Ctrl-C; unfinished workflows of this executor (MCC_DBOS_EXECUTOR_ID) are recovered at start."""
+    from mcc.workers import Sweeper
+
+    with open_app() as app_, app_.workers() as workers:
         console.print(f"worker {app_.settings.dbos_executor_id} running; Ctrl-C stops it")
+        sweep = Sweeper(app_, workers)
         try:
             while True:
                 time.sleep(1)
+                sweep()
         except KeyboardInterrupt:
             console.print("stopping")
