@@ -36,8 +36,10 @@ _QUOTED_RE = re.compile(r"\"[^\"]*\"|“[^”]*”|‘[^’]*’|(?<![\w])'[^']*
 # two or more Title Case / numeric tokens not at the very start: a proper name ("the Q1 Cloud Platform Launch")
 _PROPER_RE = re.compile(r"(?<=\S\s)(?:[A-Z0-9][\w&.-]*\s+)+[A-Z0-9][\w&.-]*")
 
-# the same at the very start, followed by a lower-case word ("Customer Summit 2026 needs a task ...")
-_LEADING_PROPER_RE = re.compile(r"^(?:[A-Z0-9][\w&.-]*\s+)+[A-Z0-9][\w&.-]*(?=\s+[a-z])")
+# the same at the very start when a verb follows it as its subject ("Customer Summit 2026 needs a task ..."); a
+# leading "Compare X" keeps its verb
+_LEADING_PROPER_RE = re.compile(r"^(?:[A-Z0-9][\w&.-]*\s+)+[A-Z0-9][\w&.-]*(?=\s+(?:needs?|has|have|is|are|was|were|"
+                                r"should|must|could|will|requires?|got|gets)\b)")  # fmt: skip
 
 
 def normalise(text: str) -> str:

@@ -21,8 +21,8 @@ CAMPAIGNS = campaign_list(Q1, SUMMIT)
 
 
 def _work(name: str, system: str, ext: str, c: dict[str, Any], assignee: str | None = None) -> dict[str, Any]:
-    return {"id": "9" * 8 + "-0000-4000-8000-" + "0" * 12, "campaign_id": c["id"], "name": name, "status": "not_started",
-            "source_system": system, "external_id": ext, "assignee_id": assignee}  # fmt: skip
+    return {"id": "9" * 8 + "-0000-4000-8000-" + "0" * 12, "campaign_id": c["id"], "name": name,
+            "status": "not_started", "source_system": system, "external_id": ext, "assignee_id": assignee}  # fmt: skip
 
 
 WORK = {"work_items": [_work("Print badges", "asana", "1209999999999999", SUMMIT),
@@ -85,9 +85,9 @@ def test_a_comment_is_added_and_never_changes_the_status() -> None:
     model = _Forced("add_comment")
     conv = Conversation("production", "leave a comment on 'Print badges' saying the list is final")
     first = model.respond(conv.request())
-    assert [u.name for u in first.tool_uses] == ["spine__list_work_items"] or [
-        u.name for u in first.tool_uses
-    ] == ["spine__list_campaigns"]
+    assert [u.name for u in first.tool_uses] == ["spine__list_work_items"] or [u.name for u in first.tool_uses] == [
+        "spine__list_campaigns"
+    ]
     for _ in range(4):
         results = {"spine__list_campaigns": CAMPAIGNS, "spine__list_work_items": WORK,
                    "asana__add_comment": {"data": {"gid": "1", "text": "the list is final"}}}  # fmt: skip
