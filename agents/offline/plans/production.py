@@ -18,6 +18,7 @@ from agents.offline.plans.common import (
     failed,
     find_task,
     ok_data,
+    people,
     project_id,
     require_tools,
     resolve_campaign,
@@ -296,7 +297,10 @@ def task_status(ctx: PlanContext) -> str:
     """One task's assignee and status, from the spine's mirror of Workfront or Asana (read-only)."""
     task = find_task(ctx, ctx.request, "do you mean")
     where = f" ({task.campaign})" if task.campaign else ""
-    who = f"assigned to {task.assignee}" if task.assignee else "not assigned to anyone"
+    name = task.assignee
+    if name and not re.search(r"[a-z]\.[a-z]", name):  # a Workfront or Asana id: their directory has the name
+        name = next((p.name for p in people(ctx, task.system, None) if p.id == name and p.name), name)
+    who = f"assigned to {name}" if name else "not assigned to anyone"
     status = (task.status or "unknown").replace("_", " ")
     return (f"'{task.name}'{where} is {who}; status {status} in {SYSTEM_LABEL.get(task.system, task.system)} "
             f"(task {task.id}).")  # fmt: skip
