@@ -182,7 +182,32 @@ def find_dates(text: str, today: dt.date, prefer: Prefer = "future") -> list[Dat
             if resolved is not None:
                 found.append(DateMatch(resolved, m.start(), m.end(), m.group(0).strip()))
                 taken.append((m.start(), m.end()))
+    if not found and re.search(r"\d", text):
+        found = _parsed_dates(text, today, prefer)
     return sorted(found, key=lambda d: d.start)
+
+
+# a numeric day ("12/15/2026", "15.03.2027", "the 20th") is left to dateparser, the maintained parser
+_LOOSE_RE = re.compile(r"\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\b\d{1,2}\.\d{1,2}\.\d{4}\b|\bthe\s+\d{1,2}(?:st|nd|rd|th)\b",
+                       re.I)  # fmt: skip
+
+
+def _parsed_dates(text: str, today: dt.date, prefer: Prefer) -> list[DateMatch]:
+    """Dates the fixed patterns missed, read by dateparser relative to ``today`` (month first, as in the US)."""
+    spans = list(_LOOSE_RE.finditer(text))
+    if not spans:
+        return []
+    import dateparser  # lazy: a second of import time is paid only by a request that needs it
+
+    settings = {"RELATIVE_BASE": dt.datetime.combine(today, dt.time()), "PREFER_DATES_FROM": prefer,
+                "DATE_ORDER": "MDY", "PREFER_DAY_OF_MONTH": "first", "RETURN_AS_TIMEZONE_AWARE": False}  # fmt: skip
+    out = []
+    for m in spans:
+        words = re.sub(r"^the\s+", "", m.group(0), flags=re.I)
+        parsed = dateparser.parse(words, languages=["en"], settings=settings)  # type: ignore[arg-type]
+        if parsed is not None:
+            out.append(DateMatch(parsed.date(), m.start(), m.end(), m.group(0)))
+    return out
 
 
 def find_date(text: str, today: dt.date, prefer: Prefer = "future") -> dt.date | None:
@@ -203,13 +228,77 @@ _PERIOD_RE = re.compile(
 )
 
 
+_MONTH_NAME = _MONTH.replace("(?P<month>", "(?:")
+# fixed-form ranges inside one month: "oct 5-11 2026", "sept 14 – 20", "3-9 aug 2026"
+_DAY_RANGE_RES = [
+    re.compile(rf"\b(?P<m>{_MONTH_NAME})\.?\s+(?P<a>\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|–|—|to|through|thru)\s*"
+               rf"(?P<b>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y>\d{{4}}))?", re.I),
+    re.compile(rf"\b(?P<a>\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|–|—|to)\s*(?P<b>\d{{1,2}})(?:st|nd|rd|th)?\s+"
+               rf"(?:of\s+)?(?P<m>{_MONTH_NAME})\b(?:,?\s+(?P<y>\d{{4}}))?", re.I),
+]  # fmt: skip
+# a whole month: "sep 2026", "in aug", "during august", "for jan 2027" (a bare month word needs its year or "in")
+_MONTH_YEAR_RE = re.compile(rf"\b(?P<m>{_MONTH_NAME})\.?,?\s+(?P<y>\d{{4}})\b(?!-)", re.I)
+_IN_MONTH_RE = re.compile(rf"\b(?:in|during|for|over|across|of)\s+(?:the\s+month\s+of\s+)?(?P<m>{_MONTH_NAME})\b"
+                          r"(?!\s*\d)", re.I)  # fmt: skip
+_WEEK_OF_MONTH_RE = re.compile(rf"\b(?P<n>first|second|third|fourth|last)\s+week\s+of\s+(?P<m>{_MONTH_NAME})\b"
+                               r"(?:,?\s+(?P<y>\d{4}))?", re.I)  # fmt: skip
+
+
+def _past_month(today: dt.date, month: int, year: str | None) -> dt.date:
+    """The first day of ``month`` in ``year``, else the latest such month not after today's (a report looks back)."""
+    y = int(year) if year else (today.year if month <= today.month else today.year - 1)
+    return dt.date(y, month, 1)
+
+
+def _fixed_period(text: str, today: dt.date) -> tuple[dt.date, dt.date] | None:
+    for pattern in _DAY_RANGE_RES:
+        m = pattern.search(text)
+        if m is None:
+            continue
+        month = MONTHS[m.group("m").lower().rstrip(".")]
+        first = _past_month(today, month, m.group("y"))
+        a, b = _safe_date(first.year, month, int(m.group("a"))), _safe_date(first.year, month, int(m.group("b")))
+        if a and b and a <= b:
+            return a, b
+    m = _WEEK_OF_MONTH_RE.search(text)
+    if m:
+        first = _past_month(today, MONTHS[m.group("m").lower()], m.group("y"))
+        if m.group("n").lower() == "last":
+            end = month_end(first)
+            return end - dt.timedelta(days=6), end
+        start = first + dt.timedelta(weeks=["first", "second", "third", "fourth"].index(m.group("n").lower()))
+        return start, start + dt.timedelta(days=6)
+    m = _MONTH_YEAR_RE.search(text) or _IN_MONTH_RE.search(text)
+    if m:
+        first = _past_month(today, MONTHS[m.group("m").lower()], m.groupdict().get("y"))
+        return first, month_end(first)
+    return None
+
+
+def _dated(rest: str, today: dt.date) -> bool:
+    """Whether ``rest`` starts with a date (what "since" / "from" must be followed by to start a period)."""
+    dates = find_dates(rest, today, prefer="past")
+    return bool(dates) and dates[0].start <= 4
+
+
 def find_period(text: str, today: dt.date) -> tuple[dt.date, dt.date] | None:
     """A reporting period in ``text`` as (start, end), both inclusive, or None when the text names none.
 
     Handles "last month", "this quarter", "last 30 days", "past 2 weeks", "year to date", "Q1 [2026]",
-    "in March", "since March 3", "from 2026-01-01 to 2026-03-31" and "between <date> and <date>".
+    "in March", "sep 2026", "oct 5-11 2026", "first week of october", "since March 3",
+    "from 2026-01-01 to 2026-03-31" and "between <date> and <date>".
     """
+    return _period(text, today)
+
+
+def _period(text: str, today: dt.date) -> tuple[dt.date, dt.date] | None:
     m = _PERIOD_RE.search(text)
+    while m is not None and m.group("since") and not _dated(text[m.end() :], today):
+        m = _PERIOD_RE.search(text, m.end())  # "revenue from social in Q3": that "from" starts no period
+    if m is None or not (m.group("rel") or m.group("ytd") or m.group("q")):
+        fixed = _fixed_period(text, today)
+        if fixed is not None:
+            return fixed
     if m is None:
         dates = find_dates(text, today, prefer="past")
         if len(dates) >= 2 and re.search(r"\b(between|to|until|through|-)\b", text, re.I):

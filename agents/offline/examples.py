@@ -14,6 +14,7 @@ Intent = Literal[
     "capacity",
     "delete_request",
     "comments",
+    "add_comment",
     "submit_strategy",
     "out_of_scope",
     "add_task",
@@ -37,6 +38,7 @@ INTENT_AGENT: Final[dict[Intent, str | None]] = {
     "capacity": "production",
     "delete_request": "production",
     "comments": "production",
+    "add_comment": "production",
     "submit_strategy": "strategy",
     "out_of_scope": None,
     "add_task": "production",
@@ -63,6 +65,7 @@ WRITE_INTENTS: Final[frozenset[str]] = frozenset(
         "assign_task",
         "draft_messaging",
         "submit_strategy",
+        "add_comment",
     }
 )
 
@@ -73,6 +76,7 @@ INTENT_LABEL: Final[dict[str, str]] = {
     "capacity": "check the team's capacity and workload",
     "delete_request": "delete something",
     "comments": "read comments and notes",
+    "add_comment": "leave a comment on a task or project",
     "submit_strategy": "submit, approve or reject a strategy",
     "add_task": "add a task",
     "update_task_status": "change a task's status",

@@ -58,6 +58,7 @@ PLANNERS: dict[str, Planner] = {
     "delete_request": changes.delete_request,
     "capacity": changes.capacity,
     "comments": changes.comments,
+    "add_comment": changes.add_comment,
     "submit_strategy": strategy.submit_strategy,
     "add_task": production.add_task,
     "update_task_status": production.update_task_status,

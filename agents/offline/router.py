@@ -58,11 +58,13 @@ class Part:
 # two sides route to different agents, so "compare A and B" stays whole).
 _BOUNDARY_RE = re.compile(
     r"(?<=[.?!])\s+(?=[A-Za-z])|\s*;\s*(?:then\s+|and\s+)?|,?\s+(?:and\s+then|then|and\s+also|also|plus)\s+|"
+    r"(?:,|\s[—–])\s*(?:but\s+(?:(?:just|only|instead|rather)\s*,?\s+)?|(?:just|only|instead|rather)\s*,?\s+)"
+    r"(?=(?:tell|show|give|list|let|check|explain|say|report|find|look|pull|get|what|which|how|who)\b)|"
     r",\s*and\s+|\s+and\s+(?=(?:what|how|which|who|why|when|tell|show|draft|write|create|add|assign|mark|set|"
     r"compare|list|give|explain|check|is|are|do|does|can|please)\b)",
     re.I,
 )
-_LEAD_RE = re.compile(r"^\s*(?:and\s+)?(?:also|then|plus)\b[\s,]*", re.I)
+_LEAD_RE = re.compile(r"^\s*(?:and\s+)?(?:also|then|plus|but|just|instead|rather)\b[\s,]*", re.I)
 _QUOTED_RE = re.compile(r"\"[^\"]*\"|“[^”]*”|‘[^’]*’|(?<![\w])'[^']*'(?![\w])")
 _PRONOUN_RE = re.compile(r"\b(it|this|that|them|this campaign|that campaign|the campaign)\b", re.I)
 CONTEXT_MARK = " — referring to: "

@@ -12,7 +12,7 @@ from agents.offline.matching import suggestions
 from agents.offline.plans.common import campaign_system, campaigns, mentioned_campaigns, ok_data
 from agents.offline.render import bullets, day, listing, money, money_of, number, pct, ratio
 from agents.offline.router import own_words
-from agents.offline.slots import blank, find_campaign_type, find_system, find_tier
+from agents.offline.slots import blank, find_campaign_type, find_channels, find_system, find_tier
 from agents.offline.transcript import PlanContext
 
 PERF = "spine__performance_summary"
@@ -85,6 +85,9 @@ def campaign_performance(ctx: PlanContext) -> str:
         also = f" Did you mean {listing(hint, 'or')}?" if hint else ""
         return f"I couldn't find a campaign named “{named.group(1)}”.{also}"
     data, label = _performance(ctx, ids, rest)
+    channels = find_channels(rest)
+    if channels:
+        return _by_channel(data, channels, label, _metric(rest), [c["name"] for c in found.items])
     rows = {r["campaign_id"]: r for r in data.get("by_campaign") or []}
     if found.items:
         out = []
@@ -117,6 +120,34 @@ def campaign_performance(ctx: PlanContext) -> str:
     return "\n".join(lines)
 
 
+def _channel_label(code: str) -> str:
+    return code.replace("_", " ")
+
+
+def _by_channel(data: dict[str, Any], channels: list[str], period: str, key: str, names: list[str]) -> str:
+    """The named channels' figures from the summary's by-channel section (for the named campaigns, else all), and
+    with two or more, which one does best on the metric asked about (ROAS when none is named)."""
+    scope = f" for {listing(names)}" if names else ""
+    lines, present = [], []
+    for code in channels:
+        rows = [ch for ch in data.get("by_channel") or [] if ch["channel"] == code]  # one per currency
+        if not rows:
+            lines.append(f"**{_channel_label(code)}**{scope} has no measurements {period}.")
+        for row in rows:
+            present.append(row)
+            cur = f", in {row['metrics'].get('currency')}" if len(rows) > 1 else ""
+            lines.append(f"**{_channel_label(code)}**{scope} ({period}{cur}): {_summary(row['metrics'])}.")
+    label, higher_better, _ = METRICS[key]
+    valued = [r for r in present if r["metrics"].get(key) is not None]
+    if len(valued) >= 2:
+        best = sorted(valued, key=lambda r: Decimal(str(r["metrics"][key])), reverse=higher_better)[0]
+        currencies = {r["metrics"].get("currency") for r in valued}
+        warn = " (different currencies; money figures are not converted)" if len(currencies) > 1 else ""
+        lines.append(f"On {label}, {_channel_label(best['channel'])} does better "
+                     f"({_value(best['metrics'], key)}){warn}.")  # fmt: skip
+    return "\n".join(lines)
+
+
 def _filtered(items: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
     tier = find_tier(text)
     kinds = {k for k, p in (("event", r"\bevents?\b"), ("partner", r"\bpartners?\b"),
@@ -135,6 +166,11 @@ def compare_campaigns(ctx: PlanContext) -> str:
     key = _metric(rest)
     label, higher_better, _ = METRICS[key]
     lowest = bool(re.search(r"\b(lowest|least|worst|smallest|cheapest)\b", rest, re.I))
+    channels = find_channels(rest)
+    if len(found.items) < 2 and len(channels) >= 2:  # "email vs paid media": a comparison of channels
+        ids = [c["id"] for c in found.items] or None
+        data, period = _performance(ctx, ids, rest)
+        return _by_channel(data, channels, period, key, [c["name"] for c in found.items])
     chosen = found.items if len(found.items) >= 2 else _filtered(items, rest)
     data, period = _performance(ctx, [c["id"] for c in chosen] if len(found.items) >= 2 else None, rest)
     wanted = {c["id"] for c in chosen}

@@ -15,6 +15,7 @@ from agents.offline.plans.common import (
     campaign_system,
     clarify,
     failed,
+    find_task,
     ok_data,
     project_id,
     require_tools,
@@ -22,8 +23,8 @@ from agents.offline.plans.common import (
 )
 from agents.offline.plans.confirm import declined, needs_confirmation, propose
 from agents.offline.render import day, listing, money_of
-from agents.offline.router import own_words
-from agents.offline.slots import Money, blank, find_currency, find_money, find_tier
+from agents.offline.router import CONTEXT_MARK, own_words
+from agents.offline.slots import Money, blank, find_currency, find_money, find_tier, meaningful_name, quoted
 from agents.offline.transcript import PlanContext
 
 _UP_RE = re.compile(r"\b(raise|increase|bump|add|up|more|grow|top up)\b", re.I)
@@ -176,3 +177,47 @@ def comments(ctx: PlanContext) -> str:
         f"I can't read comments or notes through MCC: the tools I have only add them. {campaign['name']}'s "
         f"discussion lives in {where}; open it there to read the latest comments. I made no changes."
     )
+
+
+# the comment's own words: after "saying", "that", "asking", a colon or a dash that follows the task
+_SAYS_RE = re.compile(
+    r"(?:\s(?:saying|that says|which says|to say|with the text|reading|asking|that|[—–-])|:)\s+(?P<t>.+)$", re.I
+)
+
+
+def comment_text(text: str) -> tuple[str | None, str]:
+    """(the comment the user dictated, the rest of the request that names the task), or (None, text)."""
+    spans = quoted(text)
+    m = _SAYS_RE.search(blank(text, spans))
+    if m is not None:
+        said = text[m.start("t") :].strip().strip("\"'“”‘’ ")
+        if meaningful_name(said):
+            return said, text[: m.start()]
+    # "comment 'looks good' on the 'Copy review' task": the quote before "on"/"to" is the comment
+    if len(spans) >= 2:
+        return spans[0].text, blank(text, [spans[0]])
+    if len(spans) == 1 and re.search(r"\b(comment|note|say|post|write)\w*\s+$", text[: spans[0].start], re.I):
+        return spans[0].text, blank(text, [spans[0]])
+    return None, text
+
+
+def add_comment(ctx: PlanContext) -> str:
+    """asana__add_comment or workfront__add_note on the named task, with the words the user dictated (nothing else:
+    a comment is never a status change)."""
+    text, context = own_words(ctx.request)
+    require_tools(ctx, "add comments")
+    said, about = comment_text(text)
+    if not said:
+        raise clarify(ctx, "What should the comment say? Give the words after “saying”, or in quotes.")
+    task = find_task(ctx, about + (CONTEXT_MARK + context if context else ""), "should get the comment")
+    if task.system == "workfront":
+        require_tools(ctx, "add comments", "workfront__add_note")
+        outcome = ctx.call("workfront__add_note", obj_code="TASK", obj_id=task.id, text=said)
+    else:
+        require_tools(ctx, "add comments", "asana__add_comment")
+        outcome = ctx.call("asana__add_comment", task_gid=task.id, text=said)
+    if not outcome.ok:
+        raise failed(f"Commenting on '{task.name}'", outcome)
+    where = f" ({task.campaign})" if task.campaign else ""
+    return (f"Added a comment to '{task.name}'{where} in {SYSTEM_LABEL[task.system]}: “{said}”. Its status is "
+            "unchanged.")  # fmt: skip

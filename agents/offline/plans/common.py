@@ -183,6 +183,7 @@ class TaskRef:
     name: str
     campaign: str | None = None
     status: str | None = None
+    assignee: str | None = None
 
 
 def find_task(ctx: PlanContext, text: str, purpose: str) -> TaskRef:
@@ -227,7 +228,8 @@ def find_task(ctx: PlanContext, text: str, purpose: str) -> TaskRef:
         options = [f"'{work[i]['name']}' ({by_campaign.get(work[i]['campaign_id'], '?')})" for i in hits[:4]]
         raise clarify(ctx, f"Which task {purpose}: {listing(options, 'or')}?")
     w = work[hits[0]]
-    return TaskRef(w["source_system"], w["external_id"], w["name"], by_campaign.get(w["campaign_id"]), w.get("status"))
+    return TaskRef(w["source_system"], w["external_id"], w["name"], by_campaign.get(w["campaign_id"]), w.get("status"),
+                   w.get("assignee_id") or w.get("assignee_email"))  # fmt: skip
 
 
 # --- people -------------------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from agents.offline.plans.common import (
     failed,
     find_task,
     ok_data,
+    people,
     project_id,
     require_tools,
     resolve_campaign,
@@ -280,8 +281,37 @@ WF_TASK_LABEL = {"NEW": "new", "INP": "in progress", "CPL": "complete", "CPA": "
                  "CPI": "complete pending issues"}  # fmt: skip
 
 
+# a question about one task: who has it, or whether it is done
+_TASK_RE = re.compile(r"\btasks?\b|\bto-?dos?\b", re.I)
+_DONE_RE = re.compile(r"\b(done|complete[d]?|finished|status|state)\b", re.I)
+
+
+def _task_question(text: str) -> bool:
+    if not (quoted(text) or re.search(r"\b(the|that|this)\s+[\w' -]{2,40}?\s+task\b", text, re.I)):
+        return False
+    return bool(re.search(r"\bwho\b|assignee|assigned", text, re.I) or (_DONE_RE.search(text) and _TASK_RE.search(text))
+                or (quoted(text) and _DONE_RE.search(text)))  # fmt: skip
+
+
+def task_status(ctx: PlanContext) -> str:
+    """One task's assignee and status, from the spine's mirror of Workfront or Asana (read-only)."""
+    task = find_task(ctx, ctx.request, "do you mean")
+    where = f" ({task.campaign})" if task.campaign else ""
+    name = task.assignee
+    if name and not re.search(r"[a-z]\.[a-z]", name):  # a Workfront or Asana id: their directory has the name
+        name = next((p.name for p in people(ctx, task.system, None) if p.id == name and p.name), name)
+    who = f"assigned to {name}" if name else "not assigned to anyone"
+    status = (task.status or "unknown").replace("_", " ")
+    return (f"'{task.name}'{where} is {who}; status {status} in {SYSTEM_LABEL.get(task.system, task.system)} "
+            f"(task {task.id}).")  # fmt: skip
+
+
 def project_status(ctx: PlanContext) -> str:
-    """The campaign's project (Workfront summary or Asana tasks) plus its overdue spine work items."""
+    """The campaign's project (Workfront summary or Asana tasks) plus its overdue spine work items; a question
+    about one task (who has it, is it done) is answered for that task."""
+    text, _ = own_words(ctx.request)
+    if _task_question(text) and ctx.has("spine__list_work_items"):
+        return task_status(ctx)
     campaign, _ = resolve_campaign(ctx, ctx.request, "do you mean")
     system = campaign_system(campaign, ctx.routing)
     label = SYSTEM_LABEL[system]

@@ -35,11 +35,12 @@ ARGS = {
     "workfront__create_task": wf_tasks.CreateTaskArgs, "workfront__assign_resource": wf_tasks.AssignArgs,
     "asana__create_project": asana.CreateProjectArgs, "asana__search_tasks": asana.SearchTasksArgs,
     "asana__create_task": asana.CreateTaskArgs, "asana__update_task": asana.UpdateTaskArgs,
+    "asana__add_comment": asana.AddCommentArgs, "workfront__add_note": wf_tasks.AddNoteArgs,
 }  # fmt: skip
 WRITES = {"spine__create_campaign", "spine__update_campaign", "spine__submit_strategy", "spine__approve_strategy",
           "spine__reject_strategy", "spine__draft_strategy", "workfront__create_project", "workfront__update_status",
           "workfront__create_task", "workfront__assign_resource", "asana__create_project", "asana__create_task",
-          "asana__update_task"}  # fmt: skip
+          "asana__update_task", "asana__add_comment", "workfront__add_note"}  # fmt: skip
 AGENT = {
     "production": [n for n in ARGS if n.split("__")[0] in ("workfront", "asana")] + [
         "spine__list_campaigns", "spine__get_campaign", "spine__create_campaign", "spine__update_campaign",
