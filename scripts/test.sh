@@ -45,7 +45,8 @@ echo "== ruff"
 echo "== import contract"
 .venv/bin/lint-imports
 echo "== pytest (SQLite + PostgreSQL at $MCC_TEST_POSTGRES_URL; Chroma server at $MCC_TEST_CHROMA_URL)"
-.venv/bin/python -m pytest --durations=15 "$@"
+# One worker per core, a test file's tests on one worker (module fixtures stay shared); -p no:xdist opts out.
+.venv/bin/python -m pytest -n auto --dist loadfile --durations=15 "$@"
 if [[ -d evals/cases ]] && ls evals/cases/*.yaml >/dev/null 2>&1; then
   echo "== eval suite"
   export MCC_HOME=$(mktemp -d)
