@@ -114,6 +114,9 @@ def wait_idle(client: httpx.Client, thread: str) -> None:
     raise RuntimeError(f"the first turn of {thread} did not end")
 
 
+WARM_UP_S = 12.0  # seconds between sign-in and the first message: what the start-up warm-up takes here
+
+
 def main() -> int:
     reuse = Path(sys.argv[1]) if len(sys.argv) > 1 else None  # a home this benchmark prepared before
     home = reuse or Path(tempfile.mkdtemp(prefix="mcc-bench-web-chat-"))
@@ -131,7 +134,7 @@ def main() -> int:
         wait_up(url, proc, log)
         with httpx.Client(base_url=url, timeout=60) as client:
             token = sign_in(client)  # the chat page is open: the user's agent team is being opened
-            time.sleep(3)  # reading the page and typing take longer than that
+            time.sleep(WARM_UP_S)  # a started server warms the model and the playbook answers in the background
             samples: list[float] = []
             by_message: dict[str, list[float]] = {}
             cited = False
