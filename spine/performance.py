@@ -203,6 +203,17 @@ def _rollup(parts: list[Metrics]) -> list[Metrics]:
     return [_combine(by_currency[c], c) for c in sorted(by_currency, key=lambda c: c or "")]
 
 
+def _metric_sums() -> list[Any]:
+    """The summed metric columns of a GROUP BY scan: impressions, clicks, conversions, spend, revenue."""
+    return [
+        func.coalesce(func.sum(Measurement.impressions), 0),
+        func.coalesce(func.sum(Measurement.clicks), 0),
+        func.coalesce(func.sum(Measurement.conversions), 0),
+        cast(func.coalesce(func.sum(Measurement.spend), 0), Numeric(18, 4)),
+        cast(func.coalesce(func.sum(Measurement.revenue_attributed), 0), Numeric(18, 4)),
+    ]
+
+
 def performance_summary(
     session: Session,
     tenant_id: str,
@@ -217,13 +228,7 @@ def performance_summary(
     from those few thousand sums, never from measurement rows.
     """
     _check(session, tenant_id, start, end)
-    sums = [
-        func.coalesce(func.sum(Measurement.impressions), 0),
-        func.coalesce(func.sum(Measurement.clicks), 0),
-        func.coalesce(func.sum(Measurement.conversions), 0),
-        cast(func.coalesce(func.sum(Measurement.spend), 0), Numeric(18, 4)),
-        cast(func.coalesce(func.sum(Measurement.revenue_attributed), 0), Numeric(18, 4)),
-    ]
+    sums = _metric_sums()
     keys = (Measurement.campaign_id, Measurement.channel, Measurement.currency)
     stmt = _scoped(select(*keys, *sums), tenant_id, start, end)
     if campaign_ids is not None:
@@ -274,13 +279,7 @@ def campaign_breakdown(
     """One campaign's totals, per-channel and per-day metrics from ONE GROUP BY (date, channel, currency) scan,
     rolled up from those sums (a campaign page needs all three)."""
     _check(session, tenant_id, start, end)
-    sums = [
-        func.coalesce(func.sum(Measurement.impressions), 0),
-        func.coalesce(func.sum(Measurement.clicks), 0),
-        func.coalesce(func.sum(Measurement.conversions), 0),
-        cast(func.coalesce(func.sum(Measurement.spend), 0), Numeric(18, 4)),
-        cast(func.coalesce(func.sum(Measurement.revenue_attributed), 0), Numeric(18, 4)),
-    ]
+    sums = _metric_sums()
     keys = (Measurement.date, Measurement.channel, Measurement.currency)
     stmt = _scoped(select(*keys, *sums), tenant_id, start, end).where(Measurement.campaign_id == campaign_id)
     # Running sums per group (one part each for _combine): a page view folds ~100 days x channels, not more.

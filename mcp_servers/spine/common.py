@@ -13,6 +13,16 @@ from spine.errors import IdempotencyKeyReusedError
 from spine.repositories import SpineStore, open_store
 
 
+def key_reused() -> ToolFailure:
+    """The failure of an idempotency key sent again with other arguments (the tools' name for the key)."""
+    return ToolFailure(
+        "idempotency_key: already used for a different call",
+        field="idempotency_key",
+        code="idempotency_key_reused",
+        fix="repeat the original arguments exactly, or use a new idempotency_key",
+    )
+
+
 @contextmanager
 def tenant_store(sessions: sessionmaker[Session], call: CallContext) -> Iterator[SpineStore]:
     """One transaction on the caller's tenant. The repositories call the key ``client_request_key``; the tools
@@ -21,9 +31,4 @@ def tenant_store(sessions: sessionmaker[Session], call: CallContext) -> Iterator
         with open_store(sessions, call.principal.tenant_id) as store:
             yield store
     except IdempotencyKeyReusedError:
-        raise ToolFailure(
-            "idempotency_key: already used for a different call",
-            field="idempotency_key",
-            code="idempotency_key_reused",
-            fix="repeat the original arguments exactly, or use a new idempotency_key",
-        ) from None
+        raise key_reused() from None

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from mcp_servers.guard.guard import CallContext
 from mcp_servers.guard.toolkit import ApprovableCreateInput, ToolDef, ToolFailure
+from mcp_servers.spine.common import key_reused
 from spine.errors import IdempotencyKeyReusedError
 from spine.schemas import CampaignFields
 
@@ -68,12 +69,7 @@ def setup_tools(starter: CampaignSetupStarter | None) -> list[ToolDef]:
             run = starter(tenant_id=call.principal.tenant_id, actor=call.principal.user_id, fields=fields,
                           idempotency_key=key, approval_id=call.approval_id)  # fmt: skip
         except IdempotencyKeyReusedError:
-            raise ToolFailure(
-                "idempotency_key: already used for a different call",
-                field="idempotency_key",
-                code="idempotency_key_reused",
-                fix="repeat the original arguments exactly, or use a new idempotency_key",
-            ) from None
+            raise key_reused() from None
         return CampaignSetupOut.model_validate(run)
 
     return [
