@@ -49,6 +49,14 @@ _SYSTEM = re.compile(
     r"[a-z]+ (?:tool|system|portal|platform|service))\b"
 )
 _MONEY = re.compile(r"(?:\$|usd\s?|€|eur\s?)\s?(\d[\d,]*(?:\.\d+)?)\s*(k|m|mm|million|thousand)?\b", re.I)
+# shorthand without a currency sign ("75k", "2 million", "1.2M"): money in a marketer's question; a bare number is not
+_BARE_MONEY = re.compile(r"(?<![\w$€.,])(\d[\d,]*(?:\.\d+)?)\s?(k|K|thousand|million|(?-i:M)(?![a-z]))\b")
+# an approval asked for as a requirement ("what approval does X need", "does X need to be approved")
+_APPROVAL_NEEDED = re.compile(
+    r"\b(what|which|whose)\s+(kind of\s+)?(approvals?|sign[- ]?offs?|authori[sz]ations?)\b|"
+    r"\b(needs?|needed|requires?|required)\b[^?.]{0,40}\b(approv\w*|sign[- ]?off|authori[sz]\w*)",
+    re.I,
+)
 _MULT = {"k": 1_000, "thousand": 1_000, "m": 1_000_000, "mm": 1_000_000, "million": 1_000_000}
 _BOUND = re.compile(
     r"\b(up to|under|below|less than|at most|not exceeding|over|above|more than|exceeding|from|at least|"
@@ -78,8 +86,13 @@ def _amount(digits: str, unit: str | None) -> Decimal | None:
 
 
 def amounts(text: str) -> list[Decimal]:
-    """Money amounts in ``text`` ($40k, $40,000, 1.2M USD-style shorthand with a currency sign)."""
-    out = [_amount(m.group(1), m.group(2)) for m in _MONEY.finditer(text)]
+    """Money amounts in ``text``, in order: with a currency sign ($40k, $40,000, EUR 8,000) or as shorthand without
+    one (75k, 2 million, 1.2M); a bare number is a count, not money."""
+    signed = list(_MONEY.finditer(text))
+    found = [(m.start(), m.group(1), m.group(2)) for m in signed]
+    found += [(m.start(), m.group(1), m.group(2)) for m in _BARE_MONEY.finditer(text)
+              if not any(s.start() <= m.start() < s.end() for s in signed)]  # fmt: skip
+    out = [_amount(digits, unit) for _, digits, unit in sorted(found)]
     return [a for a in out if a is not None]
 
 
@@ -193,7 +206,8 @@ def focus_of(question: str) -> Focus:
         number=bool(_NUMBER_ASK.search(question)) and not found,  # "who approves $40k" asks for a role
         duration=bool(_DURATION_ASK.search(question)),
         length=bool(_LENGTH_ASK.search(question)),
-        who=bool(_WHO_ASK.search(question)),
+        # an approval question about an amount asks who approves it ("does 90k need approval?")
+        who=bool(_WHO_ASK.search(question)) or bool(found and _APPROVAL_NEEDED.search(question)),
         amounts=found,
         system=bool(_SYSTEM_ASK.search(question)),
     )

@@ -42,3 +42,27 @@ def test_question_parts() -> None:
                                  "how much of the budget goes to LinkedIn"]  # fmt: skip
     assert question_parts("What is the limit and who approves it?") == ["What is the limit", "who approves it"]
     assert question_parts("Which fonts and colors do we use?") == ["Which fonts and colors do we use?"]
+
+
+def test_amounts_without_a_currency_sign() -> None:
+    # marketers write budgets as "75k" or "2 million" as often as "$75,000"
+    assert amounts("can I sign a 75k agency contract myself?") == [Decimal(75000)]
+    assert amounts("a 2 million sponsorship") == [Decimal(2000000)]
+    assert amounts("we need 3 weeks and 12 assets") == []  # counts are not money
+    assert amounts("send it to 5k contacts") == [Decimal(5000)]  # shorthand reads as an amount; no approver asked
+
+
+def test_approval_asks_are_asks_for_an_approver() -> None:
+    for q in (
+        "what approval does a $250,000 event sponsorship require?",
+        "which sign-off do I need for 30k of ads?",
+        "does a 90k media buy need to be approved by anyone?",
+        "is leadership needed to authorize 15k?",
+    ):
+        focus = focus_of(q)
+        assert focus.who and focus.amounts, q
+    assert not focus_of("what is the approval expiry window?").amounts
+
+
+def test_a_self_approval_question_is_not_an_ask_for_the_approver() -> None:
+    assert not focus_of("am I allowed to approve my own 25k purchase as a director?").who
