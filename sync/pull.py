@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from spine.audit import AuditLog
 from spine.db import utcnow
 from spine.models import WorkItem
+from spine.models.governance import AuditEntry
 from spine.repositories import SpineStore
 from sync.apply_spine import Applier, linked_project_ids
 from sync.changes import ExternalChange
@@ -27,6 +28,8 @@ TASK_FIELDS = ["ID", "name", "description", "status", "percentComplete", "planne
                "plannedCompletionDate", "assignedToID", "parentID", "projectID"]  # fmt: skip
 PROJECT_FIELDS = ["ID", "name", "status", "plannedStartDate", "plannedCompletionDate"]
 CHUNK = 50
+FIRST_PULL_WINDOW = dt.timedelta(days=1)  # a system never pulled before: the last day
+PULL_OVERLAP = dt.timedelta(minutes=5)  # re-read a little before the mark: clocks differ, and re-applying is a no-op
 
 
 @dataclass
@@ -91,8 +94,10 @@ async def read_asana(backend: Any, projects: list[str], since: dt.datetime, stat
 
 
 def apply_changes(sessions: sessionmaker[Session], audit: AuditLog, tenant_id: str, system: str,
-                  changes: list[ExternalChange], since: dt.datetime) -> PullReport:  # fmt: skip
-    """Apply polled changes in one transaction with one audit row."""
+                  changes: list[ExternalChange], since: dt.datetime,
+                  until: dt.datetime | None = None) -> PullReport:  # fmt: skip
+    """Apply polled changes in one transaction with one audit row; ``until`` (when reading began) is recorded in
+    it as the system's high-water mark."""
     outcome = Outcome()
     with sessions() as session, session.begin():
         store = SpineStore(session, tenant_id)
@@ -104,6 +109,7 @@ def apply_changes(sessions: sessionmaker[Session], audit: AuditLog, tenant_id: s
         summary = outcome.as_json()
         audit.append_in(session, tenant_id=tenant_id, actor="sync:pull", server="sync", tool=f"pull.{system}",
                         decision="executed", detail={"since": since.isoformat(), "read": len(changes),
+                                                     **({"until": until.isoformat()} if until else {}),
                                                      **{k: len(v) for k, v in summary.items()}})  # fmt: skip
     return PullReport(system, since.isoformat(), len(changes), summary)
 
@@ -123,9 +129,31 @@ def asana_status_lookup(sessions: sessionmaker[Session], tenant_id: str) -> Any:
 async def pull(sessions: sessionmaker[Session], audit: AuditLog, tenant_id: str, system: str, backend: Any,
                since: dt.datetime) -> PullReport:  # fmt: skip
     """Reconcile one system of one tenant from ``since``."""
+    started = utcnow()  # what changes after this moment is read by the next pull
     projects = _projects(sessions, tenant_id, system)
     if system == "workfront":
         changes = await read_workfront(backend, projects, since)
     else:
         changes = await read_asana(backend, projects, since, asana_status_lookup(sessions, tenant_id))
-    return apply_changes(sessions, audit, tenant_id, system, changes, since)
+    return apply_changes(sessions, audit, tenant_id, system, changes, since, until=started)
+
+
+def last_pulled(sessions: sessionmaker[Session], tenant_id: str, system: str) -> dt.datetime | None:
+    """When the last completed pull of this tenant's system began reading (its audit row), or None."""
+    with sessions() as s:
+        details = s.scalars(
+            select(AuditEntry.detail).where(AuditEntry.tenant_id == tenant_id, AuditEntry.server == "sync",
+                                            AuditEntry.tool == f"pull.{system}")
+            .order_by(AuditEntry.seq.desc()).limit(20)
+        )  # fmt: skip
+        for detail in details:
+            until = detail.get("until") if isinstance(detail, dict) else None
+            if until:
+                return dt.datetime.fromisoformat(until)
+    return None
+
+
+def default_since(sessions: sessionmaker[Session], tenant_id: str, system: str, now: dt.datetime) -> dt.datetime:
+    """Where a pull without --since starts: the last pull's mark less ``PULL_OVERLAP``; the last day when none."""
+    mark = last_pulled(sessions, tenant_id, system)
+    return now - FIRST_PULL_WINDOW if mark is None else mark - PULL_OVERLAP

@@ -70,9 +70,10 @@ def resolve(
         console.print(f"conflict {out['id']} resolved: {out['field']} = {safe(out['resolution']['value'])}")
 
 
-def _since(value: str | None) -> dt.datetime:
-    if value is None:
-        return dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+_SINCE_HELP = "ISO date/time (default: where the system's last pull began, less 5 minutes; first pull: 24 h ago)."
+
+
+def _since(value: str) -> dt.datetime:
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
@@ -83,15 +84,16 @@ def _since(value: str | None) -> dt.datetime:
 @app.command("pull")
 def pull(
     tenant: TenantOpt = None,
-    since: Annotated[str | None, typer.Option("--since", help="ISO date/time (default: 24 hours ago).")] = None,
+    since: Annotated[str | None, typer.Option("--since", help=_SINCE_HELP)] = None,
     system: Annotated[str | None, typer.Option("--system", help="workfront or asana (default: both).")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Polling fallback: apply what changed in the linked projects since --since (lastUpdateDate/modified_at)."""
     from connectors.errors import ConnectorError
+    from sync.pull import default_since
     from sync.pull import pull as do_pull
 
-    when = _since(since)
+    given = _since(since) if since is not None else None
     systems = [system] if system else ["workfront", "asana"]
     if any(s not in ("workfront", "asana") for s in systems):
         raise _fail("--system: use workfront or asana")
@@ -102,6 +104,7 @@ def pull(
         async def run() -> None:
             try:
                 for s in systems:
+                    when = given or default_since(app_.sessions, tid, s, dt.datetime.now(dt.UTC))
                     backend = app_.workfront_backend(tid) if s == "workfront" else app_.asana_backend(tid)
                     reports.append(await do_pull(app_.sessions, app_.audit_log(), tid, s, backend, when))
             finally:

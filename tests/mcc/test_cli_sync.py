@@ -90,6 +90,9 @@ def test_pull_and_subscribe_through_the_connection(world: World, workfront_wire:
     assert report[0]["read"] == 1
     with open_app(load_settings()) as app, app.sessions() as s:
         assert s.get(WorkItem, world.item_ids[2]).status == "pending_review"  # type: ignore[union-attr]
+    again = mcc_json("sync", "pull", "--system", "workfront")  # no --since: from the last pull's mark, less 5 min
+    assert dt.datetime.fromisoformat(again[0]["since"]) > now - dt.timedelta(minutes=6)
+    assert again[0]["read"] == 1  # the task changed inside the overlap; re-applying it changes nothing
     subscribed = mcc_json("webhooks", "subscribe", "--public-url", "https://mcc.acme.example")
     assert subscribed[0]["system"] == "workfront" and len(subscribed[0]["created"]) == 6
     assert subscribed[0]["target"] == f"https://mcc.acme.example/webhooks/workfront/{TENANT}"

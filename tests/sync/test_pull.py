@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.workfront.client import WorkfrontRestClient
 from spine.models import Campaign, EventLog, WorkItem
-from sync.pull import PullReport, pull
+from sync.pull import FIRST_PULL_WINDOW, PULL_OVERLAP, PullReport, default_since, last_pulled, pull
 from tests.sync.inbound_world import TENANT, World, build_world
 from tests.wire.workfront_server import TOKEN, WorkfrontWireServer, workfront_wire, workfront_wire_server
 
@@ -65,3 +65,20 @@ def test_pull_applies_what_changed_since(world: World, workfront_wire: Workfront
         ("lastUpdateDate", "gte") in [(k, v) for k, v in seen.params] or ("lastUpdateDate_Mod", "gte") in seen.params
         for seen in workfront_wire.state.requests("GET", "search")
     )
+
+
+def test_a_pull_without_since_continues_from_where_the_last_one_started(
+    world: World, workfront_wire: WorkfrontWireServer
+) -> None:
+    assert last_pulled(world.sessions, TENANT, "workfront") is None  # first pull: the caller picks the window
+    before = dt.datetime.now(dt.UTC)
+    _run(world, workfront_wire, NOW - dt.timedelta(days=2))
+    mark = last_pulled(world.sessions, TENANT, "workfront")
+    assert mark is not None and before - dt.timedelta(seconds=1) <= mark <= dt.datetime.now(dt.UTC)
+    assert last_pulled(world.sessions, TENANT, "asana") is None  # each system keeps its own mark
+    assert last_pulled(world.sessions, "other-tenant", "workfront") is None
+
+    # the next pull's default window starts at that mark, less a short overlap for clock skew
+    start = default_since(world.sessions, TENANT, "workfront", now=NOW)
+    assert start == mark - PULL_OVERLAP
+    assert default_since(world.sessions, TENANT, "asana", now=NOW) == NOW - FIRST_PULL_WINDOW
