@@ -159,6 +159,8 @@ class Focus:
             if bounds is not None:  # the tightest stated range that holds the amount is the rule for it
                 fits = [specificity(a, bounds) for a in self.amounts if in_range(a, bounds)]
                 factor *= 1.3 + 0.5 * max(fits) if fits else 0.3
+            elif self.who:  # "who approves $40k" is answered by a rule for an amount, not by another sign-off
+                factor *= 0.8
         if self.system:
             factor *= 1.3 if _SYSTEM.search(sentence) else 0.8
         return factor

@@ -242,7 +242,12 @@ def compose_answer(
         if not model.answers(features):
             refused = True
             warnings.append(f"no retrieved sentence answers the question (check {features.as_dict()})")
-    elif chosen and embed is not None and chosen[0][0] < MIN_SENTENCE_SCORE:
+    elif (
+        chosen
+        and embed is not None
+        and max(c[0] for c in chosen) < MIN_SENTENCE_SCORE
+        and not _holds_slot(focus_of(question), chosen)
+    ):  # a unit naming the role for a range that holds the asked amount answers it, whatever its wording
         refused = True
         warnings.append("no retrieved sentence answers the question")
     if refused:
@@ -374,11 +379,27 @@ def _choose(
     missing = focus.missing_in([u[3] for u in unique[:2]])
     if missing:
         extra = [c for c in ranked(0, question, missing) if missing.holds(c[3]) and c[0] > 0]
+        if missing.amounts:  # the approver of an amount: the rule whose range holds it most tightly is the rule
+            extra.sort(key=lambda c: -_tightest(missing, c[3]))
         for c in extra[:1]:
-            if not any(_same(c[3], u[3]) for u in unique):
+            if missing.amounts:  # other sign-off rules that name no amount are neighbours, not the answer
+                unique = [u for u in unique if amount_range(u[3]) is not None and not _same(c[3], u[3])]
+                unique = [c, *unique[: max(0, limit - 1)]]
+            elif not any(_same(c[3], u[3]) for u in unique):
                 unique = [*unique[: max(1, limit - 1)], c]
     best_sim = float(max(sims[0][j] for j in range(len(pool)) if pool[j][2] == unique[0][3])) if embed else 0.0
     return unique, best_sim
+
+
+def _holds_slot(focus: Focus, chosen: list[tuple[float, int, int, str]]) -> bool:
+    return bool(focus.amounts) and any(focus.holds(c[3]) for c in chosen)
+
+
+def _tightest(focus: Focus, unit: str) -> float:
+    bounds = amount_range(unit)
+    if bounds is None:
+        return -1.0
+    return max((specificity(a, bounds) for a in focus.amounts if in_range(a, bounds)), default=-1.0)
 
 
 def _same(a: str, b: str) -> bool:

@@ -53,6 +53,15 @@ def test_the_approver_of_an_amount_joins_an_answer_that_lacks_it() -> None:
     assert answer.answered and "Marketing leadership" in answer.answer, answer.answer
 
 
+def test_another_sign_off_rule_gives_way_to_the_rule_for_the_amount() -> None:
+    proof = hit("The print proof must be signed off by the brand lead and the campaign owner before it ships. "
+                "Banners also need sign-off from the web team.", doc_id="creative-review-and-approval",
+                path=("Review", "Sign-off"), rank=1)  # fmt: skip
+    answer = compose_answer("who needs to sign off 75k of spend?", [proof, APPROVALS], embed=HashingEmbedder().encode)
+    assert answer.answered and answer.answer.startswith("Commitment value: Over $10,000 and up to $100,000")
+    assert "print proof" not in answer.answer and "Marketing leadership" in answer.answer
+
+
 def test_a_wider_search_adds_the_section_whose_range_holds_the_amount() -> None:
     other = hit("Feedback is due within two business days.", doc_id="creative-review-and-approval", rank=1)
     pool = with_amount_hits([other], [other, APPROVALS], focus_of("whose approval does a $60,000 quote need?"))

@@ -66,3 +66,10 @@ def test_approval_asks_are_asks_for_an_approver() -> None:
 
 def test_a_self_approval_question_is_not_an_ask_for_the_approver() -> None:
     assert not focus_of("am I allowed to approve my own 25k purchase as a director?").who
+
+
+def test_an_approver_question_about_an_amount_prefers_a_rule_stating_an_amount() -> None:
+    ask = focus_of("who must sign off a $30,000 trade-show booth?")
+    rule = "Any commitment over $10,000 requires marketing leadership approval."
+    other_sign_off = "The final layout must be signed off by the design lead before print."
+    assert ask.fit(rule) > ask.fit(other_sign_off)
