@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
@@ -44,6 +45,15 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(slots=True)
+class _Pending:
+    """A row waiting for the write turn, then what storing it gave."""
+
+    row: dict[str, Any]
+    stored: inbox.Stored | None = None
+    error: Exception | None = None
+
+
 @dataclass
 class Receiver:
     """Checks, stores and acknowledges deliveries; ``on_stored(inbox_id)`` queues a new one for processing."""
@@ -52,8 +62,10 @@ class Receiver:
     secrets: WebhookSecrets
     on_stored: Callable[[str], None] | None = None
     _tenants: dict[str, float] = field(default_factory=dict, repr=False)
-    # SQLite has one writer: taking turns here beats every request thread sleeping in SQLite's busy handler.
+    # SQLite has one writer: request threads take turns, and whoever has the turn commits every row waiting then.
     _write_turn: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _waiting: list[_Pending] = field(default_factory=list, repr=False)
+    _waiting_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def _tenant_known(self, tenant_id: str) -> bool:
         if self._tenants.get(tenant_id, 0.0) > time.monotonic():
@@ -65,18 +77,43 @@ class Receiver:
         return known
 
     def _store(self, tenant_id: str, system: str, headers: dict[str, str], body: bytes) -> Answer:
-        delivery_id = inbox.delivery_id_for(body, headers)
+        try:
+            new = inbox.row(tenant_id, system, inbox.delivery_id_for(body, headers), headers, body)
+        except UnicodeDecodeError:
+            return Answer(400, {"error": "body: not UTF-8 text"})
         if self.sessions.kw["bind"].dialect.name == "sqlite":
-            with self._write_turn:
-                stored = inbox.store(self.sessions, tenant_id, system, delivery_id, headers, body)
-        else:
-            stored = inbox.store(self.sessions, tenant_id, system, delivery_id, headers, body)
+            stored = self._store_in_turn(new)
+        else:  # PostgreSQL takes concurrent writers: each request commits its own row
+            stored = inbox.store_many(self.sessions, [new])[0]
         if stored.created and self.on_stored is not None:
             try:
                 self.on_stored(stored.id)
             except Exception:
                 log.warning("delivery %s stored but not queued; the sweep will pick it up", stored.id)
         return Answer(200, {"inbox_id": stored.id, "duplicate": not stored.created})
+
+    def _store_in_turn(self, new: dict[str, Any]) -> inbox.Stored:
+        """Group commit: the row joins the waiting ones; the thread holding the write turn stores them all in one
+        transaction (one commit instead of one per request) and hands each thread its answer."""
+        pending = _Pending(new)
+        with self._waiting_lock:
+            self._waiting.append(pending)
+        with self._write_turn:
+            if pending.stored is None and pending.error is None:  # nobody stored it while this thread waited
+                with self._waiting_lock:
+                    batch, self._waiting = self._waiting, []
+                try:
+                    results = inbox.store_many(self.sessions, [p.row for p in batch])
+                except Exception as exc:  # every request of the failed transaction answers 500; senders retry
+                    for p in batch:
+                        p.error = exc
+                else:
+                    for p, result in zip(batch, results, strict=True):
+                        p.stored = result
+        if pending.error is not None:
+            raise pending.error
+        assert pending.stored is not None
+        return pending.stored
 
     def asana(self, tenant_id: str, hook: str, headers: dict[str, str], body: bytes) -> Answer:
         """One request to the Asana target of ``tenant_id`` (``hook``: which webhook, default ``default``)."""

@@ -120,3 +120,39 @@ def test_asana_signed_delivery_heartbeat_and_bad_signature(client: TestClient, w
     junk = b'{"events": [{"action": "exploded"}]}'
     assert client.post(url, content=junk, headers={"X-Hook-Signature": sign(junk, HOOK_SECRET)}).status_code == 400
     assert stored(world) == 1
+
+
+def test_concurrent_requests_store_each_delivery_once(world: World) -> None:
+    """Real threads on the real database (SQLite: they take the write turn and commit rows in groups): each delivery,
+    sent three times in a mixed order, is stored once, answered as new once and queued once."""
+    import random
+    from concurrent.futures import ThreadPoolExecutor
+
+    queued: list[str] = []
+    secrets = sealed_secrets(world.sessions)
+    secrets.set_secret(TENANT, "workfront", "default", WF_TOKEN)
+    receiver = Receiver(world.sessions, secrets, queued.append)
+    bodies = [task_update(world, n % 3, T0, {"percentComplete": 0}, {"percentComplete": n}) for n in range(60)]
+    order = bodies * 3
+    random.Random(7).shuffle(order)
+    auth = {"authorization": f"Bearer {WF_TOKEN}"}
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(lambda b: receiver.workfront(TENANT, auth, b), order))
+    assert {a.status for a in answers} == {200}
+    ids: dict[bytes, set[str]] = {}
+    new: dict[bytes, int] = {}
+    for body, answer in zip(order, answers, strict=True):
+        ids.setdefault(body, set()).add(str(answer.body["inbox_id"]))
+        new[body] = new.get(body, 0) + (answer.body["duplicate"] is False)
+    assert all(len(v) == 1 for v in ids.values()) and set(new.values()) == {1}
+    assert stored(world) == 60 and sorted(queued) == sorted(i for v in ids.values() for i in v)
+    with world.sessions() as s:
+        for body, (row_id,) in ids.items():
+            row = s.get(WebhookDelivery, row_id)
+            assert row is not None and row.body.encode() == body
+
+
+def test_body_not_utf8_is_400_and_nothing_stored(client: TestClient, world: World) -> None:
+    body = wf_event("UPDATE", "TASK", world.task_ids[0], T0, {"name": "a"}, {"name": "b"}).decode().encode("utf-16")
+    r = client.post(f"/webhooks/workfront/{TENANT}", content=body, headers={"Authorization": WF_TOKEN})
+    assert r.status_code == 400 and "UTF-8" in r.json()["error"] and stored(world) == 0
