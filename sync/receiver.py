@@ -4,7 +4,9 @@ Asana: the X-Hook-Secret handshake is echoed (only for a hook being subscribed),
 HMAC-SHA256 of the raw body, an empty event list is a heartbeat (200, nothing stored). Workfront: the shared token
 given as the subscription's ``authToken`` comes back in ``Authorization``. Bad signature or token -> 401 and
 nothing stored; malformed -> 400; unknown tenant -> 404. An accepted delivery is stored in the inbox (duplicates
-ignored), then acknowledged, then handed to ``on_stored`` (the queue). Database work runs in worker threads.
+ignored), then acknowledged, then handed to ``on_stored`` (the queue). Database work runs off the event loop:
+on SQLite a request whose tenant and secret are cached is checked on the loop and its row stored by the one writer
+thread (``sync.inbox_writer``); anything else runs in a worker thread.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import hmac
 import logging
 import re
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from connectors.asana.webhooks import receive as asana_receive
 from connectors.workfront.webhooks import WebhookPayloadError, parse_event
 from spine.models import Tenant
 from sync import inbox
+from sync.inbox_writer import InboxWriter
 from sync.webhook_secrets import WebhookSecrets
 
 log = logging.getLogger("mcc.sync.receiver")
@@ -45,27 +47,23 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
-class _Pending:
-    """A row waiting for the write turn, then what storing it gave."""
-
-    row: dict[str, Any]
-    stored: inbox.Stored | None = None
-    error: Exception | None = None
+Checked = Answer | dict[str, Any]  # an answer to give now, or the inbox row of an accepted delivery
 
 
 @dataclass
 class Receiver:
-    """Checks, stores and acknowledges deliveries; ``on_stored(inbox_id)`` queues a new one for processing."""
+    """Checks, stores and acknowledges deliveries; ``on_stored(inbox_id)`` queues a new one for processing.
+    On SQLite every row goes through one writer thread (group commit); on PostgreSQL each request commits its own."""
 
     sessions: sessionmaker[Session]
     secrets: WebhookSecrets
     on_stored: Callable[[str], None] | None = None
     _tenants: dict[str, float] = field(default_factory=dict, repr=False)
-    # SQLite has one writer: request threads take turns, and whoever has the turn commits every row waiting then.
-    _write_turn: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _waiting: list[_Pending] = field(default_factory=list, repr=False)
-    _waiting_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _writer: InboxWriter | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.sessions.kw["bind"].dialect.name == "sqlite":
+            self._writer = InboxWriter(self.sessions)
 
     def _tenant_known(self, tenant_id: str) -> bool:
         if self._tenants.get(tenant_id, 0.0) > time.monotonic():
@@ -76,15 +74,20 @@ class Receiver:
             self._tenants[tenant_id] = time.monotonic() + TENANT_CACHE_SECONDS
         return known
 
-    def _store(self, tenant_id: str, system: str, headers: dict[str, str], body: bytes) -> Answer:
+    def checks_in_memory(self, tenant_id: str, system: str, hook: str, headers: dict[str, str]) -> bool:
+        """Whether checking this request needs no database (tenant and secret cached, not a handshake), so it can
+        run on the event loop; the store then goes to the writer thread (SQLite only)."""
+        return (self._writer is not None and "x-hook-secret" not in headers
+                and self._tenants.get(tenant_id, 0.0) > time.monotonic()
+                and self.secrets.cached(tenant_id, system, hook))  # fmt: skip
+
+    def _row(self, tenant_id: str, system: str, headers: dict[str, str], body: bytes) -> Checked:
         try:
-            new = inbox.row(tenant_id, system, inbox.delivery_id_for(body, headers), headers, body)
+            return inbox.row(tenant_id, system, inbox.delivery_id_for(body, headers), headers, body)
         except UnicodeDecodeError:
             return Answer(400, {"error": "body: not UTF-8 text"})
-        if self.sessions.kw["bind"].dialect.name == "sqlite":
-            stored = self._store_in_turn(new)
-        else:  # PostgreSQL takes concurrent writers: each request commits its own row
-            stored = inbox.store_many(self.sessions, [new])[0]
+
+    def _stored(self, stored: inbox.Stored) -> Answer:
         if stored.created and self.on_stored is not None:
             try:
                 self.on_stored(stored.id)
@@ -92,31 +95,37 @@ class Receiver:
                 log.warning("delivery %s stored but not queued; the sweep will pick it up", stored.id)
         return Answer(200, {"inbox_id": stored.id, "duplicate": not stored.created})
 
-    def _store_in_turn(self, new: dict[str, Any]) -> inbox.Stored:
-        """Group commit: the row joins the waiting ones; the thread holding the write turn stores them all in one
-        transaction (one commit instead of one per request) and hands each thread its answer."""
-        pending = _Pending(new)
-        with self._waiting_lock:
-            self._waiting.append(pending)
-        with self._write_turn:
-            if pending.stored is None and pending.error is None:  # nobody stored it while this thread waited
-                with self._waiting_lock:
-                    batch, self._waiting = self._waiting, []
-                try:
-                    results = inbox.store_many(self.sessions, [p.row for p in batch])
-                except Exception as exc:  # every request of the failed transaction answers 500; senders retry
-                    for p in batch:
-                        p.error = exc
-                else:
-                    for p, result in zip(batch, results, strict=True):
-                        p.stored = result
-        if pending.error is not None:
-            raise pending.error
-        assert pending.stored is not None
-        return pending.stored
+    def _store(self, checked: Checked) -> Answer:
+        if isinstance(checked, Answer):
+            return checked
+        if self._writer is not None:
+            return self._stored(self._writer.store_blocking(checked))
+        return self._stored(inbox.store_many(self.sessions, [checked])[0])
+
+    async def _store_async(self, checked: Checked) -> Answer:
+        if isinstance(checked, Answer):
+            return checked
+        assert self._writer is not None
+        return self._stored(await self._writer.store(checked))
 
     def asana(self, tenant_id: str, hook: str, headers: dict[str, str], body: bytes) -> Answer:
         """One request to the Asana target of ``tenant_id`` (``hook``: which webhook, default ``default``)."""
+        return self._store(self.check_asana(tenant_id, hook, headers, body))
+
+    def workfront(self, tenant_id: str, headers: dict[str, str], body: bytes) -> Answer:
+        """One Workfront event message for ``tenant_id``."""
+        return self._store(self.check_workfront(tenant_id, headers, body))
+
+    async def asana_in_loop(self, tenant_id: str, hook: str, headers: dict[str, str], body: bytes) -> Answer:
+        """``asana`` from the event loop, when ``checks_in_memory``."""
+        return await self._store_async(self.check_asana(tenant_id, hook, headers, body))
+
+    async def workfront_in_loop(self, tenant_id: str, headers: dict[str, str], body: bytes) -> Answer:
+        """``workfront`` from the event loop, when ``checks_in_memory``."""
+        return await self._store_async(self.check_workfront(tenant_id, headers, body))
+
+    def check_asana(self, tenant_id: str, hook: str, headers: dict[str, str], body: bytes) -> Checked:
+        """Handshake, signature and shape of an Asana request: the answer, or the row to store."""
         if not self._tenant_known(tenant_id):
             return Answer(404, {"error": f"tenant: no tenant {tenant_id!r}"})
         if "x-hook-secret" in headers:
@@ -139,10 +148,10 @@ class Receiver:
         assert not isinstance(delivery, Handshake)
         if not delivery.events:
             return Answer(200, {"heartbeat": True})
-        return self._store(tenant_id, "asana", headers, body)
+        return self._row(tenant_id, "asana", headers, body)
 
-    def workfront(self, tenant_id: str, headers: dict[str, str], body: bytes) -> Answer:
-        """One Workfront event message for ``tenant_id``."""
+    def check_workfront(self, tenant_id: str, headers: dict[str, str], body: bytes) -> Checked:
+        """Token and shape of a Workfront event message: the answer, or the row to store."""
         if not self._tenant_known(tenant_id):
             return Answer(404, {"error": f"tenant: no tenant {tenant_id!r}"})
         token = self.secrets.get(tenant_id, "workfront", "default")
@@ -154,7 +163,7 @@ class Receiver:
             parse_event(body)
         except WebhookPayloadError as exc:
             return Answer(400, {"error": str(exc)})
-        return self._store(tenant_id, "workfront", headers, body)
+        return self._row(tenant_id, "workfront", headers, body)
 
 
 def _respond(answer: Answer) -> Response:
@@ -181,6 +190,8 @@ def build_app(receiver: Receiver) -> Starlette:
             return JSONResponse({"error": "hook: 1-64 letters, digits, '-' or '_'"}, status_code=400)
         headers = {k.lower(): v for k, v in request.headers.items()}
         tenant = request.path_params["tenant"]
+        if receiver.checks_in_memory(tenant, "asana", hook, headers):
+            return _respond(await receiver.asana_in_loop(tenant, hook, headers, body))
         return _respond(await run_in_threadpool(receiver.asana, tenant, hook, headers, body))
 
     async def workfront(request: Request) -> Response:
@@ -189,6 +200,8 @@ def build_app(receiver: Receiver) -> Starlette:
             return JSONResponse({"error": f"body: larger than {MAX_BODY} bytes"}, status_code=413)
         headers = {k.lower(): v for k, v in request.headers.items()}
         tenant = request.path_params["tenant"]
+        if receiver.checks_in_memory(tenant, "workfront", "default", headers):
+            return _respond(await receiver.workfront_in_loop(tenant, headers, body))
         return _respond(await run_in_threadpool(receiver.workfront, tenant, headers, body))
 
     async def health(request: Request) -> Response:
