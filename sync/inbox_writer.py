@@ -76,18 +76,31 @@ class InboxWriter:
                     group.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            self._write(group)
+            try:
+                self._write(group)
+            except Exception as exc:  # never let the writer die: every later request would wait forever
+                log.exception("inbox writer: a group of %d deliveries failed", len(group))
+                for item in group:
+                    if item.stored is None:
+                        item.error = exc
+                self._answer(group)
 
     def _write(self, group: list[_Item]) -> None:
         try:
             results = inbox.store_many(self.sessions, [item.row for item in group])
-        except Exception as exc:  # every request of the failed transaction answers 500; senders retry
-            log.warning("storing %d deliveries failed: %s", len(group), exc)
-            for item in group:
-                item.error = exc
+        except Exception as exc:
+            if len(group) > 1:  # one row must not fail the others: each alone, so only the bad one answers 500
+                for item in group:
+                    self._write([item])
+                return
+            log.warning("storing a delivery failed (the sender will retry): %s", exc)
+            group[0].error = exc
         else:
             for item, result in zip(group, results, strict=True):
                 item.stored = result
+        self._answer(group)
+
+    def _answer(self, group: list[_Item]) -> None:
         by_loop: dict[asyncio.AbstractEventLoop, list[_Item]] = {}
         for item in group:
             if item.done is not None:
