@@ -1,6 +1,7 @@
 """`mcc serve webhooks --no-worker` (a real receiver process that only stores) beside a real `mcc sync worker`
-process on the same SQLite file: deliveries sent from concurrent threads, each twice, while the worker drains the
-inbox. Every delivery is stored once, answered once as new and once as a duplicate, and applied exactly once."""
+process on the same database (a SQLite file, or PostgreSQL holding the DBOS queues too): deliveries sent from
+concurrent threads, each twice, while the worker drains the inbox. Every delivery is stored once, answered once as
+new and once as a duplicate, and applied exactly once."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import create_engine, func, make_url, select, text
 
 from mcc.inbound import webhook_secrets
 from mcc.settings import load_settings
@@ -29,10 +33,25 @@ N = 40
 TOKEN = "split-test-token-0123456789abcdef"
 
 
-def _env(home: Path) -> dict[str, str]:
+def _env(home: Path, db_url: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MCC_")}
     env.update(MCC_HOME=str(home), MCC_AUDIT_KEY=AUDIT_KEY.decode(), MCC_DBOS_POLLING_SEC="0.1")
+    if db_url is not None and db_url.startswith("postgresql"):  # the queues in a schema of this test's own
+        env.update(MCC_DATABASE_URL=db_url, MCC_DBOS_SCHEMA=f"dbos_{uuid.uuid4().hex[:12]}")
     return env
+
+
+@pytest.fixture
+def env(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    values = _env(tmp_path / "home", db_url)
+    for k, v in values.items():
+        monkeypatch.setenv(k, v)
+    yield values
+    if "MCC_DBOS_SCHEMA" in values:
+        admin = create_engine(make_url(db_url).set(query={}), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{values["MCC_DBOS_SCHEMA"]}" CASCADE'))
+        admin.dispose()
 
 
 def _counts(sessions) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -53,10 +72,7 @@ def _wait_up(proc: subprocess.Popen[bytes], base: str) -> None:
             time.sleep(0.1)
 
 
-def test_receiver_without_worker_beside_a_worker_process(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    home = tmp_path / "home"
-    for k, v in _env(home).items():
-        monkeypatch.setenv(k, v)
+def test_receiver_without_worker_beside_a_worker_process(env: dict[str, str]) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -69,7 +85,7 @@ def test_receiver_without_worker_beside_a_worker_process(tmp_path: Path, monkeyp
         bodies = [task_update(world, n, T0 + dt.timedelta(seconds=n), {"percentComplete": 0}, {"percentComplete": 9})
                   for n in range(N)]  # fmt: skip
         serve = [sys.executable, "-m", "mcc", "serve", "webhooks", "--no-worker", "--port", str(port)]
-        receiver = subprocess.Popen(serve, env=_env(home), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        receiver = subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         worker: subprocess.Popen[bytes] | None = None
         try:
             _wait_up(receiver, base)
@@ -80,7 +96,7 @@ def test_receiver_without_worker_beside_a_worker_process(tmp_path: Path, monkeyp
             assert _counts(app.sessions) == {"received": 1}
 
             worker = subprocess.Popen([sys.executable, "-m", "mcc", "sync", "worker", "--sweep-every", "0.1",
-                                       "--batch", "4"], env=_env(home), stdout=subprocess.DEVNULL,
+                                       "--batch", "4"], env=env, stdout=subprocess.DEVNULL,
                                       stderr=subprocess.PIPE)  # fmt: skip
             # Every body twice (the first one a third time), from 8 threads, while the worker drains the inbox.
             order = [bodies[n // 2] for n in range(2 * N)] + [bodies[0]]
