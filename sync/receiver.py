@@ -52,8 +52,9 @@ Checked = Answer | dict[str, Any]  # an answer to give now, or the inbox row of 
 
 @dataclass
 class Receiver:
-    """Checks, stores and acknowledges deliveries; ``on_stored(inbox_id)`` queues a new one for processing.
-    On SQLite every row goes through one writer thread (group commit); on PostgreSQL each request commits its own."""
+    """Checks, stores and acknowledges deliveries; ``on_stored(inbox_id)`` queues a new one for processing (keep it
+    quick: it may run on the event loop). On SQLite every row goes through one writer thread (group commit); on
+    PostgreSQL each request commits its own."""
 
     sessions: sessionmaker[Session]
     secrets: WebhookSecrets
