@@ -20,7 +20,6 @@ def test_asana_reader_reads_through_a_new_backend_per_delivery(tmp_path: Path, m
     monkeypatch.delenv("MCC_DATABASE_URL", raising=False)
     monkeypatch.delenv("MCC_ASANA_BACKEND", raising=False)
     with open_app(load_settings()) as app:
-
         sandbox = app.new_asana_backend(TENANT)  # the tenant's sandbox file, seeded through a backend of its own
         seeded = sandbox.seed_demo(projects=[{"name": "Spring launch", "tasks": [{"name": "Draft the brief"}]}])
         asyncio.run(sandbox.aclose())
