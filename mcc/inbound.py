@@ -30,12 +30,9 @@ def webhook_secrets(app: App) -> WebhookSecrets:
 
 
 def asana_reader(app: App) -> AsanaReader:
-    """Reads Asana tasks/projects for the processor with a fresh backend per delivery (its own event loop)."""
-
-    def backend_for(tenant_id: str) -> Any:
-        return App(settings=app.settings, engine=app.engine, sessions=app.sessions).asana_backend(tenant_id)
-
-    return AsanaReader(backend_for)
+    """Reads Asana tasks/projects for the processor with a new backend per delivery (closed after it, so no HTTP
+    client outlives the event loop it was made in)."""
+    return AsanaReader(app.new_asana_backend)
 
 
 def worker_config(app: App) -> DurableConfig:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,7 @@ STATUSES = ("received", "processed", "failed", "ignored")
 MAX_ATTEMPTS = 5
 # Headers never stored: they carry credentials (or the handshake secret itself).
 _SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "x-hook-secret", "sessionid", "apikey"}
-_SECRET_WORDS = ("token", "secret", "password", "key")
+_SECRET_WORD = re.compile("token|secret|password|key")
 
 
 def delivery_id_for(raw_body: bytes, headers: Mapping[str, str] | None = None) -> str:
@@ -40,7 +41,7 @@ def safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
     kept: dict[str, str] = {}
     for name, value in headers.items():
         low = name.lower()
-        if low in _SECRET_HEADERS or any(w in low for w in _SECRET_WORDS):
+        if low in _SECRET_HEADERS or _SECRET_WORD.search(low):
             continue
         kept[low] = value[:500]
     return kept
@@ -70,28 +71,41 @@ def _insert_statement(dialect: str) -> Any:
 _INSERTS = {name: _insert_statement(name) for name in ("postgresql", "sqlite")}
 
 
+def row(tenant_id: str, system: str, delivery_id: str, headers: Mapping[str, str], raw_body: bytes) -> dict[str, Any]:
+    """The inbox row of one delivery, not yet stored (raises UnicodeDecodeError on a body that is not UTF-8)."""
+    from spine.models._base import new_id
+
+    return {"id": new_id(), "tenant_id": tenant_id, "system": system, "delivery_id": delivery_id,
+            "headers": safe_headers(headers), "body": raw_body.decode("utf-8"), "status": "received", "attempts": 0,
+            "received_at": utcnow()}  # fmt: skip
+
+
 def store(
     sessions: sessionmaker[Session], tenant_id: str, system: str, delivery_id: str, headers: Mapping[str, str],
     raw_body: bytes,
 ) -> Stored:  # fmt: skip
     """Store one delivery (in its own committed transaction) unless the same delivery is already there."""
-    from spine.models._base import new_id
+    return store_many(sessions, [row(tenant_id, system, delivery_id, headers, raw_body)])[0]
 
+
+def store_many(sessions: sessionmaker[Session], rows: list[dict[str, Any]]) -> list[Stored]:
+    """Store rows (from ``row``) in one committed transaction, each unless its delivery is already there (stored
+    before, or earlier in ``rows``); one ``Stored`` per row, in order."""
     engine = sessions.kw["bind"]
-    row_id = new_id()
-    values = {"id": row_id, "tenant_id": tenant_id, "system": system, "delivery_id": delivery_id,
-              "headers": safe_headers(headers), "body": raw_body.decode("utf-8"), "status": "received",
-              "attempts": 0, "received_at": utcnow()}  # fmt: skip
     name = engine.dialect.name
     stmt = _INSERTS[name] if name in _INSERTS else _insert_statement(name)
     t = _TABLE
+    out: list[Stored] = []
     with engine.begin() as conn:
-        if conn.execute(stmt, values).first() is not None:
-            return Stored(row_id, True)
-        existing = conn.execute(
-            select(t.c.id).where(t.c.tenant_id == tenant_id, t.c.system == system, t.c.delivery_id == delivery_id)
-        ).scalar_one()
-    return Stored(str(existing), False)
+        for values in rows:
+            if conn.execute(stmt, values).first() is not None:
+                out.append(Stored(values["id"], True))
+                continue
+            existing = conn.execute(select(t.c.id).where(
+                t.c.tenant_id == values["tenant_id"], t.c.system == values["system"],
+                t.c.delivery_id == values["delivery_id"])).scalar_one()  # fmt: skip
+            out.append(Stored(str(existing), False))
+    return out
 
 
 def claim_many(session: Session, ids: list[str]) -> set[str]:

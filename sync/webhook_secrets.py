@@ -74,6 +74,11 @@ class WebhookSecrets:
             if row is not None:
                 row.external_id = external_id
 
+    def cached(self, tenant_id: str, system: str, hook: str) -> bool:
+        """Whether ``get`` would answer from memory (no database read)."""
+        hit = self._cache.get((tenant_id, system, hook))
+        return hit is not None and hit[0] > time.monotonic()
+
     def get(self, tenant_id: str, system: str, hook: str) -> str | None:
         """The active secret of a hook, or None (never subscribed, or the handshake has not happened)."""
         key = (tenant_id, system, hook)

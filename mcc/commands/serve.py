@@ -165,6 +165,10 @@ def _list_tools(app: App, name: str, as_json: bool, tool_prefix: str = "") -> No
 _PREFIX_HELP = (
     "Put this before every tool name (e.g. workfront_) for clients that merge servers; policies see the name."
 )
+_NO_WORKER_HELP = (
+    "webhooks only: check, store and acknowledge deliveries without processing them here; run `mcc sync worker` "
+    "beside it (same database) to process them."
+)
 
 
 def serve(
@@ -177,6 +181,7 @@ def serve(
     list_tools: Annotated[bool, typer.Option("--list-tools", help="Print the server's tools and exit.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="With --list-tools: the tools as JSON.")] = False,
     tool_prefix: Annotated[str, typer.Option("--tool-prefix", help=_PREFIX_HELP)] = "",
+    no_worker: Annotated[bool, typer.Option("--no-worker", help=_NO_WORKER_HELP)] = False,
 ) -> None:
     """Run one guarded MCP server (spine, workfront, asana, knowledge) over stdio or streamable HTTP."""
     settings = load_settings()
@@ -193,8 +198,10 @@ def serve(
     if name == "webhooks":  # not an MCP server: the webhook receiver (and its queue worker)
         from mcc.commands.serve_webhooks import serve_webhooks
 
-        serve_webhooks(settings, host, port)
+        serve_webhooks(settings, host, port, worker=not no_worker)
         return
+    if no_worker:
+        raise fail("--no-worker: only for `mcc serve webhooks` (MCP servers run no queue worker)")
     if name not in SERVER_NAMES:
         raise fail(f"server: unknown MCP server {name!r}; use one of {', '.join(SERVER_NAMES)}")
     with open_app(settings) as app:
