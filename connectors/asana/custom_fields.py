@@ -87,7 +87,8 @@ class MissingCustomField(AsanaError, NotFoundError):
         )
         self.fix = (
             f"create a custom field named {name!r} ({kinds}) in the Asana workspace, or set its gid in "
-            f'{GIDS_SETTING} (for example {{"{canonical}": "<custom field gid>"}}), then run `mcc sync retry`'
+            f'{GIDS_SETTING} (for example {{"{canonical}": "<custom field gid>"}}), then run '
+            "`mcc sync push --retry-errors`"
         )
 
 
