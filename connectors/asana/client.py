@@ -69,7 +69,10 @@ log = logging.getLogger(__name__)
 
 ASANA_API = "https://app.asana.com/api/1.0"
 USER_FIELDS = "name,email"
-PROJECT_FIELDS = "name,notes,archived,workspace.name,team.name,due_on,start_on,current_status,created_at,modified_at"
+PROJECT_FIELDS = (
+    "name,notes,archived,workspace.name,team.name,due_on,start_on,current_status,current_status_update.status_type,"
+    "current_status_update.title,completed,completed_at,created_at,modified_at"
+)
 SECTION_FIELDS = "name,project.name,created_at"
 TASK_FIELDS = (
     "name,notes,completed,completed_at,assignee.name,due_on,start_on,projects.name,memberships.project.name,"

@@ -313,6 +313,9 @@ class AsanaWireApp:
             "due_on": p["due_on"],
             "start_on": p["start_on"],
             "current_status": None,
+            "current_status_update": p.get("status_update"),  # tests set {"gid", "title", "status_type"}
+            "completed": p.get("completed", False),
+            "completed_at": _ts(p.get("completed_at")),
             "custom_fields": cf.render_values(s, p),
             "created_at": _ts(p["created_at"]),
             "modified_at": _ts(p["modified_at"]),
