@@ -33,6 +33,7 @@ from tests.wire import asana_custom_fields as cf
 
 HELP = "For more information on API status codes and how to handle them, read the docs on errors."
 FAULT_MESSAGES = {
+    402: "The object or mutation in the request is above your current premium level.",
     403: "Forbidden: you do not have access to this object",
     429: "You have made too many requests recently. Please, be chill.",
 }

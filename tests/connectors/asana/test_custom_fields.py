@@ -18,7 +18,7 @@ from connectors.asana.custom_fields import (
     MissingCustomField,
     sync_mcc_fields,
 )
-from connectors.asana.errors import InvalidArgument
+from connectors.asana.errors import Forbidden, InvalidArgument
 from connectors.asana.sandbox import AsanaSandbox
 from tests.connectors.asana.conftest import TOKEN
 from tests.wire.asana_custom_fields import add_custom_field
@@ -158,3 +158,14 @@ async def test_rest_waits_out_429_retry_after_on_the_write(asana_wire_server: An
         await client.project_fields().put_values(project, {next(iter(server.state.custom_fields)): 2})
     assert slept == [7.0]
     assert server.state.projects[project]["cf"] == {next(iter(server.state.custom_fields)): 2.0}
+
+
+async def test_a_free_workspace_answering_402_is_a_typed_refusal(asana_wire_server: Any) -> None:
+    server: AsanaWireServer = asana_wire_server()
+    ws = server.state.add_workspace("Acme")
+    server.state.add_user("Alice Adams", "alice@example.com", ws, token=TOKEN)
+    async with AsanaRestClient(server.base_url, token=TOKEN, workspace_gid=ws) as client:
+        server.inject(402)  # custom fields are a premium feature
+        with pytest.raises(Forbidden) as refused:
+            await client.project_fields().workspace_fields(ws)
+    assert refused.value.code == "forbidden" and "paid plan" in str(refused.value)
