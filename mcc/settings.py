@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     asana_token: SecretStr | None = None
     asana_workspace_gid: str | None = None
     asana_rate_per_minute: int = 150
+    asana_custom_field_gids: dict[Literal["tier", "budget_planned"], str] = Field(
+        default_factory=dict,
+        description='Gids of the Asana custom fields for tier / budget_planned (JSON, e.g. {"tier": "120..."}); '
+        'default: the workspace fields named "MCC Tier" and "MCC Budget Planned"',
+    )
     salesforce_rate_per_minute: int = 50
     rate_store: Literal["database", "memory"] = Field(
         default="database", description="Rate-limit counters: shared in the database (all replicas) or per process"

@@ -224,6 +224,7 @@ class App:
         return make_asana_backend(
             kind, data_dir=data_dir, url=url, token=token, workspace_gid=workspace,
             rate_per_minute=s.asana_rate_per_minute, idempotency=SpineIdempotency(self.sessions, tenant_id),
+            custom_field_gids=s.asana_custom_field_gids,
         )  # fmt: skip
 
     def spine_server(self, principals: PrincipalSource, **server_kwargs: Any) -> MCPServer:

@@ -241,3 +241,13 @@ def linked_project_ids(store: SpineStore, system: str) -> list[str]:
         SystemRef.tenant_id == store.tenant_id, SystemRef.system == system, SystemRef.entity_type == "campaign"
     )
     return list(store.session.scalars(q))
+
+
+def linked_campaign_status(session: Session, tenant_id: str, system: str, external_id: str) -> str | None:
+    """The spine status of the campaign linked to project ``external_id`` (None when none is linked)."""
+    return session.scalar(
+        select(Campaign.status).join(SystemRef, SystemRef.canonical_id == Campaign.id).where(
+            SystemRef.tenant_id == tenant_id, SystemRef.system == system, SystemRef.entity_type == "campaign",
+            SystemRef.external_id == external_id, Campaign.tenant_id == tenant_id,
+        )
+    )  # fmt: skip

@@ -29,6 +29,7 @@ from dbos import DBOS, DBOSConfiguredInstance, Queue, SetWorkflowID
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from connectors.asana.custom_fields import MCC_FIELDS, sync_mcc_fields
 from connectors.errors import RateLimitedError, UpstreamError
 from spine.audit import AuditLog
 from spine.models import ErrorLog
@@ -68,11 +69,15 @@ def workfront_changes(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def asana_changes(values: dict[str, Any]) -> dict[str, Any]:
-    """Canonical values -> Asana project changes; tier and budget have no Asana project field (not sent)."""
+    """Canonical values -> Asana project changes; tier and budget go under ``custom_fields`` (canonical name ->
+    value), written into the workspace's "MCC Tier" / "MCC Budget Planned" custom fields."""
     names = {"name": "name", "description": "notes", "launch_date": "start_on", "end_date": "due_on"}
-    out = {names[k]: v for k, v in values.items() if k in names}
+    out: dict[str, Any] = {names[k]: v for k, v in values.items() if k in names}
     if "notes" in out and out["notes"] is None:
         out["notes"] = ""
+    custom = {k: v for k, v in values.items() if k in MCC_FIELDS}
+    if custom:
+        out["custom_fields"] = custom
     return out
 
 
@@ -94,6 +99,8 @@ async def _current(backend: Any, system: str, external_id: str) -> dict[str, Any
 
 
 def _differs(wanted: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """The wanted changes whose values the project does not hold yet. Asana's custom fields are compared by
+    ``sync_mcc_fields`` instead: only it knows each field's type (number, text, enum) and so the value to hold."""
     out: dict[str, Any] = {}
     for key, value in wanted.items():
         if key == "custom_fields":
@@ -226,10 +233,17 @@ class Outbound(DBOSConfiguredInstance):
 
     async def _send(self, tenant_id: str, system: str, external_id: str, wanted: dict[str, Any]) -> dict[str, Any]:
         backend = self.open_backend(tenant_id, system)
+        custom = wanted.pop("custom_fields", None) if system == "asana" else None
         try:
             changes = _differs(wanted, await _current(backend, system, external_id))
             if changes:
                 await backend.update_project(external_id, changes)
+            if custom:
+                # After the project fields: a missing custom field fails the send (error log, with the fix), but
+                # the name and dates are already out; the retry finds them equal and writes only the custom field.
+                written = await sync_mcc_fields(backend.project_fields(), external_id, custom)
+                if written:
+                    changes["custom_fields"] = written
             return {"ok": True, "sent": changes}
         except Exception as exc:  # every failure is recorded and classified, never lost
             return _failure(exc)

@@ -26,7 +26,7 @@ from spine.errors import SpineError
 from spine.models import SystemRef, WebhookDelivery, WorkItem
 from spine.repositories import SpineStore
 from sync import inbox
-from sync.apply_spine import Applier, Lookups
+from sync.apply_spine import Applier, Lookups, linked_campaign_status
 from sync.changes import ExternalChange
 from sync.field_rules import Outcome
 from sync.map_asana import change_from_project, change_from_task, deleted_task
@@ -114,7 +114,8 @@ def _asana_changes(session: Session, tenant_id: str, fetched: list[Fetched]) -> 
             continue
         if f.kind == "project":
             if isinstance(f.value, Project):
-                changes.append(change_from_project(f.value, f.at))
+                status = linked_campaign_status(session, tenant_id, "asana", f.gid)
+                changes.append(change_from_project(f.value, f.at, status))
             continue
         if not isinstance(f.value, Task):
             changes.append(deleted_task(f.gid, f.at))

@@ -1,7 +1,7 @@
 """Polling fallback (``mcc sync pull``): read what changed in the tenant's linked projects since a time and apply
 it like webhook events (same authority, versions and conflicts), for systems or periods without webhooks.
-Workfront is asked by ``lastUpdateDate`` (REST) or searched in full (sandbox); Asana's project task lists are
-filtered by ``modified_at``."""
+Workfront is asked by ``lastUpdateDate`` (REST) or searched in full (sandbox); each linked Asana project is read
+(its dates and status) and its task lists are filtered by ``modified_at``."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from spine.db import utcnow
 from spine.models import WorkItem
 from spine.models.governance import AuditEntry
 from spine.repositories import SpineStore
-from sync.apply_spine import Applier, linked_project_ids
+from sync.apply_spine import Applier, linked_campaign_status, linked_project_ids
 from sync.changes import ExternalChange
 from sync.field_rules import Outcome
-from sync.map_asana import change_from_task
+from sync.map_asana import change_from_project, change_from_task
 from sync.map_workfront import change_from_state, polled_at
 from sync.rollup import roll_up
 
@@ -74,11 +74,16 @@ async def read_workfront(backend: Any, projects: list[str], since: dt.datetime) 
     return changes
 
 
-async def read_asana(backend: Any, projects: list[str], since: dt.datetime, status_of: Any) -> list[ExternalChange]:
-    """Tasks of the linked projects modified at or after ``since``."""
+async def read_asana(backend: Any, projects: list[str], since: dt.datetime, status_of: Any,
+                     campaign_status_of: Any = None) -> list[ExternalChange]:  # fmt: skip
+    """The linked projects (their dates and status) and their tasks modified at or after ``since``."""
     now = utcnow()
     changes = []
     for pid in projects:
+        project = await backend.get_project(pid)
+        if project.modified_at is None or project.modified_at >= since:
+            current = campaign_status_of(pid) if campaign_status_of is not None else None
+            changes.append(change_from_project(project, now, current))
         offset = None
         while True:
             page = await backend.list_project_tasks(pid, limit=100, offset=offset)
@@ -126,6 +131,16 @@ def asana_status_lookup(sessions: sessionmaker[Session], tenant_id: str) -> Any:
     return status_of
 
 
+def campaign_status_lookup(sessions: sessionmaker[Session], tenant_id: str) -> Any:
+    """Asana project gid -> the spine status of its campaign, for Asana's project status mapping."""
+
+    def status_of(gid: str) -> str | None:
+        with sessions() as s:
+            return linked_campaign_status(s, tenant_id, "asana", gid)
+
+    return status_of
+
+
 async def pull(sessions: sessionmaker[Session], audit: AuditLog, tenant_id: str, system: str, backend: Any,
                since: dt.datetime) -> PullReport:  # fmt: skip
     """Reconcile one system of one tenant from ``since``."""
@@ -134,7 +149,8 @@ async def pull(sessions: sessionmaker[Session], audit: AuditLog, tenant_id: str,
     if system == "workfront":
         changes = await read_workfront(backend, projects, since)
     else:
-        changes = await read_asana(backend, projects, since, asana_status_lookup(sessions, tenant_id))
+        changes = await read_asana(backend, projects, since, asana_status_lookup(sessions, tenant_id),
+                                   campaign_status_lookup(sessions, tenant_id))  # fmt: skip
     return apply_changes(sessions, audit, tenant_id, system, changes, since, until=started)
 
 

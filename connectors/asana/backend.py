@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
+from connectors.asana.custom_fields import ProjectFieldsSource
 from connectors.asana.errors import (
     AsanaError,
     Forbidden,
@@ -144,6 +145,10 @@ class AsanaBackend(Protocol):
     ) -> None:
         """Move a task into a section (adding it to that section's project if needed); top unless
         insert_before / insert_after (a task already in the section) is given, never both."""
+        ...
+
+    def project_fields(self) -> ProjectFieldsSource:
+        """Projects' custom fields (where MCC keeps tier and budget): ``custom_fields.sync_mcc_fields`` writes them."""
         ...
 
     async def aclose(self) -> None:

@@ -35,6 +35,7 @@ from connectors.asana.client_wire import (
     error_from_response,
     retry_after_seconds,
 )
+from connectors.asana.custom_fields_rest import RestProjectFields
 from connectors.asana.errors import (
     InvalidArgument,
     RateLimited,
@@ -68,7 +69,10 @@ log = logging.getLogger(__name__)
 
 ASANA_API = "https://app.asana.com/api/1.0"
 USER_FIELDS = "name,email"
-PROJECT_FIELDS = "name,notes,archived,workspace.name,team.name,due_on,start_on,current_status,created_at,modified_at"
+PROJECT_FIELDS = (
+    "name,notes,archived,workspace.name,team.name,due_on,start_on,current_status,current_status_update.status_type,"
+    "current_status_update.title,completed,completed_at,created_at,modified_at"
+)
 SECTION_FIELDS = "name,project.name,created_at"
 TASK_FIELDS = (
     "name,notes,completed,completed_at,assignee.name,due_on,start_on,projects.name,memberships.project.name,"
@@ -98,6 +102,7 @@ class AsanaRestClient:
         limiter: AsyncLimiter | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         idempotency: IdempotencyMemory | None = None,
+        custom_field_gids: Mapping[str, str] | None = None,
     ) -> None:
         if not token:
             raise InvalidArgument("token", "an Asana personal access token is required")
@@ -117,12 +122,17 @@ class AsanaRestClient:
         self._offset_key = hashlib.sha256(b"mcc-asana-search-offset:" + token.encode()).digest()
         # Asana has no idempotency keys: we remember key -> (fingerprint, created object) ourselves.
         self._once = CreateOnce(idempotency or InMemoryIdempotency())
+        self._custom_field_gids = dict(custom_field_gids or {})
 
     def __repr__(self) -> str:
         return f"AsanaRestClient(base_url={str(self._http.base_url)!r}, workspace_gid={self._workspace!r})"
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    def project_fields(self) -> RestProjectFields:
+        """The project custom fields of this client (MCC's tier and budget; see custom_fields.py)."""
+        return RestProjectFields(self, self._custom_field_gids)
 
     async def __aenter__(self) -> AsanaRestClient:
         return self

@@ -54,6 +54,8 @@ def error_from_response(resp: httpx.Response, fields: Mapping[str, str], default
         return InvalidArgument(field or "request", message)
     if status == 401:
         return Unauthorized(message)
+    if status == 402:  # Payment Required: a premium feature (custom fields, ...) on a free workspace
+        return Forbidden(f"{message} (this Asana feature needs a paid plan for the workspace)", field=field)
     if status == 403:
         return Forbidden(message, field=field)
     if status == 404:

@@ -81,6 +81,9 @@ class Project(_Out):
     due_on: dt.date | None = None
     start_on: dt.date | None = None
     current_status: dict[str, Any] | None = None
+    current_status_update: dict[str, Any] | None = None  # {gid, title, status_type: on_track|...|complete}
+    completed: bool = False
+    completed_at: dt.datetime | None = None
     created_at: dt.datetime | None = None
     modified_at: dt.datetime | None = None
 

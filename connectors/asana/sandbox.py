@@ -43,6 +43,7 @@ from connectors.asana.models import (
     parse_update,
     update_date_blame,
 )
+from connectors.asana.sandbox_custom_fields import SandboxProjectFields, create_custom_field
 from connectors.asana.sandbox_seed import DemoSeed, seed_demo
 from connectors.asana.sandbox_store import (
     IdempotencyRow,
@@ -78,7 +79,10 @@ def _in_thread(method: Callable[P, R]) -> Callable[P, Awaitable[R]]:
 class AsanaSandbox:
     """The default Asana backend: a persistent SQLite file under the directory the caller chooses."""
 
-    def __init__(self, db_path: str | Path, *, workspace_gid: str | None = None, actor_gid: str | None = None):
+    def __init__(
+        self, db_path: str | Path, *, workspace_gid: str | None = None, actor_gid: str | None = None,
+        custom_field_gids: Mapping[str, str] | None = None,
+    ) -> None:  # fmt: skip
         path = Path(db_path)
         path.parent.mkdir(parents=True, exist_ok=True)
         self._engine = make_engine(f"sqlite:///{path}")
@@ -86,6 +90,7 @@ class AsanaSandbox:
         self._sessions: sessionmaker[Session] = make_session_factory(self._engine)
         self._default_workspace = workspace_gid
         self._actor = actor_gid
+        self._custom_field_gids = dict(custom_field_gids or {})
         with self._sessions() as s, s.begin():
             row = s.get(MetaRow, "offset_secret")
             if row is None:
@@ -99,6 +104,15 @@ class AsanaSandbox:
         """Create the demo workspace, users, team and the given projects/sections/tasks (see sandbox_seed)."""
         with self._sessions() as s, s.begin():
             return seed_demo(s, **kwargs)
+
+    def create_custom_field(self, workspace_gid: str, name: str, kind: str, **kwargs: Any) -> str:
+        """Define a workspace custom field (number, text or enum; see sandbox_custom_fields); its gid."""
+        with self._sessions() as s, s.begin():
+            return create_custom_field(s, workspace_gid, name, kind, **kwargs)
+
+    def project_fields(self) -> SandboxProjectFields:
+        """The project custom fields of this sandbox (MCC's tier and budget; see custom_fields.py)."""
+        return SandboxProjectFields(self, self._custom_field_gids)
 
     async def aclose(self) -> None:
         """Close the database file."""

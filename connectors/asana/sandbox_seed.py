@@ -9,8 +9,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from connectors.asana.custom_fields import BUDGET_FIELD, TIER_FIELD
 from connectors.asana.errors import InvalidArgument
 from connectors.asana.models import ProjectCreate, SubtaskCreate, check_dates, parse_input
+from connectors.asana.sandbox_custom_fields import create_custom_field
 from connectors.asana.sandbox_store import (
     MembershipRow,
     MetaRow,
@@ -50,11 +52,13 @@ def seed_demo(
     team_name: str = "Marketing",
     users: Sequence[tuple[str, str]] = DEFAULT_USERS,
     projects: Sequence[Mapping[str, Any]] = (),
+    mcc_fields: bool = True,
 ) -> DemoSeed:
     """Create the demo world once; a second call returns the first call's gids unchanged.
 
     Each project: {"name", "notes"?, "due_on"?, "start_on"?, "sections": [names]?, "tasks": [{"name",
     "section"?, "assignee"? (email), "notes"?, "due_on"?, "start_on"?, "completed"?, "subtasks"?: [...]}]}.
+    `mcc_fields`: also define the workspace custom fields MCC writes tier and budget into (number fields).
     """
     done = s.get(MetaRow, "demo_seed")
     if done is not None:
@@ -71,6 +75,9 @@ def seed_demo(
         user_gids[email] = new_gid()
         s.add(UserRow(gid=user_gids[email], name=name, email=email, workspace_gid=ws.gid))
     s.flush()
+    if mcc_fields:
+        create_custom_field(s, ws.gid, TIER_FIELD, "number", precision=0)
+        create_custom_field(s, ws.gid, BUDGET_FIELD, "number", precision=2)
     seed = DemoSeed(ws.gid, team.gid, user_gids, {}, {}, {})
     for spec in projects:
         inp = parse_input(ProjectCreate, {k: v for k, v in spec.items() if k not in ("sections", "tasks")})

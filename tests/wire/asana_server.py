@@ -18,6 +18,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import httpx
@@ -28,8 +29,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.wire import asana_custom_fields as cf
+
 HELP = "For more information on API status codes and how to handle them, read the docs on errors."
 FAULT_MESSAGES = {
+    402: "The object or mutation in the request is above your current premium level.",
     403: "Forbidden: you do not have access to this object",
     429: "You have made too many requests recently. Please, be chill.",
 }
@@ -64,6 +68,7 @@ class AsanaWireState:
         self.sections: dict[str, dict[str, Any]] = {}
         self.tasks: dict[str, dict[str, Any]] = {}
         self.stories: dict[str, dict[str, Any]] = {}
+        self.custom_fields: dict[str, dict[str, Any]] = {}  # gid -> definition (tests/wire/asana_custom_fields.py)
         self.webhooks: dict[str, dict[str, Any]] = {}  # gid -> resource, target, secret (kept to sign deliveries)
         self.fixed_now: dt.datetime | None = None
 
@@ -135,6 +140,17 @@ class AsanaWireApp:
                 r("/api/1.0/users/me", self.wrap(self.users_me), methods=["GET"]),
                 r("/api/1.0/workspaces/{gid}/users", self.wrap(self.workspace_users), methods=["GET"]),
                 r("/api/1.0/webhooks", self.create_webhook, methods=["POST"]),
+                r(
+                    "/api/1.0/workspaces/{gid}/custom_fields",
+                    self.wrap(partial(cf.workspace_fields, self)),
+                    methods=["GET"],
+                ),
+                r("/api/1.0/custom_fields/{gid}", self.wrap(partial(cf.get_field, self)), methods=["GET"]),
+                r(
+                    "/api/1.0/projects/{gid}/addCustomFieldSetting",
+                    self.wrap(partial(cf.add_setting, self)),
+                    methods=["POST"],
+                ),
             ]
         )
 
@@ -298,6 +314,10 @@ class AsanaWireApp:
             "due_on": p["due_on"],
             "start_on": p["start_on"],
             "current_status": None,
+            "current_status_update": p.get("status_update"),  # tests set {"gid", "title", "status_type"}
+            "completed": p.get("completed", False),
+            "completed_at": _ts(p.get("completed_at")),
+            "custom_fields": cf.render_values(s, p),
             "created_at": _ts(p["created_at"]),
             "modified_at": _ts(p["modified_at"]),
         }
@@ -405,9 +425,11 @@ class AsanaWireApp:
         return 200, {"data": _project_opt(self.opt(request), self.render_project(p))}
 
     def update_project(self, p: dict[str, Any], body: dict[str, Any]) -> None:
-        unknown = set(body) - {"name", "notes", "due_on", "start_on"}
+        unknown = set(body) - {"name", "notes", "due_on", "start_on", "custom_fields"}
         if unknown:
             raise WireError(400, f"{sorted(unknown)[0]}: Unknown property")
+        if "custom_fields" in body:
+            cf.set_values(self.state, p, body.pop("custom_fields"))
         due = self.date(body, "due_on") if "due_on" in body else (p["due_on"] and dt.date.fromisoformat(p["due_on"]))
         start = (
             self.date(body, "start_on")
