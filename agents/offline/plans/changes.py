@@ -166,17 +166,47 @@ def _next(text: str, today: dt.date) -> tuple[dt.date, dt.date]:
     return today, today + dt.timedelta(days=13)
 
 
+_TASK_WORD_RE = re.compile(r"\b(task|to-?do|subtask|work item)s?\b", re.I)
+NOTES_SHOWN = 5  # the newest notes a reply quotes
+
+
 def comments(ctx: PlanContext) -> str:
-    """Comments and notes are read where they live: say where, with the campaign's project (read-only)."""
+    """Read comments and notes (read-only): a named task's (Workfront notes through workfront__search on NOTE; an
+    Asana task's notes through asana__get_task), else the campaign's project notes in Workfront."""
+    own, _ = own_words(ctx.request)
+    if quoted(own) or _TASK_WORD_RE.search(own):
+        task = find_task(ctx, ctx.request, "do you mean")
+        where = f" ({task.campaign})" if task.campaign else ""
+        if task.system == "asana":
+            data = ok_data(ctx, f"Reading '{task.name}'", "asana__get_task", task_gid=task.id)
+            notes = str((data.get("data") or {}).get("notes") or "").strip()
+            body = f"its notes say: “{notes}”" if notes else "it has no notes"
+            return (f"'{task.name}'{where} in Asana: {body}. Comments posted on the task are read in Asana itself; "
+                    "I made no changes.")  # fmt: skip
+        return _workfront_notes(ctx, task.id, "TASK", f"'{task.name}'{where}")
     campaign, _ = resolve_campaign(ctx, ctx.request, "do you mean")
     system = campaign_system(campaign, ctx.routing)
-    label = SYSTEM_LABEL[system]
     pid = project_id(ctx, campaign, system)
-    where = f"its {label} project {pid}" if pid else f"{label} (it has no linked project yet)"
-    return (
-        f"I can't read comments or notes through MCC: the tools I have only add them. {campaign['name']}'s "
-        f"discussion lives in {where}; open it there to read the latest comments. I made no changes."
-    )
+    if pid is None:
+        return f"{campaign['name']} has no {SYSTEM_LABEL[system]} project yet, so there are no notes to read."
+    if system == "asana":
+        return (f"{campaign['name']}'s discussion lives in its Asana project {pid}; name a task in quotes and I'll "
+                "read its notes. I made no changes.")  # fmt: skip
+    return _workfront_notes(ctx, pid, "PROJ", f"{campaign['name']}'s Workfront project")
+
+
+def _workfront_notes(ctx: PlanContext, obj_id: str, obj_code: str, label: str) -> str:
+    require_tools(ctx, "read notes", "workfront__search")
+    data = ok_data(ctx, f"Reading the notes on {label}", "workfront__search", obj_code="NOTE",
+                   filters={"objID": obj_id, "noteObjCode": obj_code},
+                   fields=["ID", "noteText", "entryDate"], limit=200)  # fmt: skip
+    notes = sorted(data.get("items") or [], key=lambda n: str(n.get("entryDate") or ""), reverse=True)
+    if not notes:
+        return f"There are no notes on {label} in Workfront yet."
+    lines = [f"- {day(str(n['entryDate'])[:10]) if n.get('entryDate') else 'undated'}: {n.get('noteText', '')}"
+             for n in notes[:NOTES_SHOWN]]  # fmt: skip
+    more = f" (the newest {NOTES_SHOWN} of {len(notes)})" if len(notes) > NOTES_SHOWN else ""
+    return f"Notes on {label} in Workfront, newest first{more}:\n" + "\n".join(lines)
 
 
 # the comment's own words: after "saying", "that", "asking", a colon or a dash that follows the task

@@ -36,6 +36,7 @@ ARGS = {
     "asana__create_project": asana.CreateProjectArgs, "asana__search_tasks": asana.SearchTasksArgs,
     "asana__create_task": asana.CreateTaskArgs, "asana__update_task": asana.UpdateTaskArgs,
     "asana__add_comment": asana.AddCommentArgs, "workfront__add_note": wf_tasks.AddNoteArgs,
+    "asana__get_task": asana.TaskGidArgs,
 }  # fmt: skip
 WRITES = {"spine__create_campaign", "spine__update_campaign", "spine__submit_strategy", "spine__approve_strategy",
           "spine__reject_strategy", "spine__draft_strategy", "workfront__create_project", "workfront__update_status",
