@@ -102,7 +102,10 @@ _BOUND = _Bound()  # process-wide by necessity: DBOS workflows are process-wide 
 def serving(services: SetupServices) -> Iterator[SetupServices]:
     """Bind the services the workflow's steps use in this process (before DBOS launches, until it is destroyed)."""
     if "default" in _BOUND.services:
-        raise RuntimeError("campaign setup services are already bound in this process")
+        from sync.durable import DurableError
+
+        raise DurableError("campaign setup services are already bound in this process (a worker runs here); leave "
+                           "the other worker block first")  # fmt: skip
     _BOUND.services["default"] = services
     try:
         yield services
@@ -121,11 +124,30 @@ def _services() -> SetupServices:
 
 
 def _validate(svc: SetupServices, req: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+    if req.get("campaign_id"):
+        return _validate_existing(svc, req)
     spec = parse(CampaignCreate, req["fields"])
     with open_store(svc.sessions, req["tenant_id"]) as s:
         s.directory.get_user(spec.owner_id)
         s.directory.get_user(req["actor"])
     return {"campaign": spec.model_dump(mode="json")}
+
+
+CLOSED_STATUSES = frozenset({"completed", "cancelled"})
+
+
+def _validate_existing(svc: SetupServices, req: dict[str, Any]) -> dict[str, Any]:
+    """An existing campaign: it is in the caller's tenant (another tenant's id is not found) and still open; the
+    caller is in the directory (the guard already decided that the caller may write campaigns)."""
+    with open_store(svc.sessions, req["tenant_id"]) as s:
+        s.directory.get_user(req["actor"])
+        found = s.campaigns.get(req["campaign_id"])
+    if str(found.status) in CLOSED_STATUSES:
+        raise StepFailed(f"validate: campaign_id: campaign {found.id} is {found.status}; only an open campaign is set "
+                         "up (fix: reopen it, or set up another campaign)")  # fmt: skip
+    campaign = found.model_dump(mode="json", include={"id", "name", "type", "tier", "launch_date", "end_date",
+                                                      "owner_id"})  # fmt: skip
+    return {"campaign": campaign, "existing": True}
 
 
 def _policy(svc: SetupServices, req: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
@@ -146,14 +168,33 @@ def _choose_system(svc: SetupServices, req: dict[str, Any], state: dict[str, Any
     system = svc.routing.get(campaign_type) or svc.routing.get("*", "workfront")
     if system not in ("workfront", "asana"):
         raise StepFailed(f"work_routing: {campaign_type} routes to {system!r}; use workfront or asana")
-    return {"system": system}
+    linked: str | None = None
+    if state["validate"].get("existing"):
+        campaign_id = state["validate"]["campaign"]["id"]
+        with open_store(svc.sessions, req["tenant_id"]) as s:
+            refs = {r.system: r.external_id for r in s.refs.external_ids("campaign", campaign_id)}
+        others = sorted(k for k in refs if k in ("workfront", "asana") and k != system)
+        if others and system not in refs:
+            raise StepFailed(f"choose_system: campaign {campaign_id} is linked to a {others[0]} project "
+                             f"({refs[others[0]]}), but {campaign_type} campaigns go to {system} by the routing rule "
+                             "(fix: link it to a project in that system, or change work_routing)")  # fmt: skip
+        linked = refs.get(system)
+        given = req.get("project_id")
+        if given and linked and given != linked:
+            raise StepFailed(f"choose_system: project_id: {given} is not the campaign's linked {system} project "
+                             f"({linked}) (fix: pass {linked}, or leave project_id out)")  # fmt: skip
+        linked = linked or given
+    return {"system": system, "linked_project": linked}
 
 
 def _record_campaign(svc: SetupServices, req: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
     campaign = state["validate"]["campaign"]
     key = request_key("record_campaign", req["request_id"], 0)
     with open_store(svc.sessions, req["tenant_id"]) as s:
-        made = s.campaigns.create(campaign, actor=req["actor"], client_request_key=key)
+        if state["validate"].get("existing"):  # found, nothing created
+            made = s.campaigns.get(campaign["id"])
+        else:
+            made = s.campaigns.create(campaign, actor=req["actor"], client_request_key=key)
     sections = state["enrich"]["sections"]
     starts = [t["start"] for sec in sections for t in sec["tasks"]]
     dues = [t["due"] for sec in sections for t in sec["tasks"]]
@@ -179,8 +220,14 @@ def _create_project(svc: SetupServices, req: dict[str, Any], state: dict[str, An
     info = {"id": rec["campaign_id"], "name": rec["name"], "type": rec["type"], "tier": rec["tier"],
             "start": rec["start"], "end": rec["end"]}  # fmt: skip
     key = request_key("create_project", req["request_id"], 0)
+    adopt = state["choose_system"].get("linked_project")
 
     async def work(target: SetupSystem) -> str:
+        if adopt:  # the linked or given project, once it is known to exist there
+            if not await target.project_exists(adopt):
+                raise StepFailed(f"create_project: project_id: {system} has no project {adopt} (fix: pass an "
+                                 "existing project, or leave project_id out to create one)")  # fmt: skip
+            return str(adopt)
         return await target.create_project(info, owner, key)
 
     return {"system": system, "project_id": _run_external(svc, req, system, work)}
@@ -303,7 +350,8 @@ def _publish(svc: SetupServices, req: dict[str, Any], state: dict[str, Any]) -> 
                        "template": state["enrich"]["template"],
                        "approval_id": state["policy"]["approval_id"]}  # fmt: skip
             s.events.append("campaign.synced", "campaign", campaign_id, payload, req["actor"])
-    return {"events": ["campaign.created", "campaign.synced"]}
+    created = [] if state["validate"].get("existing") else ["campaign.created"]
+    return {"events": [*created, "campaign.synced"]}
 
 
 _BODIES: dict[str, Callable[[SetupServices, dict[str, Any], dict[str, Any]], dict[str, Any]]] = {
@@ -370,6 +418,8 @@ def campaign_setup_workflow(request: dict[str, Any]) -> dict[str, Any]:
             message = str(exc) if isinstance(exc, StepFailed | TransientStepFailure) else _message(exc)
             _give_up(svc, request, name, message, state)
     mapped = state["store_mappings"]
+    assigned = sorted({a["user_id"] for a in state["assign_people"]["assignments"] if a["external_user"]})
     return {"request_id": request["request_id"], "campaign_id": mapped["campaign_id"], "system": mapped["system"],
             "project_id": mapped["project_id"], "work_items": len(mapped["work_items"]),
-            "unassigned": len(state["assign_people"]["unassigned"])}  # fmt: skip
+            "unassigned": len(state["assign_people"]["unassigned"]), "template": state["enrich"]["template"],
+            "assigned": assigned, "existing": bool(request.get("campaign_id"))}  # fmt: skip
