@@ -140,6 +140,8 @@ def launch_durable(config: DurableConfig, instances: Sequence[DBOSConfiguredInst
 def _forget(instances: Sequence[DBOSConfiguredInstance]) -> None:
     # DBOS keeps configured instances in a process-wide registry and refuses a second one of the same name.
     registry = _dbos_internals._get_or_create_dbos_registry()
+    if _dbos_internals._dbos_global_instance is None:
+        registry.dbos = None  # destroyed: else the next launch's instances are warned "registered after launch"
     for inst in instances:
         key = f"{_class_fqn(inst.__class__)}/{inst.config_name}"
         if registry.instance_info_map.get(key) is inst:
