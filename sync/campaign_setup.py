@@ -39,6 +39,7 @@ from spine.models import EventLog
 from spine.repositories import SpineStore, open_store
 from spine.schemas import CampaignCreate
 from spine.validation import parse
+from sync.setup_existing import StepFailed, TransientStepFailure, linked_project, validate_existing
 from sync.setup_systems import SetupSystem, SystemFactory, SystemName, with_system
 from sync.setup_templates import choose_template, plan_tasks
 
@@ -51,14 +52,6 @@ STEPS: tuple[str, ...] = (
 )  # fmt: skip
 EXTERNAL_STEPS = frozenset({"create_project", "create_tasks", "assign_people"})
 _REQUEST_NS = uuid.UUID("7c1b9e52-33a4-4e0f-8d6e-2b9f4a61c0d7")
-
-
-class StepFailed(RuntimeError):
-    """A step failed for good (bad input, a refused call); one string argument, so DBOS can record it."""
-
-
-class TransientStepFailure(RuntimeError):
-    """A step failed in a way a retry may cure (429, 5xx, timeout): DBOS retries it with backoff."""
 
 
 def request_id_for(tenant_id: str, idempotency_key: str) -> str:
@@ -125,29 +118,13 @@ def _services() -> SetupServices:
 
 def _validate(svc: SetupServices, req: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
     if req.get("campaign_id"):
-        return _validate_existing(svc, req)
+        with open_store(svc.sessions, req["tenant_id"]) as s:
+            return validate_existing(s, req)
     spec = parse(CampaignCreate, req["fields"])
     with open_store(svc.sessions, req["tenant_id"]) as s:
         s.directory.get_user(spec.owner_id)
         s.directory.get_user(req["actor"])
     return {"campaign": spec.model_dump(mode="json")}
-
-
-CLOSED_STATUSES = frozenset({"completed", "cancelled"})
-
-
-def _validate_existing(svc: SetupServices, req: dict[str, Any]) -> dict[str, Any]:
-    """An existing campaign: it is in the caller's tenant (another tenant's id is not found) and still open; the
-    caller is in the directory (the guard already decided that the caller may write campaigns)."""
-    with open_store(svc.sessions, req["tenant_id"]) as s:
-        s.directory.get_user(req["actor"])
-        found = s.campaigns.get(req["campaign_id"])
-    if str(found.status) in CLOSED_STATUSES:
-        raise StepFailed(f"validate: campaign_id: campaign {found.id} is {found.status}; only an open campaign is set "
-                         "up (fix: reopen it, or set up another campaign)")  # fmt: skip
-    campaign = found.model_dump(mode="json", include={"id", "name", "type", "tier", "launch_date", "end_date",
-                                                      "owner_id"})  # fmt: skip
-    return {"campaign": campaign, "existing": True}
 
 
 def _policy(svc: SetupServices, req: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
@@ -170,20 +147,8 @@ def _choose_system(svc: SetupServices, req: dict[str, Any], state: dict[str, Any
         raise StepFailed(f"work_routing: {campaign_type} routes to {system!r}; use workfront or asana")
     linked: str | None = None
     if state["validate"].get("existing"):
-        campaign_id = state["validate"]["campaign"]["id"]
         with open_store(svc.sessions, req["tenant_id"]) as s:
-            refs = {r.system: r.external_id for r in s.refs.external_ids("campaign", campaign_id)}
-        others = sorted(k for k in refs if k in ("workfront", "asana") and k != system)
-        if others and system not in refs:
-            raise StepFailed(f"choose_system: campaign {campaign_id} is linked to a {others[0]} project "
-                             f"({refs[others[0]]}), but {campaign_type} campaigns go to {system} by the routing rule "
-                             "(fix: link it to a project in that system, or change work_routing)")  # fmt: skip
-        linked = refs.get(system)
-        given = req.get("project_id")
-        if given and linked and given != linked:
-            raise StepFailed(f"choose_system: project_id: {given} is not the campaign's linked {system} project "
-                             f"({linked}) (fix: pass {linked}, or leave project_id out)")  # fmt: skip
-        linked = linked or given
+            linked = linked_project(s, req, state["validate"]["campaign"], system)
     return {"system": system, "linked_project": linked}
 
 
