@@ -88,3 +88,26 @@ async def test_a_campaign_created_in_chat_is_set_up_by_the_durable_workflow(app:
         links = s.scalars(select(SystemRef.external_id).where(SystemRef.entity_type == "campaign",
                                                               SystemRef.canonical_id == campaign_id)).all()  # fmt: skip
     assert synced == 1 and links == [project_id]
+
+
+async def test_with_an_external_worker_the_reply_says_the_setup_is_queued_and_how_to_follow_it(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, audit_key="a" * 40, campaign_setup_worker="external")
+    app = App.open(settings)
+    try:
+        await seed_demo_world(app, TODAY)
+        maya = app.principal("maya.chen", DEMO_TENANT)
+        user = UserInfo(user_id=maya.user_id, tenant_id=DEMO_TENANT, groups=sorted(maya.groups))
+        ask = "Please create a standard campaign 'Quiet Harbor' tier 3 launching March 9 with no budget"
+        async with (
+            open_checkpointer(f"sqlite:///{tmp_path / 'cp.db'}") as saver,
+            Assistant(OfflineModel(HashingEncoder()), app.servers_for(maya), saver, user, store=InMemoryStore(),
+                      today=TODAY, work_routing=app.work_routing()) as chat,
+        ):  # fmt: skip
+            turn = await chat.send(ask)
+        assert _calls(turn)[-1] == ("spine.start_campaign_setup", "ok"), _calls(turn)
+        runs = app.campaign_setup.list()
+        assert [r.status for r in runs] == ["ENQUEUED"]  # nothing ran here: a `mcc workflows worker` will
+        assert "still running" in turn.reply and f"mcc workflows show {runs[0].workflow_id}" in turn.reply
+        assert dbos_internals._dbos_global_instance is None
+    finally:
+        app.close()
