@@ -8,6 +8,10 @@ record_campaign (the spine campaign, its tracking keys and ``campaign.created``)
 create_tasks -> assign_people -> store_mappings (SystemRefs and work items, with an audit row) -> publish
 (``campaign.synced``).
 
+An EXISTING campaign (the request's ``campaign_id``, optionally ``project_id``; ``sync/setup_existing.py``) runs
+the same steps: validate finds it, choose_system checks its links against the rule, record_campaign finds it
+(nothing created, no ``campaign.created``) and create_project adopts its linked project, or creates one.
+
 A process killed anywhere resumes, in the next worker, at the first step without a recorded result. That step may
 have half-run: every external create carries the request key ``{step}-{request_id}-{index}`` (a repeat returns the
 first object), and every spine write looks for what it wrote before, so nothing is created twice.
