@@ -180,7 +180,8 @@ AGENT_TOOLS: Final[dict[AgentName, dict[str, tuple[str, ...]]]] = {
             "update_task", "add_comment", "get_user_tasks", "list_sections", "add_task_to_section", "list_users",
         ),
         "spine": (
-            "create_campaign", "get_campaign", "list_campaigns", "update_campaign", "list_work_items",
+            "create_campaign", "start_campaign_setup", "get_campaign", "list_campaigns", "update_campaign",
+            "list_work_items",
             "get_work_item", "lookup_external_id", "lookup_canonical_id", "get_tracking_keys", "list_approvals",
             "get_approval",
         ),

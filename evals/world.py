@@ -160,7 +160,8 @@ async def open_world(
     base: Settings, shared: Shared, home: Path, knowledge: KnowledgeBase | None = None
 ) -> AsyncIterator[EvalApp]:
     """A new ``EvalApp`` on the case world in ``home`` (its copied database and sandboxes), with the process's
-    shared model and embedder and ``knowledge`` (default: the shared playbooks); closed on exit."""
+    shared model and embedder and ``knowledge`` (default: the shared playbooks); closed on exit, with the DBOS
+    worker its first start_campaign_setup started (cases run one after another: the next world launches its own)."""
     app = EvalApp.open(case_settings(base, home), migrate=False, shared=shared.parts(knowledge))
     try:
         yield app
@@ -172,8 +173,10 @@ async def open_world(
 def case_settings(base: Settings, home: Path) -> Settings:
     """The base settings (policies, FX rates, model, keys) with an isolated home: SQLite and sandboxes under it."""
     home.mkdir(parents=True, exist_ok=True)
+    # A world's inline campaign-setup worker (DBOS) stops when the world closes; its queue threads wait out one
+    # poll first, so a short poll keeps that from adding up to a second per case.
     update = {"home": home, "database_url": None, "chroma_url": None, "workfront_backend": "sandbox",
-              "asana_backend": "sandbox"}  # fmt: skip
+              "asana_backend": "sandbox", "dbos_polling_sec": 0.1}  # fmt: skip
     return base.model_copy(update=update)
 
 

@@ -152,6 +152,12 @@ class Settings(BaseSettings):
         le=300,
         description="How long start_campaign_setup waits for the workflow when this process runs a worker",
     )
+    campaign_setup_worker: Literal["inline", "external"] = Field(
+        default="inline",
+        description="Who runs start_campaign_setup's workflow in a process that is not already a worker (chat, "
+        "ask, web, evals): inline = the first call starts a DBOS worker in this process, stopped when the process "
+        "closes; external = only enqueue it (answered ENQUEUED) for a running `mcc workflows worker`",
+    )
 
     policy_mode: Literal["enforce", "log_only"] = "enforce"
     policy_dir: Path | None = Field(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Self
@@ -68,6 +69,8 @@ class App:
     shared: SharedParts = field(default_factory=SharedParts)
     _backends: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
     _worker: bool = field(default=False, repr=False)  # inside durable(): this process runs the workflows
+    _lazy_workers: ExitStack | None = field(default=None, repr=False)  # the inline worker start_campaign_setup began
+    _lazy_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, migrate: bool = True, shared: SharedParts | None = None) -> Self:
@@ -358,15 +361,49 @@ class App:
         return CampaignSetupClient(self.durable_config())
 
     def start_campaign_setup(
-        self, *, tenant_id: str, actor: str, fields: dict[str, Any], idempotency_key: str, approval_id: str | None
-    ) -> dict[str, Any]:
-        """The spine tool's starter: enqueue the request's workflow; when this process is a worker, wait up to
-        ``campaign_setup_wait_sec`` for it. Answers the run as the tool shows it."""
-        wait = self.settings.campaign_setup_wait_sec if self._worker else 0.0
+        self, *, tenant_id: str, actor: str, fields: dict[str, Any] | None, idempotency_key: str,
+        approval_id: str | None, campaign_id: str | None = None, project_id: str | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """The spine tool's starter. A worker process (or, with ``campaign_setup_worker = inline``, this process once
+        its first call starts an in-process worker) starts the workflow at once and waits up to
+        ``campaign_setup_wait_sec`` for it; ``external`` only enqueues it for ``mcc workflows worker``. Answers the
+        run as the tool shows it."""
+        if not self._worker and self.settings.campaign_setup_worker == "inline":
+            self.ensure_inline_worker()
         run = self.campaign_setup.start(tenant_id=tenant_id, actor=actor, fields=fields,
                                         idempotency_key=idempotency_key, approval_id=approval_id,
-                                        wait_seconds=wait)  # fmt: skip
+                                        wait_seconds=self.settings.campaign_setup_wait_sec if self._worker else 0.0,
+                                        campaign_id=campaign_id, project_id=project_id,
+                                        direct=self._worker)  # fmt: skip
         return run.summary()
+
+    def ensure_inline_worker(self) -> None:
+        """Make this process a worker (``workers()``) until ``close()``, unless it is one already. Call it from a
+        thread with no running event loop (the spine tool's worker thread): DBOS adopts a loop running on the
+        launching thread. DBOS already launched by another App of this process is refused (never two databases)."""
+        from mcp_servers.spine.setup_tools import SetupUnavailableError
+        from sync.durable import DurableError
+
+        with self._lazy_lock:
+            if self._worker:
+                return
+            stack = ExitStack()
+            try:
+                stack.enter_context(self.workers())
+            except DurableError as exc:
+                stack.close()
+                raise SetupUnavailableError(
+                    f"campaign setup cannot start a worker in this process: {exc} (set campaign_setup_worker = "
+                    "external and run `mcc workflows worker`)"
+                ) from None
+            self._lazy_workers = stack
+
+    def stop_inline_worker(self) -> None:
+        """Stop the worker ``ensure_inline_worker`` started (DBOS destroyed), so another App may launch its own."""
+        with self._lazy_lock:
+            stack, self._lazy_workers = self._lazy_workers, None
+        if stack is not None:
+            stack.close()
 
     def chat_model(self) -> ChatModel:
         """The shared model when one was handed in; else Claude when ANTHROPIC_API_KEY is set, else the offline
@@ -400,14 +437,19 @@ class App:
         )
 
     async def aclose_backends(self) -> None:
-        """Close the backends from async code (HTTP clients, sandbox engines)."""
+        """Close the backends from async code (HTTP clients, sandbox engines), after stopping an inline worker."""
+        import asyncio
+
+        await asyncio.to_thread(self.stop_inline_worker)  # DBOS joins its threads: not on the loop
         for backend in self._backends.values():
             await backend.aclose()
         self._backends.clear()
 
     def close(self) -> None:
-        """Dispose the engine and close the backends this process opened."""
+        """Stop an inline campaign-setup worker, dispose the engine and close the backends this process opened."""
         import asyncio
+
+        self.stop_inline_worker()
 
         try:
             asyncio.get_running_loop()

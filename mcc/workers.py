@@ -87,11 +87,12 @@ def run_workers(app: App, config: DurableConfig | None = None, inbox_batch: int 
     is a worker until the block ends. ``inbox_batch``: deliveries per inbox workflow (default: sync.process.BATCH)."""
     from mcc.inbound import asana_reader
     from sync.campaign_setup import serving
-    from sync.durable import launch_durable
+    from sync.durable import ensure_not_launched, launch_durable
     from sync.inbox_worker import InboxWorker
     from sync.outbound import Outbound
     from sync.process import BATCH
 
+    ensure_not_launched()  # before the jobs register with DBOS: a second launch is refused, never half-bound
     audit = app.audit_log()
     # Built before launch: DBOS recovery finds configured instances by name.
     inbox = InboxWorker(app.sessions, audit, asana_reader(app), batch=inbox_batch or BATCH)

@@ -92,6 +92,8 @@ _SPECS: tuple[ToolSpec, ...] = (
     _spec(_A, "add_task_to_section", "write", "section"),
     # Campaign spine (internal canonical store).
     _spec(_S, "create_campaign", "write", "campaign", money=_CAMPAIGN_MONEY, fields=("campaign", "arguments")),
+    # A new campaign's fields and money as create_campaign; an existing one (campaign_id, project_id: references,
+    # not fields) sets no money, so it needs no approval.
     _spec(_S, "start_campaign_setup", "write", "campaign", money=_CAMPAIGN_MONEY, fields=("campaign", "arguments")),
     _spec(_S, "get_campaign", "read", "campaign"),
     _spec(_S, "list_campaigns", "read", "campaign"),

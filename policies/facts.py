@@ -16,8 +16,9 @@ from spine.authority import Direction, FieldRule, Owner
 
 # Arguments of MCC write tools that are not canonical fields.
 NON_FIELD_ARGUMENTS: frozenset[str] = frozenset(
-    {"tenant_id", "idempotency_key", "approval_id", "expected_version", "campaign_id", "dry_run", "reason"}
-)
+    {"tenant_id", "idempotency_key", "approval_id", "expected_version", "campaign_id", "project_id", "dry_run",
+     "reason"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,10 @@ record_campaign (the spine campaign, its tracking keys and ``campaign.created``)
 create_tasks -> assign_people -> store_mappings (SystemRefs and work items, with an audit row) -> publish
 (``campaign.synced``).
 
+An EXISTING campaign (the request's ``campaign_id``, optionally ``project_id``; ``sync/setup_existing.py``) runs
+the same steps: validate finds it, choose_system checks its links against the rule, record_campaign finds it
+(nothing created, no ``campaign.created``) and create_project adopts its linked project, or creates one.
+
 A process killed anywhere resumes, in the next worker, at the first step without a recorded result. That step may
 have half-run: every external create carries the request key ``{step}-{request_id}-{index}`` (a repeat returns the
 first object), and every spine write looks for what it wrote before, so nothing is created twice.
@@ -39,6 +43,7 @@ from spine.models import EventLog
 from spine.repositories import SpineStore, open_store
 from spine.schemas import CampaignCreate
 from spine.validation import parse
+from sync.setup_existing import StepFailed, TransientStepFailure, linked_project, validate_existing
 from sync.setup_systems import SetupSystem, SystemFactory, SystemName, with_system
 from sync.setup_templates import choose_template, plan_tasks
 
@@ -51,14 +56,6 @@ STEPS: tuple[str, ...] = (
 )  # fmt: skip
 EXTERNAL_STEPS = frozenset({"create_project", "create_tasks", "assign_people"})
 _REQUEST_NS = uuid.UUID("7c1b9e52-33a4-4e0f-8d6e-2b9f4a61c0d7")
-
-
-class StepFailed(RuntimeError):
-    """A step failed for good (bad input, a refused call); one string argument, so DBOS can record it."""
-
-
-class TransientStepFailure(RuntimeError):
-    """A step failed in a way a retry may cure (429, 5xx, timeout): DBOS retries it with backoff."""
 
 
 def request_id_for(tenant_id: str, idempotency_key: str) -> str:
@@ -102,7 +99,10 @@ _BOUND = _Bound()  # process-wide by necessity: DBOS workflows are process-wide 
 def serving(services: SetupServices) -> Iterator[SetupServices]:
     """Bind the services the workflow's steps use in this process (before DBOS launches, until it is destroyed)."""
     if "default" in _BOUND.services:
-        raise RuntimeError("campaign setup services are already bound in this process")
+        from sync.durable import DurableError
+
+        raise DurableError("campaign setup services are already bound in this process (a worker runs here); leave "
+                           "the other worker block first")  # fmt: skip
     _BOUND.services["default"] = services
     try:
         yield services
@@ -121,6 +121,9 @@ def _services() -> SetupServices:
 
 
 def _validate(svc: SetupServices, req: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+    if req.get("campaign_id"):
+        with open_store(svc.sessions, req["tenant_id"]) as s:
+            return validate_existing(s, req)
     spec = parse(CampaignCreate, req["fields"])
     with open_store(svc.sessions, req["tenant_id"]) as s:
         s.directory.get_user(spec.owner_id)
@@ -146,14 +149,21 @@ def _choose_system(svc: SetupServices, req: dict[str, Any], state: dict[str, Any
     system = svc.routing.get(campaign_type) or svc.routing.get("*", "workfront")
     if system not in ("workfront", "asana"):
         raise StepFailed(f"work_routing: {campaign_type} routes to {system!r}; use workfront or asana")
-    return {"system": system}
+    linked: str | None = None
+    if state["validate"].get("existing"):
+        with open_store(svc.sessions, req["tenant_id"]) as s:
+            linked = linked_project(s, req, state["validate"]["campaign"], system)
+    return {"system": system, "linked_project": linked}
 
 
 def _record_campaign(svc: SetupServices, req: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
     campaign = state["validate"]["campaign"]
     key = request_key("record_campaign", req["request_id"], 0)
     with open_store(svc.sessions, req["tenant_id"]) as s:
-        made = s.campaigns.create(campaign, actor=req["actor"], client_request_key=key)
+        if state["validate"].get("existing"):  # found, nothing created
+            made = s.campaigns.get(campaign["id"])
+        else:
+            made = s.campaigns.create(campaign, actor=req["actor"], client_request_key=key)
     sections = state["enrich"]["sections"]
     starts = [t["start"] for sec in sections for t in sec["tasks"]]
     dues = [t["due"] for sec in sections for t in sec["tasks"]]
@@ -179,8 +189,14 @@ def _create_project(svc: SetupServices, req: dict[str, Any], state: dict[str, An
     info = {"id": rec["campaign_id"], "name": rec["name"], "type": rec["type"], "tier": rec["tier"],
             "start": rec["start"], "end": rec["end"]}  # fmt: skip
     key = request_key("create_project", req["request_id"], 0)
+    adopt = state["choose_system"].get("linked_project")
 
     async def work(target: SetupSystem) -> str:
+        if adopt:  # the linked or given project, once it is known to exist there
+            if not await target.project_exists(adopt):
+                raise StepFailed(f"create_project: project_id: {system} has no project {adopt} (fix: pass an "
+                                 "existing project, or leave project_id out to create one)")  # fmt: skip
+            return str(adopt)
         return await target.create_project(info, owner, key)
 
     return {"system": system, "project_id": _run_external(svc, req, system, work)}
@@ -303,7 +319,8 @@ def _publish(svc: SetupServices, req: dict[str, Any], state: dict[str, Any]) -> 
                        "template": state["enrich"]["template"],
                        "approval_id": state["policy"]["approval_id"]}  # fmt: skip
             s.events.append("campaign.synced", "campaign", campaign_id, payload, req["actor"])
-    return {"events": ["campaign.created", "campaign.synced"]}
+    created = [] if state["validate"].get("existing") else ["campaign.created"]
+    return {"events": [*created, "campaign.synced"]}
 
 
 _BODIES: dict[str, Callable[[SetupServices, dict[str, Any], dict[str, Any]], dict[str, Any]]] = {
@@ -370,6 +387,8 @@ def campaign_setup_workflow(request: dict[str, Any]) -> dict[str, Any]:
             message = str(exc) if isinstance(exc, StepFailed | TransientStepFailure) else _message(exc)
             _give_up(svc, request, name, message, state)
     mapped = state["store_mappings"]
+    assigned = sorted({a["user_id"] for a in state["assign_people"]["assignments"] if a["external_user"]})
     return {"request_id": request["request_id"], "campaign_id": mapped["campaign_id"], "system": mapped["system"],
             "project_id": mapped["project_id"], "work_items": len(mapped["work_items"]),
-            "unassigned": len(state["assign_people"]["unassigned"])}  # fmt: skip
+            "unassigned": len(state["assign_people"]["unassigned"]), "template": state["enrich"]["template"],
+            "assigned": assigned, "existing": bool(request.get("campaign_id"))}  # fmt: skip

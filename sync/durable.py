@@ -101,6 +101,12 @@ def _dbos_config(config: DurableConfig) -> DBOSConfig:
     return dbos_config
 
 
+def ensure_not_launched() -> None:
+    """A DurableError when DBOS already runs in this process (before anything binds itself to a new launch)."""
+    if _dbos_internals._dbos_global_instance is not None:
+        raise DurableError("DBOS is already launched in this process; leave the other launch_durable block first")
+
+
 @contextmanager
 def launch_durable(config: DurableConfig, instances: Sequence[DBOSConfiguredInstance] = ()) -> Iterator[Durable]:
     """Launch DBOS on ``config.system_database_url`` (creating or migrating its tables), register the queues,
@@ -110,8 +116,7 @@ def launch_durable(config: DurableConfig, instances: Sequence[DBOSConfiguredInst
     them); they are removed from DBOS's process-wide registry on exit, so the next launch can bind new ones."""
     try:
         # DBOS(config=...) silently returns an existing instance with ITS config: refuse instead of mixing databases.
-        if _dbos_internals._dbos_global_instance is not None:
-            raise DurableError("DBOS is already launched in this process; leave the other launch_durable block first")
+        ensure_not_launched()
         logging.getLogger("dbos").setLevel(config.log_level)
         DBOS(config=_dbos_config(config))
         try:
@@ -135,6 +140,8 @@ def launch_durable(config: DurableConfig, instances: Sequence[DBOSConfiguredInst
 def _forget(instances: Sequence[DBOSConfiguredInstance]) -> None:
     # DBOS keeps configured instances in a process-wide registry and refuses a second one of the same name.
     registry = _dbos_internals._get_or_create_dbos_registry()
+    if _dbos_internals._dbos_global_instance is None:
+        registry.dbos = None  # destroyed: else the next launch's instances are warned "registered after launch"
     for inst in instances:
         key = f"{_class_fqn(inst.__class__)}/{inst.config_name}"
         if registry.instance_info_map.get(key) is inst:

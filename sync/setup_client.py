@@ -45,6 +45,7 @@ class SetupRun:
         return {"workflow_id": self.workflow_id, "request_id": self.request_id, "status": self.status,
                 "campaign_id": self.result.get("campaign_id"), "system": self.result.get("system"),
                 "project_id": self.result.get("project_id"), "work_items": self.result.get("work_items"),
+                "template": self.result.get("template"), "assigned": list(self.result.get("assigned") or []),
                 "error": self.error, "steps": [{"name": st.name, "state": st.state} for st in self.steps]}  # fmt: skip
 
 
@@ -78,8 +79,22 @@ def _check_same_request(client: DBOSClient, workflow_id: str, request: dict[str,
     rows = client.list_workflows(workflow_ids=[workflow_id])
     inputs = rows[0].input if rows else None
     first = inputs["args"][0] if inputs and inputs.get("args") else None
-    if isinstance(first, dict) and (first.get("fields"), first.get("actor")) != (request["fields"], request["actor"]):
+    if isinstance(first, dict) and _identity(first) != _identity(request):
         raise IdempotencyKeyReusedError(request["idempotency_key"])
+
+
+def _identity(request: dict[str, Any]) -> tuple[Any, ...]:
+    return (request.get("fields"), request.get("actor"), request.get("campaign_id"), request.get("project_id"))
+
+
+def _start_here(workflow_id: str, request: dict[str, Any]) -> None:
+    """Start the workflow in this (launched) process now; DBOS records it first, so a crash still recovers it."""
+    from dbos import SetWorkflowID
+
+    from sync.campaign_setup import campaign_setup_workflow
+
+    with SetWorkflowID(workflow_id):
+        DBOS.start_workflow(campaign_setup_workflow, request)
 
 
 class CampaignSetupClient:
@@ -102,20 +117,30 @@ class CampaignSetupClient:
             client.destroy()
 
     def start(
-        self, *, tenant_id: str, actor: str, fields: dict[str, Any], idempotency_key: str,
-        approval_id: str | None = None, wait_seconds: float = 0.0,
+        self, *, tenant_id: str, actor: str, fields: dict[str, Any] | None, idempotency_key: str,
+        approval_id: str | None = None, wait_seconds: float = 0.0, campaign_id: str | None = None,
+        project_id: str | None = None, direct: bool = False,
     ) -> SetupRun:  # fmt: skip
         """Enqueue the workflow of this request (the same tenant and key: the same workflow, never a second one) and
-        wait up to ``wait_seconds`` for it to finish; the run as it stands then."""
+        wait up to ``wait_seconds`` for it to finish; the run as it stands then. ``fields``: a new campaign;
+        ``campaign_id`` (and ``project_id``): an existing one. ``direct``: this process is a launched worker, so the
+        workflow starts here at once instead of waiting for a queue poll."""
+        if (fields is None) == (campaign_id is None):
+            raise ValueError("campaign setup: give fields (a new campaign) or campaign_id (an existing one)")
         request_id = request_id_for(tenant_id, idempotency_key)
         request = {"request_id": request_id, "tenant_id": tenant_id, "actor": actor, "fields": fields,
                    "approval_id": approval_id, "idempotency_key": idempotency_key}  # fmt: skip
+        if campaign_id is not None:  # keys only in this mode: a new-campaign request stays as it was recorded
+            request |= {"campaign_id": campaign_id, "project_id": project_id}
         wid = workflow_id_for(request_id)
         options: EnqueueOptions = {"workflow_name": WORKFLOW_NAME, "queue_name": CAMPAIGN_SETUP_QUEUE,
                                    "workflow_id": wid, "app_version": self.config.application_version,
                                    "application_name": APP_NAME}  # fmt: skip
         with self._client() as client:
-            client.enqueue(options, request)  # an existing workflow id returns that workflow, nothing new
+            if direct and not client.list_workflows(workflow_ids=[wid]):
+                _start_here(wid, request)
+            else:
+                client.enqueue(options, request)  # an existing workflow id returns that workflow, nothing new
             _check_same_request(client, wid, request)
             deadline = time.monotonic() + wait_seconds
             while True:

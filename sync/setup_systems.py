@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol
 
 from connectors.asana.backend import AsanaBackend
 from connectors.asana.models import MembershipInput, ProjectCreate, TaskCreate
+from connectors.errors import NotFoundError
 from connectors.workfront.backend import WorkfrontBackend
 
 SystemName = Literal["workfront", "asana"]
@@ -26,6 +27,8 @@ class SetupSystem(Protocol):
     name: SystemName
 
     async def create_project(self, campaign: dict[str, Any], owner: str | None, key: str) -> str: ...
+
+    async def project_exists(self, project_id: str) -> bool: ...
 
     async def create_section(self, project_id: str, name: str, key: str) -> str: ...
 
@@ -51,6 +54,13 @@ class WorkfrontSetup:
             owner_id=owner, description=_description(campaign), idempotency_key=key,
         )  # fmt: skip
         return project.id
+
+    async def project_exists(self, project_id: str) -> bool:
+        try:
+            await self.backend.get_project(project_id)
+        except NotFoundError:
+            return False
+        return True
 
     async def create_section(self, project_id: str, name: str, key: str) -> str:
         return (await self.backend.create_task(project_id, name, idempotency_key=key)).id
@@ -78,6 +88,13 @@ class AsanaSetup:
         data = ProjectCreate(name=campaign["name"], notes=_description(campaign), start_on=campaign["start"],
                              due_on=campaign["end"])  # fmt: skip
         return (await self.backend.create_project(data, idempotency_key=key)).gid
+
+    async def project_exists(self, project_id: str) -> bool:
+        try:
+            await self.backend.get_project(project_id)
+        except NotFoundError:
+            return False
+        return True
 
     async def create_section(self, project_id: str, name: str, key: str) -> str:
         return (await self.backend.create_section(project_id, name, idempotency_key=key)).gid

@@ -28,7 +28,8 @@ def build_spine_server(
     **server_kwargs: Any,
 ) -> MCPServer:  # fmt: skip
     """The spine server over ``sessions``, every call through ``guard`` (server name ``spine``);
-    ``campaign_setup`` starts the durable campaign-creation workflow (``start_campaign_setup``)."""
+    ``campaign_setup`` starts the durable campaign-creation workflow (``start_campaign_setup``; without it the
+    server does not offer that tool)."""
     tools = campaign_tools(sessions) + setup_tools(campaign_setup) + strategy_tools(sessions)
     tools += governance_tools(guard.approvals, guard.audit)
     return build_server("spine", INSTRUCTIONS, tools, guard, extras=spine_extras(tools), **server_kwargs)

@@ -92,3 +92,23 @@ async def test_worlds_share_the_model_knowledge_and_tool_schemas_but_not_their_s
                 listings.append([t.model_dump() for t in (await client.list_tools()).tools])
         assert a.server_for("spine", maya) is not b.server_for("spine", maya)
         assert listings[0] == listings[1] and len(listings[0]) > 10
+
+
+async def test_a_worlds_setup_worker_stops_with_the_world_so_the_next_one_runs_its_own(
+    setup: tuple[Settings, Shared, Worlds],
+) -> None:
+    import dbos._dbos as dbos_internals
+
+    base, shared, worlds = setup
+    template = await worlds.template("demo", TODAY)
+    runs = []
+    for label in ("first", "second"):  # one after another, as the runner opens them
+        async with open_world(base, shared, worlds.new_home(template, label)) as app:
+            fields = {"name": f"World {label} push", "type": "standard", "tier": 3, "launch_date": "2027-03-01",
+                      "owner_id": "maya.chen"}  # fmt: skip
+            made = await _call(app, "create_campaign", fields)
+            runs.append(await _call(app, "start_campaign_setup", {"campaign_id": made["id"]}))
+            assert dbos_internals._dbos_global_instance is not None
+        assert dbos_internals._dbos_global_instance is None  # stopped with its world
+    assert [r["status"] for r in runs] == ["SUCCESS", "SUCCESS"] and runs[0]["template"] == "t3-quick"
+    assert runs[0]["workflow_id"] != runs[1]["workflow_id"]

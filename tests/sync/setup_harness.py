@@ -49,6 +49,9 @@ class _StopAfterCreates:
         self._count()
         return made
 
+    async def project_exists(self, project_id: str) -> bool:
+        return await self.inner.project_exists(project_id)
+
     async def create_section(self, *args: Any) -> str:
         made = await self.inner.create_section(*args)
         self._count()
@@ -76,6 +79,7 @@ def main() -> None:
     ap.add_argument("--kind", default="standard")
     ap.add_argument("--stop")
     ap.add_argument("--enqueue", action="store_true")
+    ap.add_argument("--campaign-id", help="set up this existing campaign (its linked project adopted)")
     a = ap.parse_args()
 
     engine = make_engine(a.spine)
@@ -98,7 +102,9 @@ def main() -> None:
     with serving(bound), launch_durable(config):
         client = CampaignSetupClient(config)
         if a.enqueue:
-            client.start(tenant_id=TENANT, actor="maya.chen", fields=campaign_fields(a.kind), idempotency_key=a.key)
+            fields = None if a.campaign_id else campaign_fields(a.kind)
+            client.start(tenant_id=TENANT, actor="maya.chen", fields=fields, idempotency_key=a.key,
+                         campaign_id=a.campaign_id)  # fmt: skip
         while (status := DBOS.get_workflow_status(wid)) is None or status.status not in FINAL:
             time.sleep(0.05)
         run = client.get(wid)

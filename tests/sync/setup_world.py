@@ -108,3 +108,25 @@ def counts(sessions: sessionmaker[Session], home: Path) -> dict[str, int]:
         wf.close()
         asana.close()
     return out
+
+
+def existing_campaign(sessions: sessionmaker[Session], home: Path, kind: str = "standard") -> tuple[str, str]:
+    """A campaign already in the spine with an empty project linked in its system (what create_campaign and a
+    create_project tool leave behind): (campaign id, project id)."""
+    with transaction(sessions) as s:
+        campaign = SpineStore(s, TENANT).campaigns.create(campaign_fields(kind), actor="maya.chen")
+    system: SystemName = "asana" if kind == "event" else "workfront"
+    info = {"id": campaign.id, "name": campaign.name, "type": kind, "tier": 2, "start": "2027-04-01",
+            "end": "2027-05-10"}  # fmt: skip
+
+    async def make() -> str:
+        target = sandbox_systems(home)(TENANT, system)
+        try:
+            return await target.create_project(info, None, f"seed-{campaign.id}")
+        finally:
+            await target.aclose()
+
+    project_id = asyncio.run(make())
+    with transaction(sessions) as s:
+        SpineStore(s, TENANT).refs.link("campaign", campaign.id, system, project_id, actor="maya.chen")
+    return campaign.id, project_id

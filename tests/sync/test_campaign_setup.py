@@ -16,7 +16,15 @@ from sync.campaign_setup import STEPS, serving
 from sync.durable import DurableConfig, launch_durable
 from sync.setup_client import CampaignSetupClient
 from sync.setup_templates import choose_template
-from tests.sync.setup_world import AUDIT_KEY, TENANT, campaign_fields, counts, seed_world, services
+from tests.sync.setup_world import (
+    AUDIT_KEY,
+    TENANT,
+    campaign_fields,
+    counts,
+    existing_campaign,
+    seed_world,
+    services,
+)
 
 
 def dbos_config(engine: Engine, tmp_path: Path) -> tuple[DurableConfig, str | None]:
@@ -96,3 +104,38 @@ def test_a_refused_request_fails_at_validate_and_is_logged(
     with session_factory() as s:
         logged = s.scalars(select(ErrorLog)).all()
     assert [(e.step, e.request_id) for e in logged] == [("validate", run.request_id)]
+
+
+def test_an_existing_campaign_adopts_its_linked_project_and_refuses_a_mismatch(
+    world: CampaignSetupClient, session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    campaign_id, project_id = existing_campaign(session_factory, tmp_path)
+    before = counts(session_factory, tmp_path)
+    key = f"ex-{uuid.uuid4().hex[:8]}"
+    run = world.start(tenant_id=TENANT, actor="maya.chen", fields=None, campaign_id=campaign_id,
+                      project_id=project_id, idempotency_key=key, wait_seconds=60)  # fmt: skip
+    assert run.status == "SUCCESS", run.error
+    assert run.result["project_id"] == project_id and run.result["campaign_id"] == campaign_id
+    seen = counts(session_factory, tmp_path)
+    template = choose_template("standard", 2)
+    assert seen["wf_projects"] == before["wf_projects"] == 1  # adopted, not created
+    assert seen["wf_tasks"] == sum(1 + len(sec.tasks) for sec in template.sections)
+    assert seen["campaign.created"] == before["campaign.created"] and seen["campaign.synced"] == 1
+
+    # Another project than the linked one, a campaign linked elsewhere than its rule, a project that does not exist.
+    event_id, _ = existing_campaign(session_factory, tmp_path, "event")
+    with session_factory.begin() as s:  # relink the event campaign to Workfront only: its rule says Asana
+        ref = s.scalars(select(SystemRef).where(SystemRef.canonical_id == event_id)).one()
+        ref.system = "workfront"
+    fresh, _ = existing_campaign(session_factory, tmp_path)
+    with session_factory.begin() as s:
+        s.execute(SystemRef.__table__.delete().where(SystemRef.canonical_id == fresh))
+    cases = {
+        "choose_system: project_id": (campaign_id, "0" * 32),
+        "choose_system: campaign": (event_id, None),
+        "create_project: project_id": (fresh, "f" * 32),
+    }
+    for start, (cid, pid) in cases.items():
+        bad = world.start(tenant_id=TENANT, actor="maya.chen", fields=None, campaign_id=cid, project_id=pid,
+                          idempotency_key=f"bad-{uuid.uuid4().hex[:8]}", wait_seconds=60)  # fmt: skip
+        assert bad.status == "ERROR" and (bad.error or "").startswith(start), (start, bad.error)

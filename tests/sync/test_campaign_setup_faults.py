@@ -27,7 +27,7 @@ from spine.models import SystemRef
 from sync.campaign_setup import STEPS, request_id_for, workflow_id_for
 from sync.setup_client import CampaignSetupClient
 from sync.setup_templates import choose_template
-from tests.sync.setup_world import AUDIT_KEY, TENANT, counts, seed_world
+from tests.sync.setup_world import AUDIT_KEY, TENANT, counts, existing_campaign, seed_world
 from tests.sync.test_campaign_setup import dbos_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,10 +63,13 @@ def _expected(kind: str) -> dict[str, int]:
             f"{system}_projects": 1, f"{system}_tasks": items if kind == "standard" else tasks}  # fmt: skip
 
 
+@pytest.mark.parametrize("mode", ["new", "existing"])
 @pytest.mark.parametrize("stop", STOPS)
 def test_killed_worker_finishes_on_restart_without_duplicates(
-    stop: str, db_backend: str, engine: Engine, session_factory: sessionmaker[Session], tmp_path: Path
+    stop: str, mode: str, db_backend: str, engine: Engine, session_factory: sessionmaker[Session], tmp_path: Path
 ) -> None:
+    """``new``: the request carries the campaign's fields; ``existing``: a campaign with a linked empty project
+    (what the production agent leaves), set up by campaign_id: its project is adopted, never a second one."""
     if db_backend == "postgresql" and stop not in ("create_tasks:done", "create@3"):
         pytest.skip("PostgreSQL runs the two structure stops; SQLite runs every stop")
     seed_world(session_factory, tmp_path)
@@ -74,6 +77,10 @@ def test_killed_worker_finishes_on_restart_without_duplicates(
     key = f"kill-{uuid.uuid4().hex[:10]}"
     common = ["--spine", engine.url.render_as_string(hide_password=False), "--home", str(tmp_path),
               "--dbos", config.system_database_url, "--dbos-schema", config.schema, "--key", key]  # fmt: skip
+    adopted = None
+    if mode == "existing":
+        campaign_id, adopted = existing_campaign(session_factory, tmp_path)
+        common += ["--campaign-id", campaign_id]
     try:
         first = _harness([*common, "--enqueue", "--stop", stop])
         assert _kill_when_stopped(first, tmp_path / "stopped") == stop
@@ -93,6 +100,7 @@ def test_killed_worker_finishes_on_restart_without_duplicates(
         assert run["status"] == "SUCCESS", run["error"]
         assert set(run["steps"].values()) == {"done"}
 
+        assert adopted is None or run["result"]["project_id"] == adopted
         seen = counts(session_factory, tmp_path)
         assert {k: seen[k] for k in _expected("standard")} == _expected("standard")
         assert seen["asana_projects"] == 0

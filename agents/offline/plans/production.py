@@ -139,7 +139,32 @@ def _create_project(ctx: PlanContext, c: dict[str, Any], system: str, launch: dt
     data = outcome.data or {}
     project = data.get("project") or data.get("data") or {}
     pid = project.get("id") or project.get("gid")
-    return f'Its {label} project "{project.get("name", c["name"])}" is ready (id {pid}), linked to the campaign.'
+    ready = f'Its {label} project "{project.get("name", c["name"])}" is ready (id {pid}), linked to the campaign.'
+    return ready + _set_up(ctx, c, pid)
+
+
+SETUP_TOOL = "spine__start_campaign_setup"
+
+
+def _set_up(ctx: PlanContext, c: dict[str, Any], pid: Any) -> str:
+    """The durable setup of the new campaign (task template, people) in its project; the reply says what it did or
+    where to follow it. Without the tool the campaign and its empty project stay as they are."""
+    if not ctx.has(SETUP_TOOL) or not pid:
+        return ""
+    outcome = ctx.call(SETUP_TOOL, campaign_id=c["id"], project_id=str(pid))
+    if not outcome.ok:
+        return " " + str(failed("Setting up its tasks", outcome).text)
+    run = outcome.data or {}
+    wid = run.get("workflow_id") or "?"
+    show = f"`mcc workflows show {wid}`"
+    status = run.get("status")
+    if status == "SUCCESS":
+        people = listing(list(run.get("assigned") or [])) or "nobody (no directory identities)"
+        return (f" Setup workflow {wid} added the {run.get('template')} template: "
+                f"{plural(int(run.get('work_items') or 0), 'task')}, assigned to {people}.")  # fmt: skip
+    if status in ("ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"):
+        return f" Setting up its tasks failed (workflow {wid}): {run.get('error') or status}. See {show}."
+    return f" Its task setup is still running (workflow {wid}, {status}); follow it with {show}."
 
 
 _TASK_WORD_RE = re.compile(r"\b(?:task|to-?do|subtask|work item|item)\b\s*(?:called|named|titled)?\s*:?\s*(?:to\s+)?",

@@ -13,6 +13,7 @@ from mcp import Client
 from mcp_servers.guard.guard import Guard
 from mcp_servers.guard.identity import FixedPrincipal
 from mcp_servers.spine.server import build_spine_server
+from mcp_servers.spine.setup_tools import SetupUnavailableError
 from policies.catalog import DEFAULT_CATALOG
 from policies.engine import PolicyEngine
 from policies.model import Principal
@@ -44,9 +45,14 @@ def world(engine, policy_engine):  # type: ignore[no-untyped-def]
     def server_for(user: str):  # type: ignore[no-untyped-def]
         principal = Principal(user, DEMO_TENANT, frozenset(GROUPS[user]))
         guard = Guard("spine", policy_engine, approvals, audit, FixedPrincipal(principal))
-        return build_spine_server(sessions, guard)
+        return build_spine_server(sessions, guard, campaign_setup=_no_workflows)
 
     return server_for, audit
+
+
+def _no_workflows(**_: object) -> dict[str, object]:
+    # Listed here, never run (test_start_campaign_setup runs it).
+    raise SetupUnavailableError("no workflow worker in this test")
 
 
 async def call(server, tool: str, args: dict[str, Any]) -> tuple[bool, Any]:  # type: ignore[no-untyped-def]

@@ -82,3 +82,36 @@ async def test_setup_runs_once_per_key_and_big_budgets_wait_for_approval(app: Ap
     assert not ok and "[denied] no rule permits eve.ruiz" in err, err
     assert counts(app.sessions, tmp_path) == after
     assert app.audit_log().verify().ok
+
+
+async def test_an_existing_campaign_is_set_up_without_approval_and_mixed_modes_are_refused(
+    app: App, tmp_path: Path
+) -> None:
+    money = {"amount": "5000", "currency": "USD"}
+    ok, made = await call(app, "maya.chen", {**campaign_fields(name="Spring push"), "budget_planned": money},
+                          "create_campaign")  # fmt: skip
+    assert ok, made
+    cid = made["id"]
+    before = counts(app.sessions, tmp_path)
+    ok, run = await call(app, "maya.chen", {"campaign_id": cid, "idempotency_key": f"ex-{uuid.uuid4().hex[:8]}"})
+    assert ok and run["status"] == "SUCCESS" and run["campaign_id"] == cid, run  # no approval: it sets no money
+    assert run["system"] == "workfront" and run["template"] == "t2-campaign" and "maya.chen" in run["assigned"]
+    after = counts(app.sessions, tmp_path)
+    assert after["wf_projects"] == before["wf_projects"] + 1
+    assert after["campaign.created"] == before["campaign.created"]  # found, not created
+    assert after["campaign.synced"] == before["campaign.synced"] + 1
+
+    refused = {
+        "name": {"campaign_id": cid, "name": "Renamed"},
+        "project_id": {"project_id": "abc123"},
+        "tier": {k: v for k, v in campaign_fields().items() if k != "tier"},
+    }
+    for field, args in refused.items():
+        ok, err = await call(app, "maya.chen", {**args, "idempotency_key": f"bad-{uuid.uuid4().hex[:8]}"})
+        assert not ok and f"{field}:" in err, (field, err)
+    assert counts(app.sessions, tmp_path) == after
+
+    # Another tenant's (or no) campaign: the workflow stops at validate, nothing is created.
+    ok, run = await call(app, "maya.chen", {"campaign_id": str(uuid.uuid4()), "idempotency_key": "ex-missing-01"})
+    assert ok and run["status"] == "ERROR" and run["error"].startswith("validate: campaign_id"), run
+    assert counts(app.sessions, tmp_path) == after
