@@ -1,7 +1,8 @@
 """The offline model's training phrasings and the texts in agents/ share no 5-word run (normalised) with a sentence
-it is measured on: user turns of evals/cases/** (dev, paraphrases, frozen test), the knowledge evaluation questions
-(knowledge/eval/*.yaml, the corpus dev set among them) and the router's held-out sets. A shared frame ("leave a
-comment on the ... task saying ...") lets a score rise by memorising the test's wording instead of generalising."""
+it is measured on: user turns of evals/cases/** (dev, paraphrases, frozen test) and of the offline model's fresh
+cases, the knowledge evaluation questions (knowledge/eval/*.yaml, the corpus dev set among them) and the router's
+held-out sets. A shared frame ("leave a comment on the ... task saying ...") lets a score rise by memorising the
+test's wording instead of generalising."""
 
 from __future__ import annotations
 
@@ -34,6 +35,9 @@ def measured_sentences() -> Iterator[tuple[str, str]]:
     for case in load_suite([ROOT / "evals" / "cases"], "all"):
         for turn in case.turns:
             yield f"evals {case.split} {case.id}", turn.user
+    for case in load_suite([Path(__file__).parent / "cases"], "all"):
+        for turn in case.turns:
+            yield f"offline-cases {case.id}", turn.user
     for path in sorted((ROOT / "knowledge" / "eval").glob("*.yaml")):
         for item in yaml.safe_load(path.read_text(encoding="utf-8")):
             yield f"{path.name} {item['id']}", item["question"]
@@ -74,7 +78,7 @@ def training_texts() -> Iterator[tuple[str, str]]:
 def test_the_measured_sentences_are_found() -> None:
     # the check below is empty if the loaders find nothing: every source must contribute
     sources = {where.split()[0] for where, _ in measured_sentences()}
-    assert {"evals", "qa_dev.yaml", "router"} <= sources, sources
+    assert {"evals", "offline-cases", "qa_dev.yaml", "router"} <= sources, sources
     assert {s.split()[1] for s, _ in measured_sentences() if s.startswith("evals")} == {"dev", "paraphrase", "test"}
 
 
