@@ -107,7 +107,7 @@ def _names_something_else(
     runs: list[list[tuple[str, int, int]]], spans: Iterable[tuple[int, int]], name_toks: set[str]
 ) -> bool:
     """True when a matched word sits in a Title Case run the user wrote with two or more other words of no part
-    of this name ("the Spring Product Launch campaign" is not "Spring Partner Co-Marketing")."""
+    of this name ("the Spring Device Launch campaign" is not "Spring Partner Co-Marketing")."""
     hit = set(spans)
     for r in runs:
         if any((s, e) in hit for _, s, e in r):

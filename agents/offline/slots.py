@@ -274,7 +274,7 @@ _NOT_PEOPLE = {"it", "the", "this", "that", "them", "her", "him", "in", "progres
 
 
 def find_person(text: str) -> str | None:
-    """Who the user wants to assign: "assign X to Priya", "give it to Leo Martins", "let Omar handle",
+    """Who the user wants to assign: "assign X to Priya", "hand it to Leo Martins", "let Omar handle",
     "@maya.chen"; the words as written (matched against real users later), or None."""
     for pattern in _PERSON_PATTERNS:
         for m in pattern.finditer(text):

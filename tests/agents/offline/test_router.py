@@ -43,10 +43,9 @@ def test_minilm_classifier_on_frozen_held_out_requests(minilm_model: OfflineMode
     accuracy = correct / len(HELDOUT)
     print(f"\nheld-out: accuracy {accuracy:.3f}, unsure {unsure / len(HELDOUT):.3f}, confident misses {len(wrong)}")
     assert accuracy >= 0.85, wrong
-    # the goal is no confident miss; measured: 3 of 72 (a ranking read as a performance question, a strategy
-    # list read as a submit, and since the add_comment intent (2026-12-07) "put a task in for ..." read as a
-    # comment). Pinned here so it cannot grow; the set is frozen, so it is not tuned away.
-    assert len(wrong) <= 3, wrong
+    # the goal is no confident miss; measured: 1 of 72 (an add-task request whose topic word occurs in one
+    # comment phrasing). Pinned at 2 so it cannot grow; the set is frozen, so it is not tuned away.
+    assert len(wrong) <= 2, wrong
 
 
 @pytest.mark.slow
