@@ -36,7 +36,7 @@ from agents.offline.classifier import normalise
 from agents.offline.encoder import HashingEncoder, MiniLMEncoder, TextEncoder
 from agents.offline.examples import INTENT_AGENT, INTENT_LABEL, WRITE_INTENTS
 from agents.offline.plans import analytics, approvals, changes, messaging, production, strategy
-from agents.offline.plans.common import CLARIFY_MARK, Answer
+from agents.offline.plans.common import Answer
 from agents.offline.router import CONTEXT_MARK, Part, Router, own_words
 from agents.offline.transcript import (
     MAX_CALLS,
@@ -48,7 +48,16 @@ from agents.offline.transcript import (
     WorkRouting,
     tool_use_id,
 )
-from agents.protocol import AGENT_KEY, MAX_PARTS, ROLE_KEY, ROUTE_TOOL_NAME, THREAD_KEY, TODAY_KEY, USER_KEY
+from agents.protocol import (
+    AGENT_KEY,
+    CONVERSATION_KEY,
+    MAX_PARTS,
+    ROLE_KEY,
+    ROUTE_TOOL_NAME,
+    THREAD_KEY,
+    TODAY_KEY,
+    USER_KEY,
+)
 
 Planner = Callable[[PlanContext], str]
 
@@ -82,7 +91,6 @@ CORE_TOOL: dict[str, str] = {
     "playbook_question": "knowledge__answer_question",
     "draft_messaging": "knowledge__search_playbooks",
 }
-_CLARIFY_RE = re.compile(re.escape(CLARIFY_MARK) + r"(.+?)”")
 
 
 class OfflineModel:
@@ -164,15 +172,17 @@ class OfflineModel:
         user = request.metadata.get(USER_KEY) or {}
         if not text:
             return self._text(request, help_text(user))
-        parts = self._follow_up(request.messages, text)
+        talk = dict(request.metadata.get(CONVERSATION_KEY) or {})
+        parts = self._follow_up(text, talk) or _refers_back(text, talk)
         declined: list[Part] = []
         if parts is None:
             split = self.router.split(text, max_parts=MAX_PARTS)
             unsure = next((p for p in split if p.intent == "unsure"), None)
             if unsure is not None:
-                return self._text(request, _which_reading(unsure, text))
+                asks = [{"request": text, "options": list(unsure.alternatives[:2])}]
+                return self._text(request, _which_reading(unsure), asks)
             declined = [p for p in split if p.intent == "declined"]
-            earlier = _previous_user_text(request.messages)
+            earlier = _focus_words(talk) or _previous_user_text(request.messages)
             parts = [{"agent": p.agent, "request": _with_earlier(p.request, earlier)[:4000]} for p in split if p.agent]
         if not parts:
             if declined:
@@ -186,34 +196,29 @@ class OfflineModel:
         block = ToolUseBlock(id=self._id(request, "route"), name=ROUTE_TOOL_NAME, input={"parts": parts})
         return self._response(request, [block], "tool_use")
 
-    def _follow_up(self, messages: list[Message], text: str) -> list[dict[str, str]] | None:
-        """A short answer to our clarifying question completes the request it was about: the same agent, or for
-        a "which do you mean" question, the reading the answer picks."""
-        previous = next((m for m in reversed(messages[:-1]) if m.role == "assistant"), None)
-        if previous is None:
+    def _follow_up(self, text: str, talk: dict[str, Any]) -> list[dict[str, str]] | None:
+        """A short answer to our clarifying question or proposal completes the request it was about (kept in the
+        thread's state): the same agent, or for a "which do you mean" question, the reading the answer picks."""
+        awaiting = [a for a in talk.get("awaiting") or [] if a.get("request")]
+        if not awaiting:
             return None
-        said = "".join(b.text for b in previous.blocks if isinstance(b, TextBlock))
-        asked = _CLARIFY_RE.findall(said)
-        if not asked:
-            return None
+        asked = [str(a["request"]) for a in awaiting[:MAX_PARTS]]
         c = self.router.classify(text)
-        same = any(self.router.classify(a).intent == c.intent for a in asked[:MAX_PARTS])
+        same = any(self.router.classify(a).intent == c.intent for a in asked)
         words = [w for w in normalise(". " + text).split() if w.isalpha() and w != "X"]  # a bare name is an answer
         if c.sure and c.agent is not None and len(words) >= 3 and not _CONFIRM_RE.match(text) and not same:
             return None  # a new request of its own, not an answer (one of the same kind completes the question)
-        if said.startswith(UNSURE_PREFIX):
-            line = said.split("\n")[0]
-            offered = sorted((i for i, label in INTENT_LABEL.items() if label in line),
-                             key=lambda i: line.index(INTENT_LABEL[i]))  # fmt: skip
+        offered = [str(i) for i in awaiting[0].get("options") or []]
+        if offered:
             chosen = _pick_reading(text, offered, self.router)
             if chosen is None or INTENT_AGENT.get(chosen) is None:  # type: ignore[call-overload]
                 return None
             return [{"agent": str(INTENT_AGENT[chosen]), "request": f"{asked[0]} — {text}"[:4000]}]  # type: ignore[index]
         parts = []
-        for original in asked[:MAX_PARTS]:
-            agent = self.router.classify(original).agent
+        for a, original in zip(awaiting, asked, strict=False):
+            agent = a.get("agent") or self.router.classify(original).agent
             if agent is not None:
-                parts.append({"agent": agent, "request": f"{original} — {text}"[:4000]})
+                parts.append({"agent": str(agent), "request": f"{original} — {text}"[:4000]})
         return parts or None
 
     # --- agent -------------------------------------------------------------------------------------------------
@@ -233,19 +238,27 @@ class OfflineModel:
             transcript=transcript,
             confirm_writes=self.confirm_writes,
             routing=self.work_routing,
+            conversation=dict(request.metadata.get(CONVERSATION_KEY) or {}),
         )
         own, context = own_words(transcript.request)
         answers: list[str] = []
+        asks: list[dict[str, Any]] = []
         for part in self.router.split(own, agent=agent or None, max_parts=MAX_PARTS) if own else []:
             if part.intent == "declined":
                 answers.append(_declined_text(part))
                 continue
             ctx.request = part.request + (CONTEXT_MARK + context if context else "")
             intent = self._intent(part.request, agent, ctx)
+            if _is_status_follow_up(part.request, ctx.conversation):
+                intent = "approvals"  # "any news?" about this thread's approval
+            elif context and _RETRY_RE.search(part.request):
+                intent = self._intent(own_words(context)[0], agent, ctx)  # "try again with 8k": the earlier request
             try:
                 answers.append(self._plan(intent, ctx))
             except Answer as done:
                 answers.append(done.text)
+                if done.asks:
+                    asks.append({"request": done.asks})
             except NeedCalls as need:
                 thread = f"{request.metadata.get(THREAD_KEY, '')}|{transcript.request}"
                 blocks = [ToolUseBlock(id=tool_use_id(len(transcript.calls) + i, c, thread), name=c.name, input=c.input)
@@ -256,7 +269,7 @@ class OfflineModel:
             except (KeyError, TypeError, ValueError, AttributeError) as odd:
                 # a tool answered in a shape this planner does not know: say so instead of failing the turn
                 answers.append(f"I could not finish that: a tool result had an unexpected shape ({odd!r}).")
-        return self._text(request, "\n\n".join(a for a in answers if a) or help_text(ctx.user))
+        return self._text(request, "\n\n".join(a for a in answers if a) or help_text(ctx.user), asks)
 
     def _intent(self, text: str, agent: str, ctx: PlanContext) -> str:
         """The best intent overall when this agent can serve it, else the best of the agent's own intents."""
@@ -286,10 +299,12 @@ class OfflineModel:
         )
         return "toolu_off_" + hashlib.sha256(seed.encode()).hexdigest()[:24]
 
-    def _text(self, request: ModelRequest, text: str) -> ModelResponse:
-        return self._response(request, [TextBlock(text=text)], "end_turn")
+    def _text(self, request: ModelRequest, text: str, asks: list[dict[str, Any]] | None = None) -> ModelResponse:
+        return self._response(request, [TextBlock(text=text)], "end_turn", asks)
 
-    def _response(self, request: ModelRequest, content: list[Any], stop: str) -> ModelResponse:
+    def _response(
+        self, request: ModelRequest, content: list[Any], stop: str, asks: list[dict[str, Any]] | None = None
+    ) -> ModelResponse:
         seen = sum(len(b.text) if isinstance(b, TextBlock) else len(str(getattr(b, "input", getattr(b, "content", ""))))
                    for m in request.messages for b in m.blocks)  # fmt: skip
         out = sum(len(b.text) if isinstance(b, TextBlock) else len(str(b.input)) for b in content)
@@ -297,7 +312,7 @@ class OfflineModel:
         return ModelResponse(
             content=content, stop_reason=stop,  # type: ignore[arg-type]
             usage=Usage(input_tokens=(seen + len(request.system)) // 4 + 1, output_tokens=out // 4 + 1),
-            model=self.name, id="msg_off_" + digest.hexdigest()[:20],
+            model=self.name, id="msg_off_" + digest.hexdigest()[:20], asks=list(asks or []),
         )  # fmt: skip
 
 
@@ -308,12 +323,11 @@ _CONFIRM_RE = re.compile(
 _ORDINALS = {"first": 0, "1": 0, "former": 0, "second": 1, "2": 1, "latter": 1}
 
 
-def _which_reading(part: Part, text: str) -> str:
+def _which_reading(part: Part) -> str:
     """The clarifying question for a clause the classifier is unsure about: its two likeliest readings."""
     labels = [INTENT_LABEL.get(i, i.replace("_", " ")) for i in part.alternatives[:2]]
-    question = (f"{UNSURE_PREFIX} by “{own_words(part.request)[0]}”: should I {labels[0]}, or {labels[1]}? "
-                "Tell me which, or rephrase.")  # fmt: skip
-    return f"{question}\n\n_{CLARIFY_MARK}{text.strip()}”_"
+    return (f"{UNSURE_PREFIX} by “{own_words(part.request)[0]}”: should I {labels[0]}, or {labels[1]}? "
+            "Tell me which, or rephrase.")  # fmt: skip
 
 
 def _pick_reading(reply: str, offered: list[str], router: Router) -> str | None:
@@ -336,6 +350,47 @@ def _declined_text(part: Part) -> str:
 
 
 _REFERENCE_RE = re.compile(r"\b(it|its|this campaign|that campaign|the same campaign|this task|that task|them)\b", re.I)
+
+
+# A short question about where this thread's approval stands ("any news?", "is it approved yet?").
+_STATUS_FOLLOW_RE = re.compile(
+    r"\b(any (news|update|word|progress)|updates?\s*\??$|approved (yet|now|already)|is it (through|approved|signed)|"
+    r"sign-?off|heard (back|anything)|still (waiting|pending)|where (are we|does it stand)|decision (yet|on))\b",
+    re.I,
+)
+# A follow-up that repeats the thread's last request with a change ("try again with 8k").
+_RETRY_RE = re.compile(r"\b(try (it |that )?again|retry|one more time|re-?submit|redo|same (thing|again) (but|with))\b",
+                       re.I)  # fmt: skip
+
+
+def _is_status_follow_up(text: str, talk: dict[str, Any]) -> bool:
+    """Whether ``text`` asks how this thread's approval stands (one waits, or the thread dealt with one)."""
+    own = own_words(text)[0]
+    known = talk.get("waiting") or (talk.get("focus") or {}).get("approval_id")
+    return bool(known) and len(own.split()) <= 8 and bool(_STATUS_FOLLOW_RE.search(own))
+
+
+def _refers_back(text: str, talk: dict[str, Any]) -> list[dict[str, str]] | None:
+    """Parts for a follow-up that only makes sense with the thread's state: an approval status question goes to
+    the production agent (which reads approvals); "try again with ..." to the agent of the last request."""
+    if _is_status_follow_up(text, talk):
+        waiting = [str(w.get("approval_id")) for w in talk.get("waiting") or []]
+        ids = waiting or [str((talk.get("focus") or {}).get("approval_id"))]
+        return [{"agent": "production", "request": f"{text}{CONTEXT_MARK}approval {', '.join(ids)}"[:4000]}]
+    focus = talk.get("focus") or {}
+    if _RETRY_RE.search(text) and focus.get("request") and focus.get("agent"):
+        return [{"agent": str(focus["agent"]), "request": f"{text}{CONTEXT_MARK}{_focus_words(talk)}"[:4000]}]
+    return None
+
+
+def _focus_words(talk: dict[str, Any]) -> str:
+    """The words of the request the thread last dealt with (a retry's earlier request, not the retry itself)."""
+    requests = (talk.get("focus") or {}).get("request") or []
+    words = []
+    for r in requests if isinstance(requests, list) else [requests]:
+        own, context = own_words(str(r))
+        words.append(context if _RETRY_RE.search(own) and context else own)
+    return ". ".join(w.strip() for w in words if w.strip())
 
 
 def _previous_user_text(messages: list[Message]) -> str:

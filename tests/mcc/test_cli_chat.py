@@ -122,7 +122,8 @@ def test_chat_streams_agents_tools_and_reply_and_runs_slash_commands(  # type: i
     home: Path, cli: typer.Typer, monkeypatch
 ) -> None:
     use_model(monkeypatch, ScriptedModel({
-        "supervisor": [route(("production", "create Chat Launch")), say("Hi! What can I do?")],
+        "supervisor": [route(("production", "create Chat Launch")), say("Chat Launch waits for its approval."),
+                       say("Hi! What can I do?")],
         "production": [call("spine__create_campaign", **campaign_args("Chat Launch", "30000")), say("Created.")],
     }))  # fmt: skip
     lines = "create Chat Launch\nand another\n/approvals\n/resume\n/thread\n/new\nhello\n/usage\n/help\n/quit\n"
@@ -130,7 +131,7 @@ def test_chat_streams_agents_tools_and_reply_and_runs_slash_commands(  # type: i
     assert code == 0, out
     assert "production" in out and "spine.create_campaign" in out and "approval_required" in out
     assert "pending approval" in out and "Pending approvals" in out and "still waiting" in out
-    assert "/resume to check it" in out  # a message while the thread waits is not sent
+    assert "Chat Launch waits for its approval." in out  # a message while the thread waits is answered
     assert "new conversation" in out and "Hi! What can I do?" in out and "/approvals" in out
     assert "last turn: 0 input, 0 output" in out and "session (3 turns)" in out  # /usage (the script's usage is 0)
 
