@@ -114,8 +114,15 @@ async def test_resume_with_an_explicit_outcome_and_wrong_ids(world: World) -> No
         turn = await assistant.send("create Restart Launch with 40k")
         approval_id = turn.approvals[0].approval_id
         meanwhile = await assistant.send("something else", turn.thread_id)  # answered; the call keeps waiting
-        assert meanwhile.waiting and meanwhile.reply == "It is still waiting for marketing-leadership."
+        assert meanwhile.waiting and meanwhile.reply.startswith("It is still waiting for marketing-leadership.")
+        assert (
+            f"Still waiting: spine.create_campaign needs approval by a member of marketing-leadership (approval "
+            f"{approval_id}, pending, expires " in meanwhile.reply
+        )  # what still waits, said by the graph
         assert meanwhile.tool_calls == [] and world.executed("create_campaign") == 0
+        asked = model.requests_for("supervisor")[-1]  # any model learns of the wait: from the history and metadata
+        assert approval_id in str(asked.messages[-2].content) and asked.messages[-1].content == "something else"
+        assert [w["approval_id"] for w in asked.metadata["conversation"]["waiting"]] == [approval_id]
         with pytest.raises(AssistantError, match="waits on approval"):
             await assistant.resume(turn.thread_id, ApprovalOutcome(approval_id="0" * 36, status="approved"))
         approved = await world.resolve(approval_id, "approve")
