@@ -355,7 +355,7 @@ _REFERENCE_RE = re.compile(r"\b(it|its|this campaign|that campaign|the same camp
 # A short question about where this thread's approval stands ("any news?", "is it approved yet?").
 _STATUS_FOLLOW_RE = re.compile(
     r"\b(any (news|update|word|progress)|updates?\s*\??$|approved (yet|now|already)|is it (through|approved|signed)|"
-    r"sign-?off|heard (back|anything)|still (waiting|pending)|where (are we|does it stand)|decision (yet|on))\b",
+    r"heard (back|anything)|still (waiting|pending)|where (are we|does it stand)|(decision|sign-?off) yet)\b",
     re.I,
 )
 # A follow-up that repeats the thread's last request with a change ("try again with 8k").

@@ -216,3 +216,20 @@ async def test_it_after_an_approved_change_means_that_campaign(world: World, mod
         follow = await maya.send("and how is it performing?", first.thread_id)
     assert "performance_summary" in _tools(follow) and "Healthcare Vertical ABM" in follow.reply
     assert "Which campaign" not in follow.reply
+
+
+async def test_the_newer_of_two_waiting_approvals_resolved_first_runs_first(world: World, model: OfflineModel) -> None:
+    async with open_checkpointer() as saver, _assistant(world, model, saver) as maya:
+        first = await maya.send("Create a standard campaign 'Reed Bank' tier 2 with a $33k budget launching June 15")
+        second = await maya.send(
+            "Create a standard campaign 'Kelp Row' tier 2 with a $26k budget launching June 22", first.thread_id
+        )
+        a1, a2 = first.approvals[0].approval_id, second.approvals[0].approval_id
+        await _resolve(world, a2, "approve")
+        newer = await maya.resume_waiting(a2)
+        assert newer is not None and newer.waiting  # the older call still waits
+        assert len(_campaigns(world, "Kelp Row")) == 1 and _campaigns(world, "Reed Bank") == []
+        await _resolve(world, a1, "reject", note="one launch that week is enough")
+        older = await maya.resume_waiting(a1)
+    assert older is not None and not older.waiting and "one launch that week is enough" in older.reply
+    assert _campaigns(world, "Reed Bank") == [] and _executed(world, "create_campaign") == 1

@@ -125,8 +125,10 @@ def test_an_approval_shows_inline_and_the_conversation_continues_once_approved(
     card = client.get(status_url, headers={"HX-Request": "true"})
     assert card.status_code == 200 and 'data-status="pending"' in card.text and "sse-connect" not in card.text
     meanwhile = client.post(f"/chat/{thread}/messages", data={"message": "and?", "csrf_token": token})
-    assert meanwhile.status_code == 200  # answered while the call keeps waiting on its approval
-    assert "Web Launch still waits for marketing-leadership." in follow_turn(client, meanwhile.text)
+    assert meanwhile.status_code == 303  # answered while the call keeps waiting on its approval
+    answered = follow_turn(client, client.get(f"/chat/{thread}").text)
+    assert "Web Launch still waits for marketing-leadership." in answered and approval_id in answered
+    assert f'id="approval-{approval_id}"' in client.get(f"/chat/{thread}").text  # its card still shows
     ApprovalStore(demo_app.sessions).resolve("acme", approval_id, "dana.reyes", ["marketing-leadership"], "approve")
     card = client.get(status_url, headers={"HX-Request": "true"})
     assert 'data-status="approved"' in card.text and 'hx-swap-oob="beforeend:#turns"' in card.text
