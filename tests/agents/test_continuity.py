@@ -233,3 +233,19 @@ async def test_the_newer_of_two_waiting_approvals_resolved_first_runs_first(worl
         older = await maya.resume_waiting(a1)
     assert older is not None and not older.waiting and "one launch that week is enough" in older.reply
     assert _campaigns(world, "Reed Bank") == [] and _executed(world, "create_campaign") == 1
+
+
+async def test_a_follow_up_naming_the_campaign_after_a_rejection_changes_that_campaign(
+    world: World, model: OfflineModel
+) -> None:
+    async with open_checkpointer() as saver, _assistant(world, model, saver) as maya:
+        first = await maya.send("bump the Brand Awareness Q2 budget up to $70k")
+        assert first.waiting, first.reply
+        await _resolve(world, first.approvals[0].approval_id, "reject", note="hold it flat", by="victor.hale")
+        assert "rejected" in (await maya.status(first.thread_id)).reply
+        again = await maya.send("fine, set the Brand Awareness Q2 budget to 9k instead", first.thread_id)
+        if "Go ahead?" in again.reply:
+            again = await maya.send("yes", first.thread_id)
+    assert "Which campaign" not in again.reply
+    changed = [c for c in again.tool_calls if c.tool == "update_campaign"]
+    assert changed and changed[-1].arguments["changes"]["budget_planned"]["amount"] in ("9000", "9000.00", 9000)
