@@ -1,6 +1,7 @@
 """OfflineModel: the deterministic ChatModel that drives the graph without an API key.
 
-Stateless: every call derives what to do from ``request.metadata`` (role, agent, user, today) and the messages.
+Stateless: every call derives what to do from ``request.metadata`` (role, agent, user, today, and the thread's
+conversation state: what the last reply asked, the focus, the calls waiting on an approval) and the messages.
 - supervisor: route the latest user message (split across agents) with a ``route_request`` tool_use, or answer a
   greeting / help itself; a short reply to a clarifying question is merged with the request it completes.
 - agent: split the part into sub-requests, pick each one's intent and run its planner; a planner either asks for
@@ -20,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from agents.models.base import (
-    Message,
     MessageDone,
     ModelRequest,
     ModelResponse,
@@ -35,6 +35,15 @@ from agents.models.base import (
 from agents.offline.classifier import normalise
 from agents.offline.encoder import HashingEncoder, MiniLMEncoder, TextEncoder
 from agents.offline.examples import INTENT_AGENT, INTENT_LABEL, WRITE_INTENTS
+from agents.offline.followups import (
+    RETRY_RE,
+    focus_words,
+    is_status_follow_up,
+    last_user_text,
+    previous_user_text,
+    refers_back,
+    with_earlier,
+)
 from agents.offline.plans import analytics, approvals, changes, messaging, production, strategy
 from agents.offline.plans.common import Answer
 from agents.offline.router import CONTEXT_MARK, Part, Router, own_words
@@ -163,17 +172,17 @@ class OfflineModel:
             return self._supervise(request)
         if role == "agent":
             return self._act(request)
-        return self._text(request, _synthesise(_last_user_text(request.messages)))
+        return self._text(request, _synthesise(last_user_text(request.messages)))
 
     # --- supervisor --------------------------------------------------------------------------------------------
 
     def _supervise(self, request: ModelRequest) -> ModelResponse:
-        text = _last_user_text(request.messages).strip()
+        text = last_user_text(request.messages).strip()
         user = request.metadata.get(USER_KEY) or {}
         if not text:
             return self._text(request, help_text(user))
         talk = dict(request.metadata.get(CONVERSATION_KEY) or {})
-        parts = self._follow_up(text, talk) or _refers_back(text, talk)
+        parts = self._follow_up(text, talk) or refers_back(text, talk)
         declined: list[Part] = []
         if parts is None:
             split = self.router.split(text, max_parts=MAX_PARTS)
@@ -182,8 +191,8 @@ class OfflineModel:
                 asks = [{"request": text, "options": list(unsure.alternatives[:2])}]
                 return self._text(request, _which_reading(unsure), asks)
             declined = [p for p in split if p.intent == "declined"]
-            earlier = _focus_words(talk) or _previous_user_text(request.messages)
-            parts = [{"agent": p.agent, "request": _with_earlier(p.request, earlier)[:4000]} for p in split if p.agent]
+            earlier = focus_words(talk) or previous_user_text(request.messages)
+            parts = [{"agent": p.agent, "request": with_earlier(p.request, earlier)[:4000]} for p in split if p.agent]
         if not parts:
             if declined:
                 return self._text(request, " ".join(_declined_text(p) for p in declined))
@@ -249,9 +258,9 @@ class OfflineModel:
                 continue
             ctx.request = part.request + (CONTEXT_MARK + context if context else "")
             intent = self._intent(part.request, agent, ctx)
-            if _is_status_follow_up(part.request, ctx.conversation):
+            if is_status_follow_up(part.request, ctx.conversation):
                 intent = "approvals"  # "any news?" about this thread's approval
-            elif context and _RETRY_RE.search(part.request):
+            elif context and RETRY_RE.search(part.request):
                 intent = self._intent(own_words(context)[0], agent, ctx)  # "try again with 8k": the earlier request
             try:
                 answers.append(self._plan(intent, ctx))
@@ -295,7 +304,7 @@ class OfflineModel:
 
     def _id(self, request: ModelRequest, salt: str) -> str:
         seed = (
-            f"{request.metadata.get(THREAD_KEY, '')}|{salt}|{len(request.messages)}|{_last_user_text(request.messages)}"
+            f"{request.metadata.get(THREAD_KEY, '')}|{salt}|{len(request.messages)}|{last_user_text(request.messages)}"
         )
         return "toolu_off_" + hashlib.sha256(seed.encode()).hexdigest()[:24]
 
@@ -347,72 +356,6 @@ def _pick_reading(reply: str, offered: list[str], router: Router) -> str | None:
 def _declined_text(part: Part) -> str:
     """The answer to "don't ...": nothing is done, and we say so."""
     return f"Understood — I won't do that (“{part.request.strip()}”), and I made no changes."
-
-
-_REFERENCE_RE = re.compile(r"\b(it|its|this campaign|that campaign|the same campaign|this task|that task|them)\b", re.I)
-
-
-# A short question about where this thread's approval stands ("any news?", "is it approved yet?").
-_STATUS_FOLLOW_RE = re.compile(
-    r"\b(any (news|update|word|progress)|updates?\s*\??$|approved (yet|now|already)|is it (through|approved|signed)|"
-    r"heard (back|anything)|still (waiting|pending)|where (are we|does it stand)|(decision|sign-?off) yet)\b",
-    re.I,
-)
-# A follow-up that repeats the thread's last request with a change ("try again with 8k").
-_RETRY_RE = re.compile(r"\b(try (it |that )?again|retry|one more time|re-?submit|redo|same (thing|again) (but|with))\b",
-                       re.I)  # fmt: skip
-
-
-def _is_status_follow_up(text: str, talk: dict[str, Any]) -> bool:
-    """Whether ``text`` asks how this thread's approval stands (one waits, or the thread dealt with one)."""
-    own = own_words(text)[0]
-    known = talk.get("waiting") or (talk.get("focus") or {}).get("approval_id")
-    return bool(known) and len(own.split()) <= 8 and bool(_STATUS_FOLLOW_RE.search(own))
-
-
-def _refers_back(text: str, talk: dict[str, Any]) -> list[dict[str, str]] | None:
-    """Parts for a follow-up that only makes sense with the thread's state: an approval status question goes to
-    the production agent (which reads approvals); "try again with ..." to the agent of the last request."""
-    if _is_status_follow_up(text, talk):
-        waiting = [str(w.get("approval_id")) for w in talk.get("waiting") or []]
-        ids = waiting or [str((talk.get("focus") or {}).get("approval_id"))]
-        return [{"agent": "production", "request": f"{text}{CONTEXT_MARK}approval {', '.join(ids)}"[:4000]}]
-    focus = talk.get("focus") or {}
-    if _RETRY_RE.search(text) and focus.get("request") and focus.get("agent"):
-        return [{"agent": str(focus["agent"]), "request": f"{text}{CONTEXT_MARK}{_focus_words(talk)}"[:4000]}]
-    return None
-
-
-def _focus_words(talk: dict[str, Any]) -> str:
-    """The words of the request the thread last dealt with (a retry's earlier request, not the retry itself)."""
-    requests = (talk.get("focus") or {}).get("request") or []
-    words = []
-    for r in requests if isinstance(requests, list) else [requests]:
-        own, context = own_words(str(r))
-        words.append(context if _RETRY_RE.search(own) and context else own)
-    return ". ".join(w.strip() for w in words if w.strip())
-
-
-def _previous_user_text(messages: list[Message]) -> str:
-    """The user's message of the turn before this one ("" when this is the first)."""
-    users = [m for m in messages if m.role == "user" and any(isinstance(b, TextBlock) for b in m.blocks)]
-    return _last_user_text(users[:-1]) if len(users) > 1 else ""
-
-
-def _with_earlier(request: str, earlier: str) -> str:
-    """A part that says "it" without naming anything carries the previous turn's words as context."""
-    if not earlier or CONTEXT_MARK in request or not _REFERENCE_RE.search(request):
-        return request
-    return request + CONTEXT_MARK + own_words(earlier)[0]
-
-
-def _last_user_text(messages: list[Message]) -> str:
-    for m in reversed(messages):
-        if m.role == "user":
-            texts = [b.text for b in m.blocks if isinstance(b, TextBlock)]
-            if texts:
-                return "\n".join(texts)
-    return ""
 
 
 def _today(value: Any) -> dt.date:
