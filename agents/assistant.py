@@ -28,6 +28,7 @@ from agents.graph import (
     GraphApp,
     GraphContext,
     UserContext,
+    approval_notice,
     build_graph,
     fresh_turn,
     recursion_limit,
@@ -113,7 +114,7 @@ class ThreadOwnedByOther(AssistantError):
 
 
 class ThreadWaiting(AssistantError):
-    """The thread waits on an approval and cannot take a new message yet."""
+    """The thread waits on an approval (kept for callers of older versions: ``send`` now answers such a thread)."""
 
     def __init__(self, message: str, fix: str, approval_id: str) -> None:
         super().__init__(message, fix)
@@ -168,23 +169,21 @@ class Assistant:
     # --- the API ------------------------------------------------------------------------------------------------
 
     async def send(self, text: str, thread_id: str | None = None, *, on_event: EventSink | None = None) -> TurnResult:
-        """Run one user message to a reply or to an approval interrupt (a new thread when ``thread_id`` is None)."""
+        """Run one user message to a reply or to an approval interrupt (a new thread when ``thread_id`` is None).
+
+        A thread that waits on an approval answers the message too (what is pending, or the new request) while the
+        waiting call keeps waiting: it still runs once, when its approval is resolved."""
         if not text.strip():
             raise AssistantError("the message is empty", "type a request")
         thread_id = thread_id or uuid.uuid4().hex
         snapshot = await self._snapshot(thread_id)
+        graph_input: Any = fresh_turn(text, self.user.user_id, self.user.tenant_id)
         if snapshot.values:
             self._check_owner(thread_id, snapshot)
-            if snapshot.interrupts:
-                approval_id = str(snapshot.interrupts[0].value.get("approval_id", ""))
-                raise ThreadWaiting(
-                    f"thread {thread_id} waits on approval {approval_id}",
-                    "check it with status(thread) or resume it once resolved, or start a new thread",
-                    approval_id,
-                )
-        turn = fresh_turn(text, self.user.user_id, self.user.tenant_id)
+            if _waiting_on(snapshot):
+                graph_input = Command(resume={"message": text})
         await remember_thread(self.store, self.user.tenant_id, self.user.user_id, thread_id, text)
-        return await self._run(turn, thread_id, on_event)
+        return await self._run(graph_input, thread_id, on_event)
 
     async def resume(
         self, thread_id: str, decision: ApprovalOutcome | Mapping[str, Any], *, on_event: EventSink | None = None
@@ -193,25 +192,26 @@ class Assistant:
         outcome = decision if isinstance(decision, ApprovalOutcome) else ApprovalOutcome.model_validate(decision)
         snapshot = await self._existing(thread_id)
         waiting_on = _waiting_on(snapshot)
-        if waiting_on is None:
+        if not waiting_on:
             raise AssistantError(f"thread {thread_id} is not waiting on an approval", "send a new message instead")
-        if waiting_on != outcome.approval_id:
+        if outcome.approval_id not in waiting_on:
             raise AssistantError(
-                f"thread {thread_id} waits on approval {waiting_on}, not {outcome.approval_id}",
-                f"resume it with the outcome of approval {waiting_on}",
+                f"thread {thread_id} waits on approval {', '.join(waiting_on)}, not {outcome.approval_id}",
+                f"resume it with the outcome of approval {waiting_on[0]}",
             )
         return await self._run(Command(resume=outcome.model_dump(mode="json")), thread_id, on_event)
 
     async def status(self, thread_id: str, *, on_event: EventSink | None = None) -> TurnResult:
         """Where a thread stands; a thread waiting on an approval that has been resolved is resumed now."""
         snapshot = await self._existing(thread_id)
-        approval_id = _waiting_on(snapshot)
-        if approval_id is None:
-            return self._result(thread_id, snapshot)
-        outcome = await self._check_approval(approval_id)
-        if outcome is None:
-            return self._result(thread_id, snapshot)
-        return await self.resume(thread_id, outcome, on_event=on_event)
+        result: TurnResult | None = None
+        for approval_id in _waiting_on(snapshot):  # the newest first; an older one's outcome is kept for its turn
+            if result is not None and approval_id not in _waiting_on(await self._snapshot(thread_id)):
+                continue
+            outcome = await self._check_approval(approval_id)
+            if outcome is not None:
+                result = await self.resume(thread_id, outcome, on_event=on_event)
+        return result or self._result(thread_id, snapshot)
 
     async def resume_waiting(self, approval_id: str, *, on_event: EventSink | None = None) -> TurnResult | None:
         """After ``approval_id`` was resolved: resume the thread of this user waiting on it (None if there is none)."""
@@ -225,7 +225,7 @@ class Assistant:
                 f"resume it with an Assistant opened as {owner} (the requester re-sends the approved call)",
             )
         snapshot = await self._snapshot(thread_id)
-        if _waiting_on(snapshot) != approval_id:
+        if approval_id not in _waiting_on(snapshot):
             await self.store.adelete(self._waiting_namespace, approval_id)  # a thread never waits twice on one id
             return None
         return await self.status(thread_id, on_event=on_event)
@@ -251,8 +251,7 @@ class Assistant:
         context = self._context(thread_id, on_event, meter)
         await self._graph.ainvoke(graph_input, self._config(thread_id), context=context, durability="exit")  # type: ignore[arg-type]
         snapshot = await self._snapshot(thread_id)
-        approval_id = _waiting_on(snapshot)
-        if approval_id is not None:
+        for approval_id in _waiting_on(snapshot):
             await self._remember_waiting(approval_id, thread_id)
         return self._result(thread_id, snapshot).model_copy(update={"usage": meter.total})
 
@@ -277,7 +276,7 @@ class Assistant:
         values = snapshot.values
         waiting = bool(snapshot.interrupts)
         if waiting:
-            reply = waiting_reply(values, snapshot.interrupts[0].value)
+            reply = reply_of(values, snapshot.interrupts[0].value)
         elif snapshot.next:  # a node failed mid-turn (model or transport error): the turn has no reply
             reply = INCOMPLETE_REPLY
         else:
@@ -319,23 +318,28 @@ class Assistant:
         await self.store.aput(self._waiting_namespace, approval_id, value, index=False)
 
 
+def reply_of(values: Mapping[str, Any], pending: Mapping[str, Any]) -> str:
+    """The reply of a waiting thread: a message answered while an older call waits has its own reply; a turn that
+    ends waiting says what waits (``waiting_reply``)."""
+    if values.get("pending") is None and values.get("suspended"):
+        return str(values.get("reply", ""))
+    return waiting_reply(values, pending)
+
+
 def waiting_reply(values: Mapping[str, Any], pending: Mapping[str, Any]) -> str:
     """The reply of a turn that waits: what was done so far, which call waits, who must approve, the approval id."""
     done = [f"{a['answer']}" for a in values.get("answers", [])]
-    reason = f" ({pending['reason']})" if pending.get("reason") else ""
-    notice = (
-        f"This needs an approval before it runs: {pending.get('server')}.{pending.get('tool')}{reason}. "
-        f"A member of {pending.get('required_group')} must approve it; approval id: {pending.get('approval_id')}. "
-        "The conversation continues as soon as it is approved or rejected."
-    )
-    return "\n\n".join([*done, notice])
+    return "\n\n".join([*done, approval_notice(pending)])
 
 
-def _waiting_on(snapshot: StateSnapshot) -> str | None:
+def _waiting_on(snapshot: StateSnapshot) -> list[str]:
+    """The approvals the thread waits on: the one its interrupt names first, then older ones of the same thread."""
     if not snapshot.interrupts:
-        return None
+        return []
     value = snapshot.interrupts[0].value
-    return str(value.get("approval_id")) if isinstance(value, dict) and value.get("approval_id") else None
+    if not isinstance(value, dict) or not value.get("approval_id"):
+        return []
+    return [str(value["approval_id"]), *(str(a) for a in value.get("also_waiting") or [])]
 
 
 def _past(expires_at: object) -> bool:

@@ -27,7 +27,11 @@ with an ``is_error`` tool_result (``cut_tool_results``) asking for a shorter cal
 
 Metadata every step carries: ``user`` (``{"user_id", "tenant_id", "groups": [...]}``), ``today`` (ISO date, so
 relative dates resolve the same way in a test and in production), ``thread_id``; optionally ``work_routing``
-(``WORK_ROUTING_KEY``: campaign type -> system, ``"*"`` for every other type; ``DEFAULT_WORK_ROUTING`` when absent).
+(``WORK_ROUTING_KEY``: campaign type -> system, ``"*"`` for every other type; ``DEFAULT_WORK_ROUTING`` when absent),
+and on supervisor and agent steps ``conversation`` (``CONVERSATION_KEY``): ``awaiting`` (what the last reply asked
+the user, each ``{"agent", "request"}``), ``focus`` (what the thread last dealt with) and ``waiting`` (calls of this
+thread that wait on an approval: approval id, group, expiry). A model that asks the user something (a clarifying
+question, a proposal awaiting yes/no) says so in ``ModelResponse.asks``; the reply text never repeats the request.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ USER_KEY: Final = "user"
 TODAY_KEY: Final = "today"
 THREAD_KEY: Final = "thread_id"
 WORK_ROUTING_KEY: Final = "work_routing"
+CONVERSATION_KEY: Final = "conversation"
 TOOL_SEPARATOR: Final = "__"
 ROUTE_TOOL_NAME: Final = "route_request"
 REJECTED_PREFIX: Final = "REJECTED:"

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from mcp import Client
 from pydantic import BaseModel, Field
 
-from agents.assistant import Assistant, AssistantError, ThreadWaiting, TurnResult
+from agents.assistant import Assistant, AssistantError, TurnResult
 from evals.cases import Action, ExternalChange
 from evals.world import EvalApp
 from evals.world_add import WF_STATUS, expire_approval
@@ -57,6 +57,9 @@ class Conversation:
         self.thread_id: str | None = None
         self.steps: list[Step] = []
         self._turn_calls = 0  # tool calls of the current turn already reported (a resume reports only new ones)
+        # the same per waiting approval: messages answered meanwhile are turns of their own, so a resume continues
+        # the count of the turn that waits on its approval
+        self._calls_at: dict[str, int] = {}
         self._audit = AuditLog(app.sessions)
 
     # --- user turns ----------------------------------------------------------------------------------------------
@@ -64,11 +67,8 @@ class Conversation:
     async def send(self, turn: int, text: str) -> Step:
         """The user's message as the next turn of the thread."""
         step = self._begin("user", turn, f"turn {turn + 1}", text)
-        try:
+        try:  # a thread waiting on an approval answers too (the waiting call keeps waiting)
             result = await self.assistant.send(text, self.thread_id)
-        except ThreadWaiting as exc:
-            step.reply, step.waiting, step.error = f"(not sent: {exc.message})", True, exc.message
-            return self._end(step)
         except AssistantError as exc:
             step.ok, step.error = False, str(exc)
             return self._end(step)
@@ -76,10 +76,13 @@ class Conversation:
         self._turn_calls = 0
         return self._end(self._apply(step, result))
 
-    def _apply(self, step: Step, result: TurnResult) -> Step:
+    def _apply(self, step: Step, result: TurnResult, start: int | None = None) -> Step:
         calls = [c.model_dump(mode="json") for c in result.tool_calls]
-        step.calls = calls[self._turn_calls :]
+        step.calls = calls[self._turn_calls if start is None else start :]
         self._turn_calls = len(calls)
+        for a in result.approvals:
+            if result.waiting and a.status == "pending":
+                self._calls_at.setdefault(a.approval_id, len(calls))
         step.route, step.reply, step.waiting = list(result.route), result.reply, result.waiting
         step.approvals = [a.model_dump(mode="json") for a in result.approvals]
         step.usage = result.usage.model_dump()
@@ -157,7 +160,7 @@ class Conversation:
         if result is None:
             step.text, step.reply = f"no thread waits on approval {approval_id}", ""
             return self._end(step)
-        return self._end(self._apply(step, result))
+        return self._end(self._apply(step, result, self._calls_at.pop(approval_id, None)))
 
     async def _external(self, change: ExternalChange) -> None:
         """Change a task in the external system itself (outside MCC and its guard)."""

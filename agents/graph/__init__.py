@@ -1,6 +1,6 @@
 """The LangGraph supervisor graph: route -> agents (with MCP tools and approval interrupts) -> synthesis."""
 
-from agents.graph.approval import ApprovalOutcome, interrupt_payload
+from agents.graph.approval import ApprovalOutcome, approval_notice, interrupt_payload
 from agents.graph.build import GraphApp, build_graph, recursion_limit
 from agents.graph.state import ChatEvent, EventSink, GraphContext, TurnState, UserContext, fresh_turn
 
@@ -12,6 +12,7 @@ __all__ = [
     "GraphContext",
     "TurnState",
     "UserContext",
+    "approval_notice",
     "build_graph",
     "fresh_turn",
     "interrupt_payload",

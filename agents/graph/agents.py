@@ -13,7 +13,7 @@ from langgraph.types import Command, Overwrite
 
 from agents.bridge import APPROVAL_ARG, ToolOutcome
 from agents.graph.prompts import agent_system, step_metadata
-from agents.graph.state import ChatEvent, GraphContext, TurnState, dump_message, load_messages
+from agents.graph.state import ChatEvent, GraphContext, TurnState, conversation_of, dump_message, load_messages
 from agents.graph.steps import call_model
 from agents.models.base import Message, ModelRequest, ModelResponse, ToolResultBlock, ToolUseBlock
 from agents.protocol import CUT_NOTE, REFUSAL_NOTE, AgentName, cut_tool_results, max_tokens_for, split_tool_name
@@ -36,7 +36,7 @@ async def agent(state: TurnState, runtime: Runtime[GraphContext]) -> Command[Lit
             "Try asking for a smaller piece."
         )
         return _advance(state, answer, update)
-    metadata = step_metadata(ctx, "agent", name)
+    metadata = step_metadata(ctx, "agent", name, conversation_of(state))
     request = ModelRequest(
         system=agent_system(ctx, name, metadata),
         messages=load_messages(state["messages"]),
@@ -56,6 +56,8 @@ async def agent(state: TurnState, runtime: Runtime[GraphContext]) -> Command[Lit
         return Command(goto="agent", update=update)
     if response.tool_uses:
         return Command(goto="tools", update=update)
+    if response.asks:
+        update["asks"] = [{"agent": name, **a} for a in response.asks]
     return _advance(state, _answer(response, ctx, name, final), update)
 
 

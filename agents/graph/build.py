@@ -24,10 +24,9 @@ def build_graph(checkpointer: BaseCheckpointSaver[Any] | None) -> GraphApp:
     graph.add_node("supervisor", supervisor, destinations=("agent", "finish"))
     graph.add_node("agent", agent, destinations=("agent", "tools", "finish"))
     graph.add_node("tools", tools, destinations=("agent", "approval"))
-    graph.add_node("approval", approval, destinations=("tools",))
-    graph.add_node("finish", finish)
+    graph.add_node("approval", approval, destinations=("tools", "supervisor", "approval", "finish"))
+    graph.add_node("finish", finish, destinations=("approval", END))
     graph.add_edge(START, "supervisor")
-    graph.add_edge("finish", END)
     return graph.compile(checkpointer=checkpointer)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from agents.graph.state import GraphContext
 from agents.protocol import (
     AGENT_KEY,
+    CONVERSATION_KEY,
     ROLE_KEY,
     THREAD_KEY,
     TODAY_KEY,
@@ -98,7 +99,9 @@ def synthesiser_system(ctx: GraphContext) -> str:
     )
 
 
-def step_metadata(ctx: GraphContext, role: str, agent: AgentName | None = None) -> dict[str, Any]:
+def step_metadata(
+    ctx: GraphContext, role: str, agent: AgentName | None = None, conversation: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The metadata every model step carries (see ``agents.protocol``)."""
     meta: dict[str, Any] = {
         ROLE_KEY: role,
@@ -111,4 +114,6 @@ def step_metadata(ctx: GraphContext, role: str, agent: AgentName | None = None) 
         meta[AGENT_KEY] = agent
     if ctx.work_routing:
         meta[WORK_ROUTING_KEY] = dict(ctx.work_routing)
+    if conversation is not None:
+        meta[CONVERSATION_KEY] = dict(conversation)
     return meta

@@ -72,9 +72,17 @@ class TurnState(TypedDict, total=False):
     tool_calls: Annotated[list[dict[str, Any]], merge_tool_calls]  # each with its position as "index"
     approvals: Annotated[list[dict[str, Any]], merge_approvals]
     reply: str
+    asks: Annotated[list[dict[str, Any]], operator.add]  # this turn's open questions: [{"agent", "request", ...}]
+    # Conversation state spanning turns (set by the finish and approval nodes, never parsed from reply text):
+    awaiting: list[dict[str, Any]]  # what the last reply asked about (a clarification or a proposal awaiting yes/no)
+    focus: dict[str, Any]  # what the thread last dealt with: {"agent", "request", "campaign_id", "approval_id"}
+    suspended: list[dict[str, Any]]  # turns waiting on an approval while newer messages are answered (a stack)
+    early: dict[str, dict[str, Any]]  # outcomes of suspended turns' approvals that arrived while another waited
 
 
-TURN_LISTS = ("messages", "results", "answers", "route", "tool_calls", "approvals")  # emptied when a turn starts
+TURN_LISTS = ("messages", "results", "answers", "route", "tool_calls", "approvals", "asks")  # emptied per turn
+# The fields of a turn in flight: what a turn waiting on an approval keeps while newer messages are answered.
+TURN_FIELDS = ("request", "parts", "part", "steps", "pending", "reply", *TURN_LISTS)
 
 
 def fresh_turn(request: str, user_id: str, tenant_id: str) -> dict[str, Any]:
@@ -83,6 +91,17 @@ def fresh_turn(request: str, user_id: str, tenant_id: str) -> dict[str, Any]:
     lists = {name: Overwrite([]) for name in TURN_LISTS}
     return {"user_id": user_id, "tenant_id": tenant_id, "request": request, "parts": [], "part": 0, "steps": 0,
             "pending": None, "reply": "", **lists}  # fmt: skip
+
+
+def conversation_of(state: Mapping[str, Any]) -> dict[str, Any]:
+    """What a model may know of the conversation beyond its text: the open question, the focus, and the calls
+    that wait on an approval (``CONVERSATION_KEY`` metadata)."""
+    waiting = [s["pending"] for s in state.get("suspended") or [] if s.get("pending")]
+    if state.get("pending"):
+        waiting.append(state["pending"])
+    keys = ("approval_id", "required_group", "server", "tool", "reason", "expires_at", "agent")
+    return {"awaiting": list(state.get("awaiting") or []), "focus": dict(state.get("focus") or {}),
+            "waiting": [{k: p.get(k) for k in keys} for p in waiting]}  # fmt: skip
 
 
 EventKind = Literal["route", "agent", "tool", "text", "approval", "reply"]

@@ -14,7 +14,7 @@ from langgraph.types import Command
 from pydantic import ValidationError
 
 from agents.graph.prompts import step_metadata, supervisor_system
-from agents.graph.state import ChatEvent, GraphContext, TurnState, dump_message
+from agents.graph.state import ChatEvent, GraphContext, TurnState, conversation_of, dump_message
 from agents.graph.steps import call_model
 from agents.models.base import Message, ModelRequest, ToolChoiceTool, ToolResultBlock, ToolUseBlock
 from agents.protocol import REFUSAL_NOTE, ROUTE_TOOL, ROUTE_TOOL_NAME, RouteDecision, cut_tool_results, max_tokens_for
@@ -38,7 +38,7 @@ async def supervisor(state: TurnState, runtime: Runtime[GraphContext]) -> Comman
             tools=[ROUTE_TOOL],
             tool_choice=ToolChoiceTool(name=ROUTE_TOOL_NAME),
             max_tokens=max_tokens_for("supervisor"),
-            metadata=step_metadata(ctx, "supervisor"),
+            metadata=step_metadata(ctx, "supervisor", conversation=conversation_of(state)),
         )
         response = await call_model(ctx, request, agent=None, final=True)
         if response.stop_reason == "refusal":
@@ -51,7 +51,7 @@ async def supervisor(state: TurnState, runtime: Runtime[GraphContext]) -> Comman
         if use is None:
             text = response.text.strip()
             if text:
-                return Command(goto="finish", update={"parts": [], "reply": text})
+                return Command(goto="finish", update={"parts": [], "reply": text, "asks": _asks(response.asks)})
             continue  # nothing usable: ask once more with the same messages
         try:
             decision = RouteDecision.model_validate(use.input)
@@ -65,6 +65,11 @@ async def supervisor(state: TurnState, runtime: Runtime[GraphContext]) -> Comman
         first = Message(role="user", content=parts[0]["request"])
         return Command(goto="agent", update={"parts": parts, "messages": [dump_message(first)]})
     return Command(goto="finish", update={"parts": [], "reply": NO_ROUTE_REPLY})
+
+
+def _asks(asks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The supervisor's own question (which reading is meant) belongs to no agent yet."""
+    return [{"agent": None, **a} for a in asks]
 
 
 def _dedupe(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:

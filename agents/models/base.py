@@ -133,6 +133,9 @@ class ModelResponse(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     model: str = ""
     id: str = ""
+    # What this answer asks the user about ({"request": the words it completes, "options": readings offered}):
+    # the graph keeps it in the thread's state so the user's short reply can complete it.
+    asks: list[dict[str, Any]] = Field(default_factory=list)
 
     @property
     def text(self) -> str:

@@ -1,6 +1,7 @@
 """OfflineModel: the deterministic ChatModel that drives the graph without an API key.
 
-Stateless: every call derives what to do from ``request.metadata`` (role, agent, user, today) and the messages.
+Stateless: every call derives what to do from ``request.metadata`` (role, agent, user, today, and the thread's
+conversation state: what the last reply asked, the focus, the calls waiting on an approval) and the messages.
 - supervisor: route the latest user message (split across agents) with a ``route_request`` tool_use, or answer a
   greeting / help itself; a short reply to a clarifying question is merged with the request it completes.
 - agent: split the part into sub-requests, pick each one's intent and run its planner; a planner either asks for
@@ -20,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from agents.models.base import (
-    Message,
     MessageDone,
     ModelRequest,
     ModelResponse,
@@ -35,8 +35,17 @@ from agents.models.base import (
 from agents.offline.classifier import normalise
 from agents.offline.encoder import HashingEncoder, MiniLMEncoder, TextEncoder
 from agents.offline.examples import INTENT_AGENT, INTENT_LABEL, WRITE_INTENTS
+from agents.offline.followups import (
+    RETRY_RE,
+    focus_words,
+    is_status_follow_up,
+    last_user_text,
+    previous_user_text,
+    refers_back,
+    with_earlier,
+)
 from agents.offline.plans import analytics, approvals, changes, messaging, production, strategy
-from agents.offline.plans.common import CLARIFY_MARK, Answer
+from agents.offline.plans.common import Answer
 from agents.offline.router import CONTEXT_MARK, Part, Router, own_words
 from agents.offline.transcript import (
     MAX_CALLS,
@@ -48,7 +57,16 @@ from agents.offline.transcript import (
     WorkRouting,
     tool_use_id,
 )
-from agents.protocol import AGENT_KEY, MAX_PARTS, ROLE_KEY, ROUTE_TOOL_NAME, THREAD_KEY, TODAY_KEY, USER_KEY
+from agents.protocol import (
+    AGENT_KEY,
+    CONVERSATION_KEY,
+    MAX_PARTS,
+    ROLE_KEY,
+    ROUTE_TOOL_NAME,
+    THREAD_KEY,
+    TODAY_KEY,
+    USER_KEY,
+)
 
 Planner = Callable[[PlanContext], str]
 
@@ -82,7 +100,6 @@ CORE_TOOL: dict[str, str] = {
     "playbook_question": "knowledge__answer_question",
     "draft_messaging": "knowledge__search_playbooks",
 }
-_CLARIFY_RE = re.compile(re.escape(CLARIFY_MARK) + r"(.+?)”")
 
 
 class OfflineModel:
@@ -155,25 +172,27 @@ class OfflineModel:
             return self._supervise(request)
         if role == "agent":
             return self._act(request)
-        return self._text(request, _synthesise(_last_user_text(request.messages)))
+        return self._text(request, _synthesise(last_user_text(request.messages)))
 
     # --- supervisor --------------------------------------------------------------------------------------------
 
     def _supervise(self, request: ModelRequest) -> ModelResponse:
-        text = _last_user_text(request.messages).strip()
+        text = last_user_text(request.messages).strip()
         user = request.metadata.get(USER_KEY) or {}
         if not text:
             return self._text(request, help_text(user))
-        parts = self._follow_up(request.messages, text)
+        talk = dict(request.metadata.get(CONVERSATION_KEY) or {})
+        parts = self._follow_up(text, talk) or refers_back(text, talk)
         declined: list[Part] = []
         if parts is None:
             split = self.router.split(text, max_parts=MAX_PARTS)
             unsure = next((p for p in split if p.intent == "unsure"), None)
             if unsure is not None:
-                return self._text(request, _which_reading(unsure, text))
+                asks = [{"request": text, "options": list(unsure.alternatives[:2])}]
+                return self._text(request, _which_reading(unsure), asks)
             declined = [p for p in split if p.intent == "declined"]
-            earlier = _previous_user_text(request.messages)
-            parts = [{"agent": p.agent, "request": _with_earlier(p.request, earlier)[:4000]} for p in split if p.agent]
+            earlier = focus_words(talk) or previous_user_text(request.messages)
+            parts = [{"agent": p.agent, "request": with_earlier(p.request, earlier)[:4000]} for p in split if p.agent]
         if not parts:
             if declined:
                 return self._text(request, " ".join(_declined_text(p) for p in declined))
@@ -186,34 +205,29 @@ class OfflineModel:
         block = ToolUseBlock(id=self._id(request, "route"), name=ROUTE_TOOL_NAME, input={"parts": parts})
         return self._response(request, [block], "tool_use")
 
-    def _follow_up(self, messages: list[Message], text: str) -> list[dict[str, str]] | None:
-        """A short answer to our clarifying question completes the request it was about: the same agent, or for
-        a "which do you mean" question, the reading the answer picks."""
-        previous = next((m for m in reversed(messages[:-1]) if m.role == "assistant"), None)
-        if previous is None:
+    def _follow_up(self, text: str, talk: dict[str, Any]) -> list[dict[str, str]] | None:
+        """A short answer to our clarifying question or proposal completes the request it was about (kept in the
+        thread's state): the same agent, or for a "which do you mean" question, the reading the answer picks."""
+        awaiting = [a for a in talk.get("awaiting") or [] if a.get("request")]
+        if not awaiting:
             return None
-        said = "".join(b.text for b in previous.blocks if isinstance(b, TextBlock))
-        asked = _CLARIFY_RE.findall(said)
-        if not asked:
-            return None
+        asked = [str(a["request"]) for a in awaiting[:MAX_PARTS]]
         c = self.router.classify(text)
-        same = any(self.router.classify(a).intent == c.intent for a in asked[:MAX_PARTS])
+        same = any(self.router.classify(a).intent == c.intent for a in asked)
         words = [w for w in normalise(". " + text).split() if w.isalpha() and w != "X"]  # a bare name is an answer
         if c.sure and c.agent is not None and len(words) >= 3 and not _CONFIRM_RE.match(text) and not same:
             return None  # a new request of its own, not an answer (one of the same kind completes the question)
-        if said.startswith(UNSURE_PREFIX):
-            line = said.split("\n")[0]
-            offered = sorted((i for i, label in INTENT_LABEL.items() if label in line),
-                             key=lambda i: line.index(INTENT_LABEL[i]))  # fmt: skip
+        offered = [str(i) for i in awaiting[0].get("options") or []]
+        if offered:
             chosen = _pick_reading(text, offered, self.router)
             if chosen is None or INTENT_AGENT.get(chosen) is None:  # type: ignore[call-overload]
                 return None
             return [{"agent": str(INTENT_AGENT[chosen]), "request": f"{asked[0]} — {text}"[:4000]}]  # type: ignore[index]
         parts = []
-        for original in asked[:MAX_PARTS]:
-            agent = self.router.classify(original).agent
+        for a, original in zip(awaiting, asked, strict=False):
+            agent = a.get("agent") or self.router.classify(original).agent
             if agent is not None:
-                parts.append({"agent": agent, "request": f"{original} — {text}"[:4000]})
+                parts.append({"agent": str(agent), "request": f"{original} — {text}"[:4000]})
         return parts or None
 
     # --- agent -------------------------------------------------------------------------------------------------
@@ -233,19 +247,27 @@ class OfflineModel:
             transcript=transcript,
             confirm_writes=self.confirm_writes,
             routing=self.work_routing,
+            conversation=dict(request.metadata.get(CONVERSATION_KEY) or {}),
         )
         own, context = own_words(transcript.request)
         answers: list[str] = []
+        asks: list[dict[str, Any]] = []
         for part in self.router.split(own, agent=agent or None, max_parts=MAX_PARTS) if own else []:
             if part.intent == "declined":
                 answers.append(_declined_text(part))
                 continue
             ctx.request = part.request + (CONTEXT_MARK + context if context else "")
             intent = self._intent(part.request, agent, ctx)
+            if is_status_follow_up(part.request, ctx.conversation):
+                intent = "approvals"  # "any news?" about this thread's approval
+            elif context and RETRY_RE.search(part.request):
+                intent = self._intent(own_words(context)[0], agent, ctx)  # "try again with 8k": the earlier request
             try:
                 answers.append(self._plan(intent, ctx))
             except Answer as done:
                 answers.append(done.text)
+                if done.asks:
+                    asks.append({"request": done.asks})
             except NeedCalls as need:
                 thread = f"{request.metadata.get(THREAD_KEY, '')}|{transcript.request}"
                 blocks = [ToolUseBlock(id=tool_use_id(len(transcript.calls) + i, c, thread), name=c.name, input=c.input)
@@ -256,7 +278,7 @@ class OfflineModel:
             except (KeyError, TypeError, ValueError, AttributeError) as odd:
                 # a tool answered in a shape this planner does not know: say so instead of failing the turn
                 answers.append(f"I could not finish that: a tool result had an unexpected shape ({odd!r}).")
-        return self._text(request, "\n\n".join(a for a in answers if a) or help_text(ctx.user))
+        return self._text(request, "\n\n".join(a for a in answers if a) or help_text(ctx.user), asks)
 
     def _intent(self, text: str, agent: str, ctx: PlanContext) -> str:
         """The best intent overall when this agent can serve it, else the best of the agent's own intents."""
@@ -282,14 +304,16 @@ class OfflineModel:
 
     def _id(self, request: ModelRequest, salt: str) -> str:
         seed = (
-            f"{request.metadata.get(THREAD_KEY, '')}|{salt}|{len(request.messages)}|{_last_user_text(request.messages)}"
+            f"{request.metadata.get(THREAD_KEY, '')}|{salt}|{len(request.messages)}|{last_user_text(request.messages)}"
         )
         return "toolu_off_" + hashlib.sha256(seed.encode()).hexdigest()[:24]
 
-    def _text(self, request: ModelRequest, text: str) -> ModelResponse:
-        return self._response(request, [TextBlock(text=text)], "end_turn")
+    def _text(self, request: ModelRequest, text: str, asks: list[dict[str, Any]] | None = None) -> ModelResponse:
+        return self._response(request, [TextBlock(text=text)], "end_turn", asks)
 
-    def _response(self, request: ModelRequest, content: list[Any], stop: str) -> ModelResponse:
+    def _response(
+        self, request: ModelRequest, content: list[Any], stop: str, asks: list[dict[str, Any]] | None = None
+    ) -> ModelResponse:
         seen = sum(len(b.text) if isinstance(b, TextBlock) else len(str(getattr(b, "input", getattr(b, "content", ""))))
                    for m in request.messages for b in m.blocks)  # fmt: skip
         out = sum(len(b.text) if isinstance(b, TextBlock) else len(str(b.input)) for b in content)
@@ -297,7 +321,7 @@ class OfflineModel:
         return ModelResponse(
             content=content, stop_reason=stop,  # type: ignore[arg-type]
             usage=Usage(input_tokens=(seen + len(request.system)) // 4 + 1, output_tokens=out // 4 + 1),
-            model=self.name, id="msg_off_" + digest.hexdigest()[:20],
+            model=self.name, id="msg_off_" + digest.hexdigest()[:20], asks=list(asks or []),
         )  # fmt: skip
 
 
@@ -308,12 +332,11 @@ _CONFIRM_RE = re.compile(
 _ORDINALS = {"first": 0, "1": 0, "former": 0, "second": 1, "2": 1, "latter": 1}
 
 
-def _which_reading(part: Part, text: str) -> str:
+def _which_reading(part: Part) -> str:
     """The clarifying question for a clause the classifier is unsure about: its two likeliest readings."""
     labels = [INTENT_LABEL.get(i, i.replace("_", " ")) for i in part.alternatives[:2]]
-    question = (f"{UNSURE_PREFIX} by “{own_words(part.request)[0]}”: should I {labels[0]}, or {labels[1]}? "
-                "Tell me which, or rephrase.")  # fmt: skip
-    return f"{question}\n\n_{CLARIFY_MARK}{text.strip()}”_"
+    return (f"{UNSURE_PREFIX} by “{own_words(part.request)[0]}”: should I {labels[0]}, or {labels[1]}? "
+            "Tell me which, or rephrase.")  # fmt: skip
 
 
 def _pick_reading(reply: str, offered: list[str], router: Router) -> str | None:
@@ -333,31 +356,6 @@ def _pick_reading(reply: str, offered: list[str], router: Router) -> str | None:
 def _declined_text(part: Part) -> str:
     """The answer to "don't ...": nothing is done, and we say so."""
     return f"Understood — I won't do that (“{part.request.strip()}”), and I made no changes."
-
-
-_REFERENCE_RE = re.compile(r"\b(it|its|this campaign|that campaign|the same campaign|this task|that task|them)\b", re.I)
-
-
-def _previous_user_text(messages: list[Message]) -> str:
-    """The user's message of the turn before this one ("" when this is the first)."""
-    users = [m for m in messages if m.role == "user" and any(isinstance(b, TextBlock) for b in m.blocks)]
-    return _last_user_text(users[:-1]) if len(users) > 1 else ""
-
-
-def _with_earlier(request: str, earlier: str) -> str:
-    """A part that says "it" without naming anything carries the previous turn's words as context."""
-    if not earlier or CONTEXT_MARK in request or not _REFERENCE_RE.search(request):
-        return request
-    return request + CONTEXT_MARK + own_words(earlier)[0]
-
-
-def _last_user_text(messages: list[Message]) -> str:
-    for m in reversed(messages):
-        if m.role == "user":
-            texts = [b.text for b in m.blocks if isinstance(b, TextBlock)]
-            if texts:
-                return "\n".join(texts)
-    return ""
 
 
 def _today(value: Any) -> dt.date:

@@ -152,6 +152,7 @@ class PlanContext:
     memory: dict[str, Any] = field(default_factory=dict)  # facts one sub-plan leaves for the next ("it")
     confirm_writes: ConfirmWrites = "ambiguous"
     routing: WorkRouting = field(default_factory=WorkRouting)
+    conversation: dict[str, Any] = field(default_factory=dict)  # the thread's state (focus, waiting approvals)
 
     @property
     def user_id(self) -> str:

@@ -171,23 +171,18 @@ def chat(thread: ThreadOpt = None, as_user: AsOpt = None, tenant: TenantOpt = No
 
 
 def _run(app: App, main: Any) -> Any:
-    from agents.assistant import AssistantError, ThreadWaiting
+    from agents.assistant import AssistantError
     from agents.models.base import ModelError
     from spine.errors import SpineError
 
     try:
         return asyncio.run(main(app))
-    except ThreadWaiting as exc:
-        raise _fail(
-            f"{exc.message}. Fix: `mcc ask --thread ID` shows where it stands (and continues it once the approval "
-            "is resolved); ask without --thread to start a new conversation"
-        ) from None
     except (AssistantError, SpineError, ModelError) as exc:
         raise _fail(str(exc)) from None
 
 
 async def _chat_loop(app: App, thread: str | None, as_user: str | None, tenant: str | None) -> None:
-    from agents.assistant import AssistantError, ThreadWaiting
+    from agents.assistant import AssistantError
     from agents.models.base import ModelError
 
     async with open_assistant(app, as_user, tenant) as assistant:
@@ -212,14 +207,8 @@ async def _chat_loop(app: App, thread: str | None, as_user: str | None, tenant: 
                     return
                 thread = await _command(line, assistant, thread, printer)
                 continue
-            try:
+            try:  # a thread waiting on an approval answers too; the waiting call keeps waiting
                 turn = await assistant.send(line, thread, on_event=printer)
-            except ThreadWaiting as exc:
-                console.print(
-                    f"[yellow]this conversation waits on approval {exc.approval_id}[/yellow]: /resume to check it, "
-                    "/new to start another"
-                )
-                continue
             except (AssistantError, ModelError) as exc:
                 err_console.print(f"[red]error[/red] {escape(str(exc))}")
                 continue

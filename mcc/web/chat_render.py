@@ -19,7 +19,8 @@ from mcc.web.playbooks import section_url
 
 # doc ids are lower-case slugs; the heading path runs to the end of the line (or a closing bracket/parenthesis)
 _CITATION_RE = re.compile(r"(?<![\w/-])([a-z0-9][a-z0-9-]{1,120}) § ([^\n\]\)]+)")
-# the offline model ends a proposal with "(yes / no)"; a clarifying question names its request after "Re: “"
+# the offline model ends a proposal with "(yes / no)"; threads saved by older versions still end a clarifying
+# question with the request after "Re: “" (the request now lives in the thread's state), which the page hides
 _CITATION_HTML_RE = re.compile(r"(?<![\w/-])([a-z0-9][a-z0-9-]{1,120}) § ([^\n\]\)<]+)")
 _PROPOSAL_RE = re.compile(r"\(\s*yes\s*/\s*no\s*\)", re.I)
 _CLARIFY_LINE_RE = re.compile(r"^_Re: “.*”_\s*$", re.M)

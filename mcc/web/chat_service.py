@@ -143,9 +143,9 @@ class ChatService:
         waiting = snapshot.interrupts[0].value if snapshot.interrupts else None
         reply = str(values.get("reply", ""))
         if waiting is not None:
-            from agents.assistant import waiting_reply
+            from agents.assistant import reply_of
 
-            reply = waiting_reply(values, waiting)
+            reply = reply_of(values, waiting)
         return ThreadView(
             thread_id=thread_id,
             history=list(values.get("history", [])),
@@ -180,8 +180,7 @@ class ChatService:
             snapshot = await self._snapshot(user, thread_id)
             if snapshot is None:
                 raise ChatRefused(404, "no conversation with that id")
-            if snapshot.interrupts:
-                raise ChatRefused(409, "this conversation waits on an approval; start a new one or wait for it")
+            # a thread waiting on an approval answers the message too; the waiting call goes on waiting
         if self._running(thread_id) is not None:
             raise ChatRefused(409, "the previous message is still being answered; wait for it")
         return self._launch(user, thread_id, lambda a, sink: a.send(text, thread_id, on_event=sink), text)
@@ -192,7 +191,8 @@ class ChatService:
         if snapshot is None:
             raise ChatRefused(404, "no conversation with that id")
         waiting = snapshot.interrupts[0].value if snapshot.interrupts else None
-        if not isinstance(waiting, dict) or waiting.get("approval_id") != approval_id:
+        if not isinstance(waiting, dict) or approval_id not in (waiting.get("approval_id"),
+                                                                 *(waiting.get("also_waiting") or [])):  # fmt: skip
             return None
         running = self._running(thread_id)
         if running is not None:

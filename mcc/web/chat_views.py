@@ -67,6 +67,9 @@ def thread_turns(view: ThreadView) -> list[dict[str, Any]]:
         activity = [a for a in (activity_item("tool", c) for c in view.tool_calls) if a is not None]
         approvals = [approval_card({**waiting, **a}, view.thread_id) if a.get("approval_id") == waiting.get(
             "approval_id") else approval_card(a, view.thread_id) for a in view.approvals]  # fmt: skip
+        if not any(a.get("approval_id") == waiting.get("approval_id") for a in view.approvals):
+            # a message answered while an older call waits: that call's approval still shows, still pending
+            approvals.append(approval_card({**waiting, "status": "pending"}, view.thread_id))
         turns.append(_turn(view.thread_id, "waiting", view.request, view.reply, activity=activity,
                            approvals=approvals))  # fmt: skip
     elif turns and view.tool_calls:  # the last answer's tool calls and their policy decisions

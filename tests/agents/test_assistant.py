@@ -16,7 +16,6 @@ from agents.assistant import (
     AssistantError,
     ThreadNotFound,
     ThreadOwnedByOther,
-    ThreadWaiting,
     TurnResult,
 )
 from agents.checkpoints import CheckpointURLError, describe, open_checkpointer, open_store
@@ -110,12 +109,20 @@ async def test_a_waiting_thread_is_indexed_by_its_approval_in_the_tenants_namesp
 
 async def test_resume_with_an_explicit_outcome_and_wrong_ids(world: World) -> None:
     model = _model()
+    model.script["supervisor"].append(say("It is still waiting for marketing-leadership."))
     async with open_checkpointer() as saver, _assistant(world, model, saver) as assistant:
         turn = await assistant.send("create Restart Launch with 40k")
         approval_id = turn.approvals[0].approval_id
-        with pytest.raises(ThreadWaiting) as waiting:
-            await assistant.send("something else", turn.thread_id)
-        assert waiting.value.approval_id == approval_id
+        meanwhile = await assistant.send("something else", turn.thread_id)  # answered; the call keeps waiting
+        assert meanwhile.waiting and meanwhile.reply.startswith("It is still waiting for marketing-leadership.")
+        assert (
+            f"Still waiting: spine.create_campaign needs approval by a member of marketing-leadership (approval "
+            f"{approval_id}, pending, expires " in meanwhile.reply
+        )  # what still waits, said by the graph
+        assert meanwhile.tool_calls == [] and world.executed("create_campaign") == 0
+        asked = model.requests_for("supervisor")[-1]  # any model learns of the wait: from the history and metadata
+        assert approval_id in str(asked.messages[-2].content) and asked.messages[-1].content == "something else"
+        assert [w["approval_id"] for w in asked.metadata["conversation"]["waiting"]] == [approval_id]
         with pytest.raises(AssistantError, match="waits on approval"):
             await assistant.resume(turn.thread_id, ApprovalOutcome(approval_id="0" * 36, status="approved"))
         approved = await world.resolve(approval_id, "approve")

@@ -73,7 +73,7 @@ def test_ask_waits_for_approval_then_thread_resumes_after_approvals_approve(  # 
     home: Path, cli: typer.Typer, monkeypatch
 ) -> None:
     use_model(monkeypatch, ScriptedModel({
-        "supervisor": [route(("production", "create CLI Launch with 45k"))],
+        "supervisor": [route(("production", "create CLI Launch with 45k")), say("Noted.")],
         "production": [call("spine__create_campaign", **campaign_args("CLI Launch", "45000")),
                        say("CLI Launch is created.")],
     }))  # fmt: skip
@@ -85,8 +85,10 @@ def test_ask_waits_for_approval_then_thread_resumes_after_approvals_approve(  # 
 
     code, out = run(cli, "ask", "--thread", thread)  # human output while it waits
     assert code == 0 and approval_id in out and "marketing-leadership" in out
-    code, out = run(cli, "ask", "something else", "--thread", thread)
-    assert code == 2 and "waits on approval" in out
+    code, out = run(cli, "ask", "something else", "--thread", thread, "--json")  # answered; the call still waits
+    meanwhile = json.loads(out)
+    assert code == 0 and meanwhile["waiting"] and meanwhile["reply"].startswith("Noted.")
+    assert approval_id in meanwhile["reply"] and meanwhile["tool_calls"] == []
 
     code, out = run(cli, "approvals", "approve", approval_id, "--as", "dana.reyes")
     assert code == 0, out
@@ -122,7 +124,8 @@ def test_chat_streams_agents_tools_and_reply_and_runs_slash_commands(  # type: i
     home: Path, cli: typer.Typer, monkeypatch
 ) -> None:
     use_model(monkeypatch, ScriptedModel({
-        "supervisor": [route(("production", "create Chat Launch")), say("Hi! What can I do?")],
+        "supervisor": [route(("production", "create Chat Launch")), say("Chat Launch waits for its approval."),
+                       say("Hi! What can I do?")],
         "production": [call("spine__create_campaign", **campaign_args("Chat Launch", "30000")), say("Created.")],
     }))  # fmt: skip
     lines = "create Chat Launch\nand another\n/approvals\n/resume\n/thread\n/new\nhello\n/usage\n/help\n/quit\n"
@@ -130,9 +133,9 @@ def test_chat_streams_agents_tools_and_reply_and_runs_slash_commands(  # type: i
     assert code == 0, out
     assert "production" in out and "spine.create_campaign" in out and "approval_required" in out
     assert "pending approval" in out and "Pending approvals" in out and "still waiting" in out
-    assert "/resume to check it" in out  # a message while the thread waits is not sent
+    assert "Chat Launch waits for its approval." in out  # a message while the thread waits is answered
     assert "new conversation" in out and "Hi! What can I do?" in out and "/approvals" in out
-    assert "last turn: 0 input, 0 output" in out and "session (3 turns)" in out  # /usage (the script's usage is 0)
+    assert "last turn: 0 input, 0 output" in out and "session (4 turns)" in out  # /usage (the script's usage is 0)
 
 
 def test_unknown_user_and_missing_message_are_clear_errors(home: Path, cli: typer.Typer, monkeypatch) -> None:  # type: ignore[no-untyped-def]

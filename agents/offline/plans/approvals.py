@@ -11,6 +11,7 @@ from agents.offline.router import own_words
 from agents.offline.slots import find_uuid
 from agents.offline.transcript import PlanContext
 
+_UUID_RE = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)
 _STATUS_RE = re.compile(r"\b(rejected|approved|expired|consumed|pending)\b", re.I)
 
 
@@ -38,9 +39,12 @@ def _what(a: dict[str, Any]) -> str:
     return " ".join(bits)
 
 
+_STATUS_WORDS = {"consumed": "approved and run"}  # the spine's word for an approval whose call has run
+
+
 def _line(ctx: PlanContext, a: dict[str, Any]) -> str:
     line = (f"{a['approval_id']}: {_what(a)}, requested by {a.get('requester')}, needs {a.get('required_group')} "
-            f"({a.get('reason')}); {a.get('status')}")  # fmt: skip
+            f"({a.get('reason')}); {_STATUS_WORDS.get(str(a.get('status')), a.get('status'))}")  # fmt: skip
     if a.get("status") == "pending":
         line += f", expires {day(a.get('expires_at'))}"
         if a.get("required_group") in ctx.groups and a.get("requester") != ctx.user_id and not ctx.readonly:
@@ -52,11 +56,24 @@ def _line(ctx: PlanContext, a: dict[str, Any]) -> str:
 
 def approvals(ctx: PlanContext) -> str:
     """spine__get_approval when the request names an approval id, else spine__list_approvals (default pending)."""
-    text, _ = own_words(ctx.request)
+    text, context = own_words(ctx.request)
     wanted = find_uuid(text)
     if wanted and ctx.has("spine__get_approval"):
         a = ok_data(ctx, f"Reading approval {wanted}", "spine__get_approval", approval_id=wanted)
         return f"Approval {_line(ctx, a)}. It holds the exact call that runs once it is approved."
+    # "any news?" about this thread's approval: the supervisor named it after the request (from the thread's state)
+    named = list(dict.fromkeys(m.lower() for m in _UUID_RE.findall(context)))
+    if named and ctx.has("spine__get_approval"):
+        found = ctx.call_all([("spine__get_approval", {"approval_id": i}) for i in named])
+        lines = [
+            f"Approval {_line(ctx, o.data)}."
+            if o.ok and isinstance(o.data, dict)
+            else f"Approval {i}: I could not read it ({o.text[:120]})."
+            for i, o in zip(named, found, strict=True)
+        ]
+        pending = any(o.ok and isinstance(o.data, dict) and o.data.get("status") == "pending" for o in found)
+        tail = " The waiting call runs once it is approved; I'll continue then." if pending else ""
+        return "\n".join(lines) + tail
     if not ctx.has("spine__list_approvals"):
         raise Answer("I can't read approvals here: spine__list_approvals is not available to me.")
     m = _STATUS_RE.search(text)

@@ -13,24 +13,25 @@ from agents.offline.router import own_words
 from agents.offline.slots import blank, quoted
 from agents.offline.transcript import Outcome, PlanContext, WorkRouting
 
-CLARIFY_MARK = "Re: “"  # a clarifying question ends with _Re: “<the request it is about>”_ (see the supervisor)
 SPINE_LIST = "spine__list_campaigns"
 _IT_RE = re.compile(r"\b(it|its|that task|this task|the new task|the task|this campaign|that campaign)\b", re.I)
 LIST_LIMIT = 500
 
 
 class Answer(Exception):
-    """Stop planning: ``text`` is the agent's final answer."""
+    """Stop planning: ``text`` is the agent's final answer; ``asks`` the request a question in it is about."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, asks: str | None = None) -> None:
         super().__init__(text)
         self.text = text
+        self.asks = asks
 
 
 def clarify(ctx: PlanContext, question: str) -> Answer:
-    """A clarifying question that names the request it belongs to, so the user's short reply can complete it."""
+    """A clarifying question; the request it belongs to travels beside it (``ModelResponse.asks``, kept in the
+    thread's state), so the user's short reply can complete it without the reply repeating the request."""
     own, _ = own_words(ctx.request)
-    return Answer(f"{question}\n\n_{CLARIFY_MARK}{own.strip()}”_")
+    return Answer(question, asks=own.strip())
 
 
 def failed(what: str, outcome: Outcome) -> Answer:

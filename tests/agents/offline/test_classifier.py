@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agents.models.base import ModelRequest
+from agents.models.base import ModelRequest, ModelResponse
 from agents.offline import HashingEncoder, OfflineModel
 from agents.offline.classifier import (
     MINILM_WEIGHTS,
@@ -20,7 +20,7 @@ from agents.offline.classifier import (
     train,
 )
 from agents.offline.encoder import MiniLMEncoder
-from agents.protocol import ROUTE_TOOL
+from agents.protocol import CONVERSATION_KEY, ROUTE_TOOL
 from tests.agents.offline.requests import meta, text_message
 
 
@@ -59,13 +59,16 @@ def test_retraining_reproduces_the_shipped_weights() -> None:
     assert same(train(MiniLMEncoder()), IntentWeights.load(MINILM_WEIGHTS))
 
 
-def _supervise(model: OfflineModel, *texts: str, answers: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+def _supervise(model: OfflineModel, *texts: str, answers: tuple[ModelResponse, ...] = ()):  # type: ignore[no-untyped-def]
     messages = []
     for i, t in enumerate(texts):
         messages.append(text_message("user", t))
         if i < len(answers):
-            messages.append(text_message("assistant", answers[i]))
-    return model.respond(ModelRequest(messages=messages, tools=[ROUTE_TOOL], metadata=meta("supervisor")))
+            messages.append(text_message("assistant", answers[i].text))
+    metadata = meta("supervisor")
+    if answers:  # what the last answer asked, as the graph keeps it in the thread's state
+        metadata[CONVERSATION_KEY] = {"awaiting": [{"agent": None, **a} for a in answers[-1].asks]}
+    return model.respond(ModelRequest(messages=messages, tools=[ROUTE_TOOL], metadata=metadata))
 
 
 @pytest.mark.slow
@@ -75,7 +78,7 @@ def test_an_unsure_request_asks_which_of_two_readings_and_the_answer_picks_one(m
     first = _supervise(minilm_model, "emails")
     assert not first.tool_uses and first.text.startswith("I'm not sure which you mean")
     labels = c.readings(2)
-    second = _supervise(minilm_model, "emails", "the second", answers=(first.text,))
+    second = _supervise(minilm_model, "emails", "the second", answers=(first,))
     (use,) = second.tool_uses
     from agents.offline.examples import INTENT_AGENT
 

@@ -19,7 +19,7 @@ from agents.models.base import (
     ToolUseStart,
 )
 from agents.offline import OfflineModel
-from agents.protocol import REJECTED_PREFIX, ROUTE_TOOL, ROUTE_TOOL_NAME, RouteDecision
+from agents.protocol import CONVERSATION_KEY, REJECTED_PREFIX, ROUTE_TOOL, ROUTE_TOOL_NAME, RouteDecision
 from tests.agents.offline.requests import (
     ARGS,
     WRITES,
@@ -35,13 +35,17 @@ SUMMIT = campaign("Customer Summit 2026", "event", 1, {"asana": "120123456789012
 CAMPAIGNS = campaign_list(Q1, SUMMIT)
 
 
-def supervise(model: OfflineModel, *messages: Message, user: str = "maya.chen"):  # type: ignore[no-untyped-def]
+def supervise(model: OfflineModel, *messages: Message, user: str = "maya.chen", awaiting: list | None = None):  # type: ignore[no-untyped-def]
+    """A supervisor step; ``awaiting`` is what the thread's state says the last reply asked (as the graph sends)."""
+    metadata = meta("supervisor", user=user)
+    if awaiting is not None:
+        metadata[CONVERSATION_KEY] = {"awaiting": awaiting, "focus": {}, "waiting": []}
     return model.respond(
         ModelRequest(
             messages=list(messages),
             tools=[ROUTE_TOOL],
             tool_choice=ToolChoiceTool(name=ROUTE_TOOL_NAME),
-            metadata=meta("supervisor", user=user),
+            metadata=metadata,
         )
     )
 
@@ -89,23 +93,25 @@ def test_a_short_reply_completes_the_clarified_request(fast_model: OfflineModel)
     conv.answer(asked, {"spine__list_campaigns": CAMPAIGNS})
     question = fast_model.respond(conv.request())
     assert not question.tool_uses and "Which campaign" in question.text
+    assert request not in question.text and question.asks == [{"request": request}]  # beside the reply, not in it
     response = supervise(
         fast_model,
         text_message("user", request),
         text_message("assistant", question.text),
         text_message("user", "Q1 Cloud Platform Launch"),
+        awaiting=[{"agent": "production", **question.asks[0]}],
     )
     (part,) = RouteDecision.model_validate(response.tool_uses[0].input).parts
     assert part.agent == "production" and part.request == f"{request} — Q1 Cloud Platform Launch"
 
 
 def test_a_new_request_after_a_question_is_routed_on_its_own(fast_model: OfflineModel) -> None:
-    question = "Which campaign should the task go to?\n\n_Re: “Add a task 'Design banner'”_"
     response = supervise(
         fast_model,
         text_message("user", "Add a task 'Design banner'"),
-        text_message("assistant", question),
+        text_message("assistant", "Which campaign should the task go to?"),
         text_message("user", "What do the playbooks say about banner specs?"),
+        awaiting=[{"agent": "production", "request": "Add a task 'Design banner'"}],
     )
     (part,) = RouteDecision.model_validate(response.tool_uses[0].input).parts
     assert part.agent == "knowledge" and "Design banner" not in part.request
@@ -210,7 +216,9 @@ def test_missing_slots_give_one_clarifying_question_and_no_call(fast_model: Offl
     conv = Conversation("production", "Create a campaign 'Winter Promo' tier 3 with a $5k budget")
     response = fast_model.respond(conv.request())
     assert not response.tool_uses
-    assert "the launch date" in response.text and "Winter Promo" in response.text  # the question names its request
+    assert "the launch date" in response.text
+    # the request the question is about travels beside the reply (the graph keeps it in the thread's state)
+    assert response.asks == [{"request": "Create a campaign 'Winter Promo' tier 3 with a $5k budget"}]
     assert "budget" not in response.text.split("\n")[0]  # an optional field is never demanded
 
 

@@ -25,7 +25,8 @@ _TURN_EVENTS = re.compile(r'sse-connect="(/chat/[0-9a-f]{32}/turns/[0-9a-f]{32}/
 
 def _script() -> ScriptedModel:
     return ScriptedModel({
-        "supervisor": [route(("analytics", "how many campaigns?")), route(("production", "create Web Launch"))],
+        "supervisor": [route(("analytics", "how many campaigns?")), route(("production", "create Web Launch")),
+                       say("Web Launch still waits for marketing-leadership.")],
         "analytics": [call("spine__list_campaigns", limit=100), say("There are 12 campaigns.")],
         "production": [call("spine__create_campaign", **campaign_args("Web Launch", "25000")),
                        say("Web Launch is created.")],
@@ -123,8 +124,11 @@ def test_an_approval_shows_inline_and_the_conversation_continues_once_approved(
     assert f'hx-get="{status_url}"' in page and 'hx-trigger="every 2s"' in page
     card = client.get(status_url, headers={"HX-Request": "true"})
     assert card.status_code == 200 and 'data-status="pending"' in card.text and "sse-connect" not in card.text
-    refused = client.post(f"/chat/{thread}/messages", data={"message": "and?", "csrf_token": token})
-    assert refused.status_code == 409
+    meanwhile = client.post(f"/chat/{thread}/messages", data={"message": "and?", "csrf_token": token})
+    assert meanwhile.status_code == 303  # answered while the call keeps waiting on its approval
+    answered = follow_turn(client, client.get(f"/chat/{thread}").text)
+    assert "Web Launch still waits for marketing-leadership." in answered and approval_id in answered
+    assert f'id="approval-{approval_id}"' in client.get(f"/chat/{thread}").text  # its card still shows
     ApprovalStore(demo_app.sessions).resolve("acme", approval_id, "dana.reyes", ["marketing-leadership"], "approve")
     card = client.get(status_url, headers={"HX-Request": "true"})
     assert 'data-status="approved"' in card.text and 'hx-swap-oob="beforeend:#turns"' in card.text
