@@ -10,10 +10,8 @@ from pydantic import BaseModel, Field
 from mcp_servers.guard.guard import CallContext
 from mcp_servers.guard.toolkit import ApprovableCreateInput, ToolDef, ToolFailure
 from mcp_servers.spine.common import key_reused
-from spine.enums import CampaignType, Channel
 from spine.errors import IdempotencyKeyReusedError
-from spine.schemas import CampaignFields, IsoDate, Money, Name, PositiveMoney, Tags, parse
-from spine.text_policy import MULTILINE
+from spine.schemas import CampaignFields, CampaignUpdate, parse
 
 _REQUIRED_NEW = ("name", "type", "tier", "launch_date", "owner_id")
 _ID = Annotated[str, Field(min_length=1, max_length=128)]
@@ -33,31 +31,16 @@ class CampaignSetupStarter(Protocol):
     ) -> dict[str, Any]: ...  # fmt: skip
 
 
-class StartCampaignSetupArgs(ApprovableCreateInput):
-    """Arguments of start_campaign_setup: a new campaign's MCC-owned fields, or ``campaign_id`` (and optionally
-    ``project_id``) of an existing one; plus the control arguments."""
+class StartCampaignSetupArgs(ApprovableCreateInput, CampaignUpdate):
+    """Arguments of start_campaign_setup: a new campaign's MCC-owned fields (every field optional here; a new
+    campaign's required ones are checked by ``request_of``), or ``campaign_id`` (and optionally ``project_id``) of
+    an existing one; plus the control arguments."""
 
     campaign_id: _ID | None = Field(default=None, description="Existing campaign's UUID (no other fields)")
     project_id: _ID | None = Field(
         default=None,
         description="With campaign_id: its project in the routed system (default: the linked one, else new)",
     )
-    name: Name | None = None
-    description: Annotated[str, Field(max_length=5000), MULTILINE] | None = None
-    type: CampaignType | None = None
-    tier: Annotated[int, Field(ge=1, le=3, strict=True)] | None = None
-    launch_date: IsoDate | None = None
-    end_date: IsoDate | None = None
-    owner_id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
-    team_id: Annotated[str, Field(max_length=128)] | None = None
-    stakeholder_ids: Tags | None = None
-    budget_planned: PositiveMoney | None = None
-    budget_committed: Money | None = None
-    channels: Annotated[list[Channel], Field(max_length=7)] | None = None
-    audiences: Tags | None = None
-    products: Tags | None = None
-    regions: Tags | None = None
-    tags: Tags | None = None
 
 
 _FIELD_NAMES = tuple(n for n in CampaignFields.model_fields)
