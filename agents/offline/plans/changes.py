@@ -22,6 +22,7 @@ from agents.offline.plans.common import (
     resolve_campaign,
 )
 from agents.offline.plans.confirm import declined, needs_confirmation, propose
+from agents.offline.plans.production import campaign_status
 from agents.offline.render import day, listing, money_of
 from agents.offline.router import CONTEXT_MARK, own_words
 from agents.offline.slots import Money, blank, find_currency, find_money, find_tier, meaningful_name, quoted
@@ -51,6 +52,15 @@ def _new_budget(text: str, current: dict[str, Any] | None) -> Money | None:
     return Money(amount, currency, money.text)
 
 
+_STATUS_CHANGE_RE = re.compile(
+    r"\b(on hold|hold off|pause[sd]?|freez\w*|cancel\w*|complete[sd]?|finished|done|reopen\w*|resume[sd]?|"
+    r"in progress|status)\b",
+    re.I,
+)
+_FIELD_CHANGE_RE = re.compile(r"\b(budget|spend|money|funding|launch|start|end|tier|rename|name|description|"
+                              r"channels?|owner)\b|[$€£¥]|\d+\s?k\b", re.I)  # fmt: skip
+
+
 def update_campaign(ctx: PlanContext) -> str:
     """spine__update_campaign with the changes the user named (budget, launch/end date, tier), at the campaign's
     current version; a budget above the thresholds goes through the approval the server asks for."""
@@ -60,6 +70,8 @@ def update_campaign(ctx: PlanContext) -> str:
     rest = blank(text, found.spans)
     changes: dict[str, Any] = {}
     said: list[str] = []
+    if _STATUS_CHANGE_RE.search(rest) and not _FIELD_CHANGE_RE.search(rest):
+        return campaign_status(ctx)  # the status is the execution system's: say where it is changed
     if re.search(r"\b(budget|spend|money|funding|\d+\s?k\b|[$€£¥])", rest, re.I):
         budget = _new_budget(rest, campaign.get("budget_planned"))
         if budget is None or budget.amount <= 0:
@@ -106,16 +118,19 @@ def delete_request(ctx: PlanContext) -> str:
     text, _ = own_words(ctx.request)
     m = _WHAT_RE.search(text)
     what = m.group(1).lower().rstrip("s") if m else "item"
+    # worded so no sentence reads as a deletion that happened ("deleted", "removed")
     where = {
-        "campaign": "A campaign is never deleted in MCC: the spine keeps it for audit. If it should not go ahead, ask "
-        "its owner or marketing leadership to cancel it; its Workfront or Asana project is closed or deleted there "
-        "by its administrators.",
-        "task": "Tasks are deleted in the system that owns them — in Workfront or Asana itself — by the project's "
-        "owner; the spine's mirror follows by sync. I can mark a task complete or reassign it instead.",
-        "project": "Projects are deleted in Workfront or Asana by their administrators; the spine's link follows.",
-        "strategy": "Strategies are kept with every version for review; a draft that is not wanted is rejected or "
-        "superseded by a new version, not deleted.",
-    }.get(what, "Workfront and Asana items are deleted in those systems by their owners; the spine keeps its "
+        "campaign": "A campaign stays in MCC for audit; deletion is not something MCC does. If it should not go "
+        "ahead, ask its owner or marketing leadership to cancel it; its Workfront or Asana project is then closed "
+        "there.",
+        "task": "Deleting a task is done in the system that owns it — Workfront or Asana itself — by the project's "
+        "owner; the spine's mirror follows by sync. I can mark the task complete or reassign it instead.",
+        "project": "MCC never deletes a Workfront project: it is the record of the work. To close one, set its "
+        "status to Complete (CPL), or Dead (DED) if the work was abandoned — I can do that for you. An Asana "
+        "project is archived by its administrators in Asana.",
+        "strategy": "Strategies are kept with every version for review; a draft nobody wants is rejected or "
+        "superseded by a new version instead.",
+    }.get(what, "Deleting Workfront or Asana items is done in those systems by their owners; the spine keeps its "
           "records for audit.")  # fmt: skip
     return f"I can't delete anything through MCC, and I made no changes. {where}"
 

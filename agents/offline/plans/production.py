@@ -17,6 +17,7 @@ from agents.offline.plans.common import (
     error_text,
     failed,
     find_task,
+    match_campaigns,
     ok_data,
     people,
     project_id,
@@ -238,7 +239,11 @@ def update_task_status(ctx: PlanContext) -> str:
     text, _ = own_words(ctx.request)
     require_tools(ctx, "change task statuses")
     state = find_task_state(blank(text, quoted(text)))
-    if not quoted(text) and _CAMPAIGN_STATUS_RE.search(text) and not re.search(r"\btasks?\b", text, re.I):
+    if (
+        not quoted(text)
+        and not re.search(r"\btasks?\b", text, re.I)
+        and (_CAMPAIGN_STATUS_RE.search(text) or _only_a_campaign(ctx, text))
+    ):
         return campaign_status(ctx)
     if state is None:
         raise clarify(ctx, "Which status should the task get: new, in progress or complete?")
@@ -263,6 +268,24 @@ def update_task_status(ctx: PlanContext) -> str:
 
 
 _CAMPAIGN_STATUS_RE = re.compile(r"\bcampaign\b", re.I)
+
+
+# what may stand around a campaign's name in "put <campaign> on hold": nothing left over names a task
+_STATUS_FILLER_RE = re.compile(
+    r"\b(please|pls|can|could|you|we|i|put|set|mark|move|switch|flip|change|make|update|it|its|as|to|on|off|in|into|"
+    r"the|a|an|now|back|for|of|status|state|hold|pause[sd]?|paused|complete[sd]?|done|finished|cancel\w*|"
+    r"progress|active|closed?|reopen\w*|resume[sd]?|not|started|new)\b|[^\w\s]",
+    re.I,
+)
+
+
+def _only_a_campaign(ctx: PlanContext, text: str) -> bool:
+    """Whether ``text`` names a campaign and nothing else that could be a task ("put <campaign> on hold")."""
+    found = match_campaigns(text, campaigns(ctx))
+    if not found.items or found.matches[0].score < 0.9:
+        return False
+    rest = _STATUS_FILLER_RE.sub(" ", blank(text, found.spans[:1]))
+    return not rest.strip()
 
 
 def campaign_status(ctx: PlanContext) -> str:

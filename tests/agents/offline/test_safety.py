@@ -3,6 +3,8 @@ the work-routing rule, budget changes, delete requests (fast: hashing encoder; a
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from agents.models.base import ModelRequest
@@ -162,3 +164,82 @@ def test_a_delete_request_is_explained_and_nothing_is_called(fast_model: Offline
     response = fast_model.respond(Conversation("production", "delete the Customer Summit 2026 campaign").request())
     assert not response.tool_uses
     assert "can't delete" in response.text and "no changes" in response.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "remove the Regional Roadshow EMEA workfront project, we cancelled it",
+        "get rid of the webinar task please",
+        "wipe the Q1 Cloud Platform Launch campaign",
+        "trash the old strategy for Brand Awareness Q2",
+    ],
+)
+def test_a_delete_explanation_never_reads_as_a_deletion_done(fast_model: OfflineModel, text: str) -> None:
+    response = fast_model.respond(Conversation("production", text).request())
+    assert not response.tool_uses and "no changes" in response.text
+    # a reply checked for "deleted"/"removed" must not trip on its own explanation
+    assert not re.search(r"\b(deleted|removed)\b", response.text, re.I), response.text
+
+
+def test_a_workfront_project_is_closed_not_deleted(fast_model: OfflineModel) -> None:
+    text = fast_model.respond(Conversation("production", "delete the workfront project of Q1 Cloud Platform Launch")
+                              .request()).text  # fmt: skip
+    assert "Complete" in text and "Dead" in text  # the statuses that close a Workfront project
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "freeze the Q1 Cloud Platform Launch campaign, status paused",
+        "Q1 Cloud Platform Launch is finished, close it out",
+        "flip Q1 Cloud Platform Launch back to in progress",
+    ],
+)
+def test_a_campaign_status_change_names_its_owner_and_writes_nothing(text: str) -> None:
+    q1 = campaign("Q1 Cloud Platform Launch", "product_launch", 1, {"workfront": "6a1b" + "0" * 28})
+    conv = Conversation("production", text)
+    model = OfflineModel(HashingEncoder())
+    model._intent = lambda *_: "update_campaign"  # type: ignore[method-assign]  # the planner, not the router
+    response = model.respond(conv.request())
+    for _ in range(3):
+        if not response.tool_uses:
+            break
+        assert all(
+            u.name.startswith("spine__list") or u.name.startswith("spine__get") or u.name == "spine__lookup_external_id"
+            for u in response.tool_uses
+        ), response.tool_uses
+        conv.answer(response, {"spine__list_campaigns": campaign_list(q1)})
+        response = model.respond(conv.request())
+    assert "Workfront" in response.text and "in_progress" in response.text  # the owner and the current value
+
+
+@pytest.mark.parametrize(
+    ("text", "campaign_level"),
+    [
+        ("switch Q1 Cloud Platform Launch to on hold", True),
+        ("set Q1 Cloud Platform Launch as done", True),
+        ("set pricing page copy on Q1 Cloud Platform Launch as done", False),
+    ],
+)
+def test_a_status_change_that_names_only_a_campaign_is_about_the_campaign(text: str, campaign_level: bool) -> None:
+    q1 = campaign("Q1 Cloud Platform Launch", "product_launch", 1, {"workfront": "6a1b" + "0" * 28})
+    conv = Conversation("production", text)
+    model = OfflineModel(HashingEncoder())
+    model._intent = lambda *_: "update_task_status"  # type: ignore[method-assign]  # the planner, not the router
+    response = model.respond(conv.request())
+    called: list[str] = []
+    for _ in range(3):
+        if not response.tool_uses:
+            break
+        called += [u.name for u in response.tool_uses]
+        conv.answer(
+            response,
+            {
+                "spine__list_campaigns": campaign_list(q1),
+                "spine__list_work_items": {"work_items": [], "count": 0, "next_offset": None},
+            },
+        )
+        response = model.respond(conv.request())
+    assert "spine__list_work_items" not in called if campaign_level else "spine__list_work_items" in called
+    assert ("owned by Workfront" in response.text) is campaign_level
