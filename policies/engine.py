@@ -233,7 +233,7 @@ class PolicyEngine:
         if not forbids:
             groups = ", ".join(sorted(principal.groups)) or "no groups"
             msg = f"no rule permits {principal.user_id} ({groups}) to call {spec.name} ({spec.kind})"
-            return _deny(call, "default.deny", msg), rate
+            return _deny(call, "default.deny", msg + self._who_may(request, principal)), rate
         hard = [r for r in forbids if r.approval_group is None]
         hits_out = tuple(
             RuleHit(r.rule_id, details.render(r.reason), r.approval_group)
@@ -254,6 +254,21 @@ class PolicyEngine:
             REQUIRE_APPROVAL, hits_out, required_group=required, tool=spec.name, redactions=tuple(redact),
             redacted_arguments=masked,
         ), rate  # fmt: skip
+
+    def _who_may(self, request: dict[str, Any], principal: Principal) -> str:
+        """ "; groups that may: ..." naming each known group (mentioned by the policies, a parent table or an approver
+        group) that this very call would be allowed for
+        (the same context: tenant, budget, fields); empty when none. Only a denial pays for it."""
+        allowed = []
+        for group in sorted({*self.policies.groups, *self.group_parents, *self.approval_groups}):
+            if group in principal.groups:
+                continue
+            probe = Principal(user_id=f"{principal.user_id}#probe", tenant_id=principal.tenant_id,
+                              groups=frozenset({group}))  # fmt: skip
+            asked = {**request, "principal": {"type": "User", "id": probe.user_id}}
+            if cedarpy.is_authorized(asked, self.policies.policy_set, self._entities_for(probe)).allowed:
+                allowed.append(group)
+        return f"; groups that may: {', '.join(allowed)}" if allowed else ""
 
     def _rank(self, group: str) -> int:
         return self.approval_groups.get(group, 0)

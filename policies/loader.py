@@ -6,6 +6,8 @@ so a bad policy file stops the server at start-up instead of deciding wrongly la
 
 from __future__ import annotations
 
+import re
+
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -54,6 +56,7 @@ class LoadedPolicies:
     files: tuple[str, ...]
     permit_set: cedarpy.PolicySet  # the permits alone: "would anything allow this once approved?"
     version: str = ""  # SHA-256 of the schema and every policy file (name and text)
+    groups: tuple[str, ...] = ()  # every Group the policies mention, sorted (who a denial can point to)
 
     def by_rule_id(self) -> Mapping[str, PolicyRule]:
         return {r.rule_id: r for r in self.rules.values()}
@@ -185,9 +188,14 @@ def load_policies(
         )
     permits = [statements[int(cid[6:])] for cid, r in rules.items() if r.effect == "permit"]
     permit_set = cedarpy.PolicySet.from_str("\n".join(permits))
+    mentioned = tuple(sorted(set(_GROUP_RE.findall(combined))))
     return LoadedPolicies(
-        schema, policy_set, MappingProxyType(rules), tuple(str(f) for f in files), permit_set, digest.hexdigest()
-    )
+        schema, policy_set, MappingProxyType(rules), tuple(str(f) for f in files), permit_set, digest.hexdigest(),
+        mentioned,
+    )  # fmt: skip
+
+
+_GROUP_RE = re.compile(r'\bGroup::"([^"\\]+)"')
 
 
 def _origin(origins: list[tuple[str, int]], cedar_id: str) -> tuple[str | None, int | None]:

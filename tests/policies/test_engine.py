@@ -164,3 +164,16 @@ def test_fx_rates_must_be_positive() -> None:
         PolicyEngine(loaded, fx_rates={"EUR": Decimal("0")})
     with pytest.raises(ValueError, match="mode"):
         PolicyEngine(loaded, mode="audit")  # type: ignore[arg-type]
+
+
+def test_a_default_deny_names_the_groups_the_policy_lets_make_the_call(engine: PolicyEngine) -> None:
+    d = engine.decide(principal("campaign-managers"), ToolCall("spine", "approve_strategy", {"strategy_id": "s"}))
+    assert d.effect == "deny" and d.rule_ids == ("default.deny",)
+    assert d.message().endswith("groups that may: marketing-leadership, vp")
+    nobody = engine.decide(principal("production-team"), ToolCall("spine", "no_such_tool", {}))
+    assert nobody.effect == "deny" and "groups that may" not in nobody.message()  # no group may: none named
+
+
+def test_the_loaded_policies_know_the_groups_they_mention() -> None:
+    loaded = load_policies(approval_groups=DEFAULT_APPROVAL_GROUPS)
+    assert {"campaign-managers", "marketing-leadership", "readonly-users"} <= set(loaded.groups)

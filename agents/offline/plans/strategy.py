@@ -85,13 +85,27 @@ _APPROVE_RE = re.compile(
     r"\b(approve|accept|sign off|signoff|sign-off|looks good|mark\w* (?:it |the \w+ )?as approved)\b", re.I
 )
 _REJECT_RE = re.compile(r"\b(reject|decline|turn down|send back)\b", re.I)
+# asking for a review is a submit, however pleased the user sounds ("nice, pass it to leadership to review")
+_SUBMIT_RE = re.compile(
+    r"\b(submit\w*|(?:for|to) (?:a )?(?:review|sign[- ]?off|approval)|to review|up for review|request (?:a )?review)\b",
+    re.I,
+)
+
+
+def strategy_action(text: str) -> str:
+    """What the user wants done with a strategy: reject, submit (a review asked for) or approve; submit by default."""
+    if _REJECT_RE.search(text):
+        return "reject"
+    if _SUBMIT_RE.search(text):
+        return "submit"
+    return "approve" if _APPROVE_RE.search(text) else "submit"
 
 
 def submit_strategy(ctx: PlanContext) -> str:
     """Submit a campaign's draft strategy for review, or approve / reject the one in review (the server decides
     who may; the reason for a rejection comes from the user's words)."""
     text, _ = own_words(ctx.request)
-    action = "reject" if _REJECT_RE.search(text) else "approve" if _APPROVE_RE.search(text) else "submit"
+    action = strategy_action(text)
     tool = f"spine__{action}_strategy"
     require_tools(ctx, f"{action} strategies", "spine__list_strategies", tool)
     campaign, _ = resolve_campaign(ctx, ctx.request, f"has the strategy to {action}")
