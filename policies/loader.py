@@ -6,9 +6,8 @@ so a bad policy file stops the server at start-up instead of deciding wrongly la
 
 from __future__ import annotations
 
-import re
-
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
