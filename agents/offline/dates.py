@@ -250,6 +250,21 @@ def _past_month(today: dt.date, month: int, year: str | None) -> dt.date:
     return dt.date(y, month, 1)
 
 
+def find_day_range(text: str, today: dt.date) -> tuple[dt.date, dt.date] | None:
+    """An explicit day range within one month ("mar 9-12 2027", "9 to 12 March"), both days inclusive, for something
+    being planned: without a year, the next such month from today. None when the text names no day range."""
+    for pattern in _DAY_RANGE_RES:
+        m = pattern.search(text)
+        if m is None:
+            continue
+        month = MONTHS[m.group("m").lower().rstrip(".")]
+        year = int(m.group("y")) if m.group("y") else (today.year if month >= today.month else today.year + 1)
+        a, b = _safe_date(year, month, int(m.group("a"))), _safe_date(year, month, int(m.group("b")))
+        if a and b and a <= b:
+            return a, b
+    return None
+
+
 def _fixed_period(text: str, today: dt.date) -> tuple[dt.date, dt.date] | None:
     for pattern in _DAY_RANGE_RES:
         m = pattern.search(text)

@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from agents.offline.dates import find_dates
+from agents.offline.dates import find_dates, find_day_range
 from agents.offline.plans.common import (
     SYSTEM_LABEL,
     TaskRef,
@@ -85,6 +85,9 @@ def create_campaign(ctx: PlanContext) -> str:
     kind = kind or "standard"
     launch = dates[0]
     end = next((d for d in dates[1:] if d >= launch), None)
+    span = find_day_range(rest, ctx.today)
+    if span is not None and span[0] == launch and end is None:
+        end = span[1]  # "for feb 1-7": the campaign runs to the range's last day
     system = ctx.routing.system_for(kind)
     if declined(text):
         return f"OK, I did not create the campaign {name}."
