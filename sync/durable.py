@@ -13,10 +13,12 @@ dequeues the same workflows; their steps are idempotent by request key, so a rep
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import dbos._dbos as _dbos_internals
 from dbos import DBOS, DBOSConfig, DBOSConfiguredInstance, Queue
@@ -117,6 +119,7 @@ def launch_durable(config: DurableConfig, instances: Sequence[DBOSConfiguredInst
     try:
         # DBOS(config=...) silently returns an existing instance with ITS config: refuse instead of mixing databases.
         ensure_not_launched()
+        _log_to_current_stderr(logging.getLogger("dbos"))
         logging.getLogger("dbos").setLevel(config.log_level)
         DBOS(config=_dbos_config(config))
         try:
@@ -135,6 +138,29 @@ def launch_durable(config: DurableConfig, instances: Sequence[DBOSConfiguredInst
             DBOS.destroy()
     finally:
         _forget(instances)
+
+
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at each record: DBOS's own console handler keeps the stderr of the moment
+    it was made, which is closed once that stream is replaced (a redirected stderr, a test's captured one)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        return None
+
+
+def _log_to_current_stderr(dbos_log: logging.Logger) -> None:
+    """Give DBOS's logger its console handler before DBOS makes its own (DBOS adds one only when there is none)."""
+    if not dbos_log.handlers:
+        handler = _CurrentStderr()
+        handler.name = "__dbos_console_log_handler__"  # the name DBOS looks for to set the console level
+        handler.setFormatter(logging.Formatter("%(asctime)s [%(levelname)8s] (%(name)s) %(message)s", "%H:%M:%S"))
+        dbos_log.addHandler(handler)
+        dbos_log.propagate = False
 
 
 def _forget(instances: Sequence[DBOSConfiguredInstance]) -> None:

@@ -82,3 +82,21 @@ def test_workflow_runs_through_every_queue_and_once_per_id(db_url: str, tmp_path
             assert n > 0
         finally:
             engine.dispose()
+
+
+def test_a_launch_after_stderr_was_replaced_and_closed_still_logs(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import io
+    import logging
+
+    config = DurableConfig(f"sqlite:///{tmp_path / 'dbos.sqlite'}", polling_interval_sec=0.1)
+    first = io.TextIOWrapper(io.BytesIO())  # like a captured stderr: flushing it once closed raises
+    monkeypatch.setattr("sys.stderr", first)
+    with launch_durable(config):
+        logging.getLogger("dbos").warning("first launch")
+    first.close()  # the stream the first launch saw is gone (a test's captured stderr, a redirected one)
+    second = io.StringIO()
+    monkeypatch.setattr("sys.stderr", second)
+    with launch_durable(config):  # DBOS flushes its console handlers at start: none may hold the closed stream
+        logging.getLogger("dbos").warning("second launch")
+    assert "second launch" in second.getvalue()
