@@ -52,5 +52,5 @@ if [[ -d evals/cases ]] && ls evals/cases/*.yaml >/dev/null 2>&1; then
   export MCC_HOME=$(mktemp -d)
   # Every split: the shipped cases must reach 0.95; paraphrases and the frozen test split have floors at their
   # measured level (a ratchet: raise them as the model improves; never lower them to pass).
-  .venv/bin/mcc eval run evals/cases --split all --min-pass 0.95 --floor paraphrase=0.94 --floor test=0.83
+  .venv/bin/mcc eval run evals/cases --split all --min-pass 0.95 --floor paraphrase=0.94 --floor test=0.86
 fi
