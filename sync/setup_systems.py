@@ -43,6 +43,15 @@ def _description(campaign: dict[str, Any]) -> str:
     return f"MCC campaign {campaign['id']} ({campaign['type']}, tier {campaign['tier']})."
 
 
+async def _found(read: Awaitable[Any]) -> bool:
+    """Whether reading an object by id finds it (not found: False; any other error is raised)."""
+    try:
+        await read
+    except NotFoundError:
+        return False
+    return True
+
+
 @dataclass
 class WorkfrontSetup:
     backend: WorkfrontBackend
@@ -56,11 +65,7 @@ class WorkfrontSetup:
         return project.id
 
     async def project_exists(self, project_id: str) -> bool:
-        try:
-            await self.backend.get_project(project_id)
-        except NotFoundError:
-            return False
-        return True
+        return await _found(self.backend.get_project(project_id))
 
     async def create_section(self, project_id: str, name: str, key: str) -> str:
         return (await self.backend.create_task(project_id, name, idempotency_key=key)).id
@@ -90,11 +95,7 @@ class AsanaSetup:
         return (await self.backend.create_project(data, idempotency_key=key)).gid
 
     async def project_exists(self, project_id: str) -> bool:
-        try:
-            await self.backend.get_project(project_id)
-        except NotFoundError:
-            return False
-        return True
+        return await _found(self.backend.get_project(project_id))
 
     async def create_section(self, project_id: str, name: str, key: str) -> str:
         return (await self.backend.create_section(project_id, name, idempotency_key=key)).gid
